@@ -1,0 +1,269 @@
+/**
+ * The backend registry and the bookkeeping every tensor shares: which backend is current, which
+ * tidy scopes are open. Kept on `globalThis` so that two copies of core in one app share one
+ * registry (as tfjs does in `global_util.ts`).
+ */
+import { BACKEND_API_VERSION, type Backend, type BackendFactory } from './backend.js';
+import { describe } from './validate.js';
+
+interface Registration {
+  readonly factory: BackendFactory;
+  readonly priority: number;
+  /** One shared initialisation per backend. */
+  init?: Promise<Backend>;
+  instance?: Backend;
+}
+
+/** Something a tidy scope can dispose. */
+export interface Disposable {
+  dispose(): void;
+}
+
+interface EngineState {
+  readonly registry: Map<string, Registration>;
+  current: Backend | null;
+  /** The initialisation that will make a backend current when none was current. */
+  pendingDefault: Promise<Backend> | null;
+  readonly scopes: Set<Disposable>[];
+}
+
+const STATE_KEY = Symbol.for('@illia-ts/core/engine');
+
+function engineState(): EngineState {
+  const holder = globalThis as { [STATE_KEY]?: EngineState };
+  holder[STATE_KEY] ??= { registry: new Map(), current: null, pendingDefault: null, scopes: [] };
+  return holder[STATE_KEY];
+}
+
+/** The backends that `ready()` tries, in order, when none is registered. */
+const DEFAULT_ORDER = ['cpu', 'tfjs', 'onnx'] as const;
+
+/**
+ * The npm package that provides a backend name. A name is `<package>` or `<package>-<variant>`
+ * (for example `tfjs-wasm`, provided by `@illia-ts/backend-tfjs`).
+ */
+export function backendPackage(name: string): string {
+  return `@illia-ts/backend-${name.split('-')[0]}`;
+}
+
+function checkName(where: string, name: unknown): string {
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(name)) {
+    throw new TypeError(
+      `${where}: name must be a backend name such as "cpu" (lowercase letters, digits, "-"), got ${describe(name)}`,
+    );
+  }
+  return name;
+}
+
+function checkBackend(name: string, backend: unknown): Backend {
+  const b = backend as Partial<Backend> | null;
+  if (b === null || typeof b !== 'object') {
+    throw new TypeError(`backend '${name}': its factory must return a Backend, got ${describe(b)}`);
+  }
+  if (b.apiVersion !== BACKEND_API_VERSION) {
+    throw new Error(
+      `backend '${name}' implements Backend API version ${describe(b.apiVersion)}, but this @illia-ts/core expects version ${BACKEND_API_VERSION}: install matching versions of @illia-ts/core and ${backendPackage(name)}`,
+    );
+  }
+  return b as Backend;
+}
+
+/** Initialises a registered backend once; synchronous factories give a settled instance at once. */
+function initialize(name: string, reg: Registration): Backend | Promise<Backend> {
+  if (reg.instance) return reg.instance;
+  if (reg.init) return reg.init;
+  let made: Backend | Promise<Backend>;
+  try {
+    made = reg.factory();
+  } catch (error) {
+    reg.init = Promise.reject(error);
+    return reg.init;
+  }
+  if (made instanceof Promise) {
+    reg.init = made.then((backend) => {
+      reg.instance = checkBackend(name, backend);
+      return reg.instance;
+    });
+    return reg.init;
+  }
+  reg.instance = checkBackend(name, made);
+  return reg.instance;
+}
+
+/**
+ * Registers a backend under `name`. Backend packages call it when imported; users call it for a
+ * backend of their own. If no backend is current yet, this one becomes current as soon as it is
+ * ready. Returns `false` (and changes nothing) if the name is already registered.
+ */
+export function registerBackend(
+  name: string,
+  factory: BackendFactory,
+  options: { priority?: number } = {},
+): boolean {
+  checkName('registerBackend', name);
+  if (typeof factory !== 'function') {
+    throw new TypeError(`registerBackend: factory must be a function, got ${describe(factory)}`);
+  }
+  const state = engineState();
+  if (state.registry.has(name)) return false;
+  const reg: Registration = { factory, priority: options.priority ?? 0 };
+  state.registry.set(name, reg);
+  if (state.current === null && state.pendingDefault === null) {
+    const made = initialize(name, reg);
+    if (made instanceof Promise) {
+      const pending = made.then((backend) => {
+        if (state.current === null) state.current = backend;
+        return backend;
+      });
+      pending
+        .catch(() => undefined)
+        .finally(() => {
+          if (state.pendingDefault === pending) state.pendingDefault = null;
+        });
+      state.pendingDefault = pending;
+    } else {
+      state.current = made;
+    }
+  }
+  return true;
+}
+
+function isModuleNotFound(error: unknown, specifier: string): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    e.message.includes(specifier)
+  );
+}
+
+/** Imports the package that provides `name`, so that it registers itself. */
+async function importBackend(name: string): Promise<Registration> {
+  const specifier = backendPackage(name);
+  try {
+    await import(/* @vite-ignore */ specifier);
+  } catch (error) {
+    if (isModuleNotFound(error, specifier)) {
+      throw new Error(`backend '${name}' is not installed: run npm i ${specifier}`, {
+        cause: error,
+      });
+    }
+    throw new Error(`backend '${name}': importing ${specifier} failed: ${String(error)}`, {
+      cause: error,
+    });
+  }
+  const reg = engineState().registry.get(name);
+  if (!reg) {
+    throw new Error(
+      `backend '${name}': ${specifier} is installed but registered no backend of that name (registered: ${[...engineState().registry.keys()].join(', ') || 'none'})`,
+    );
+  }
+  return reg;
+}
+
+/**
+ * Makes backend `name` current, importing its package (`@illia-ts/backend-<name>`) first when it
+ * is not registered yet. Tensors keep the backend they were made on.
+ */
+export async function setBackend(name: string): Promise<Backend> {
+  checkName('setBackend', name);
+  const state = engineState();
+  const reg = state.registry.get(name) ?? (await importBackend(name));
+  const backend = await initialize(name, reg);
+  state.current = backend;
+  return backend;
+}
+
+function readEnv(variable: string): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const value = proc?.env?.[variable];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Waits until a backend is current and returns it. With a name, the same as `setBackend(name)`.
+ * Without: the backend named by the environment variable `ILLIA_BACKEND`, else the current one,
+ * else the registered one of highest priority, else the first installed of cpu, tfjs, onnx.
+ */
+export async function ready(name?: string): Promise<Backend> {
+  if (name !== undefined) return setBackend(name);
+  const fromEnv = readEnv('ILLIA_BACKEND');
+  if (fromEnv !== undefined) return setBackend(fromEnv);
+  const state = engineState();
+  if (state.current) return state.current;
+  if (state.pendingDefault) {
+    try {
+      return await state.pendingDefault;
+    } catch {
+      // fall through: try the others
+    }
+  }
+  const failures: string[] = [];
+  const registered = [...state.registry.entries()].sort((a, b) => b[1].priority - a[1].priority);
+  for (const [candidate, reg] of registered) {
+    try {
+      const backend = await initialize(candidate, reg);
+      state.current ??= backend;
+      return state.current;
+    } catch (error) {
+      failures.push(`[${candidate}] ${String(error)}`);
+    }
+  }
+  for (const candidate of DEFAULT_ORDER) {
+    if (state.registry.has(candidate)) continue;
+    try {
+      return await setBackend(candidate);
+    } catch (error) {
+      failures.push(`[${candidate}] ${(error as Error).message}`);
+    }
+  }
+  throw new Error(`no available backend found: ${failures.join('; ')}`);
+}
+
+/**
+ * The current backend. Throws if none is ready: call `await ready()` or import a backend package.
+ */
+export function getBackend(): Backend {
+  const current = engineState().current;
+  if (current === null) {
+    throw new Error(
+      "no backend is ready: call `await ready()` (or `await setBackend('cpu')`), or import a backend package such as '@illia-ts/backend-cpu'",
+    );
+  }
+  return current;
+}
+
+/** The names of the registered backends. */
+export function registeredBackends(): string[] {
+  return [...engineState().registry.keys()];
+}
+
+/** Records a new tensor in the innermost open tidy scope. */
+export function track(tensor: Disposable): void {
+  const scopes = engineState().scopes;
+  scopes[scopes.length - 1]?.add(tensor);
+}
+
+/** Removes a tensor from every open tidy scope so that no scope disposes it. */
+export function untrack(tensor: Disposable): void {
+  for (const scope of engineState().scopes) scope.delete(tensor);
+}
+
+/** Opens a tidy scope. */
+export function openScope(): Set<Disposable> {
+  const scope = new Set<Disposable>();
+  engineState().scopes.push(scope);
+  return scope;
+}
+
+/** Closes the innermost scope, disposing what it holds but `keep`; kept tensors move outward. */
+export function closeScope(scope: Set<Disposable>, keep: ReadonlySet<Disposable>): void {
+  const scopes = engineState().scopes;
+  if (scopes[scopes.length - 1] !== scope) throw new Error('tidy: scopes closed out of order');
+  scopes.pop();
+  const parent = scopes[scopes.length - 1];
+  for (const item of scope) {
+    if (keep.has(item)) parent?.add(item);
+    else item.dispose();
+  }
+}

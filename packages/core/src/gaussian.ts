@@ -1,0 +1,222 @@
+import type { Backend, BackendTensor, GaussianPrior, RandomKey } from './backend.js';
+import { getBackend } from './engine.js';
+import { fusedKernelsEnabled } from './flags.js';
+import { commonBackend, handleOf } from './ops.js';
+import type { Generator } from './random.js';
+import { toGenerator } from './random.js';
+import { formatShape, sameShape } from './shape.js';
+import { keep, Tensor, tidy } from './tensor.js';
+import { checkFinite, checkPositive, checkShape } from './validate.js';
+
+/** Options of {@link GaussianDistribution}; the defaults are illia's. */
+export interface GaussianDistributionOptions {
+  /** Mean of the prior `N(muPrior, stdPrior²)`. Default 0. */
+  muPrior?: number;
+  /** Standard deviation of the prior, > 0. Default 0.1. */
+  stdPrior?: number;
+  /** `mu` starts as `muInit + 0.1·N(0,1)`. Default 0. */
+  muInit?: number;
+  /** `rho` starts as `rhoInit + 0.1·N(0,1)`, so sigma ≈ softplus(rhoInit). Default −7. */
+  rhoInit?: number;
+  /** A seed or `rng(seed)` for initialisation and sampling. Default: the global generator. */
+  rng?: Generator | number;
+}
+
+/** Standard deviation of the initial noise on `mu` and `rho` (illia's PyTorch and current JAX code). */
+const INIT_STD = 0.1;
+
+/**
+ * A learnable Gaussian `N(mu, sigma²)`, `sigma = softplus(rho)`, with a Gaussian prior: illia's
+ * `GaussianDistribution`. Sampling is reparameterised (`mu + sigma ⊙ eps`), and {@link logProb} is
+ * illia's one-sample estimate of the KL divergence from the prior.
+ *
+ * @example
+ * const dist = new GaussianDistribution([3, 4], { rng: 42 });
+ * const w = dist.sample(); // a Tensor of shape [3, 4]
+ * const kl = await dist.logProb(w).item();
+ */
+export class GaussianDistribution {
+  /** The shape of `mu`, `rho` and every sample. */
+  readonly shape: readonly number[];
+  /** Mean of the prior. */
+  readonly muPrior: number;
+  /** Standard deviation of the prior. */
+  readonly stdPrior: number;
+  /** The backend that holds the parameters and computes everything. */
+  readonly backend: Backend;
+  readonly #generator: Generator;
+  readonly #mu: Tensor;
+  readonly #rho: Tensor;
+
+  constructor(shape: readonly number[], options: GaussianDistributionOptions = {}) {
+    const where = 'GaussianDistribution';
+    this.shape = checkShape(where, 'shape', shape);
+    const { muPrior = 0, stdPrior = 0.1, muInit = 0, rhoInit = -7 } = options;
+    this.muPrior = checkFinite(where, 'muPrior', muPrior);
+    this.stdPrior = checkPositive(where, 'stdPrior', stdPrior);
+    checkFinite(where, 'muInit', muInit);
+    checkFinite(where, 'rhoInit', rhoInit);
+    this.#generator = toGenerator(where, 'rng', options.rng);
+    this.backend = getBackend();
+    this.#mu = this.#initialParameter(muInit);
+    this.#rho = this.#initialParameter(rhoInit);
+  }
+
+  /** `init + 0.1·N(0,1)`, kept out of any enclosing tidy scope. */
+  #initialParameter(init: number): Tensor {
+    const backend = this.backend;
+    return keep(
+      tidy(() => {
+        const eps = new Tensor(backend.randomNormal(this.shape, this.#generator.nextKey()), backend);
+        const scale = new Tensor(backend.makeTensor(Float32Array.of(INIT_STD), []), backend);
+        const offset = new Tensor(backend.makeTensor(Float32Array.of(init), []), backend);
+        const scaled = new Tensor(backend.mul(eps.handle(), scale.handle()), backend);
+        return new Tensor(backend.add(scaled.handle(), offset.handle()), backend);
+      }),
+    );
+  }
+
+  /** The mean parameter. */
+  get mu(): Tensor {
+    return this.#mu;
+  }
+
+  /** The parameter that gives the standard deviation: `sigma = softplus(rho)`. */
+  get rho(): Tensor {
+    return this.#rho;
+  }
+
+  /** Number of elements of `mu` (illia's `num_params`). */
+  get numParams(): number {
+    return this.#mu.size;
+  }
+
+  /** `[mu, rho]`. */
+  parameters(): [Tensor, Tensor] {
+    return [this.#mu, this.#rho];
+  }
+
+  /** A new tensor `softplus(rho) = log(1 + exp(rho))`, finite and positive for every finite rho. */
+  sigma(): Tensor {
+    const rho = handleOf('GaussianDistribution.sigma', 'rho', this.#rho);
+    return new Tensor(this.backend.softplus(rho), this.backend);
+  }
+
+  /**
+   * A fresh reparameterised draw `mu + sigma ⊙ eps`, `eps ~ N(0, I)`, from `generator` (a seed or
+   * `rng(seed)`; default the distribution's own generator).
+   */
+  sample(generator?: Generator | number): Tensor {
+    const where = 'GaussianDistribution.sample';
+    const mu = handleOf(where, 'mu', this.#mu);
+    const rho = handleOf(where, 'rho', this.#rho);
+    const key =
+      generator === undefined
+        ? this.#generator.nextKey()
+        : toGenerator(where, 'generator', generator).nextKey();
+    return new Tensor(gaussianSample(this.backend, mu, rho, key), this.backend);
+  }
+
+  /** The same as {@link sample} (illia's `__call__`). */
+  call(generator?: Generator | number): Tensor {
+    return this.sample(generator);
+  }
+
+  /**
+   * The scalar `Σ log N(x; mu, sigma) − Σ log N(x; muPrior, stdPrior)`: illia's one-sample estimate
+   * of `KL(q ‖ prior)`. With no `x`, a fresh sample is drawn (and freed).
+   */
+  logProb(x?: Tensor): Tensor {
+    const where = 'GaussianDistribution.logProb';
+    const mu = handleOf(where, 'mu', this.#mu);
+    const rho = handleOf(where, 'rho', this.#rho);
+    if (x === undefined) {
+      const draw = this.sample();
+      try {
+        return this.logProb(draw);
+      } finally {
+        draw.dispose();
+      }
+    }
+    const hx = handleOf(where, 'x', x);
+    commonBackend(where, { mu: this.#mu, x });
+    if (!sameShape(x.shape, this.shape)) {
+      throw new RangeError(
+        `${where}: x must have the distribution's shape ${formatShape(this.shape)}, got ${formatShape(x.shape)}`,
+      );
+    }
+    const prior = { mu: this.muPrior, std: this.stdPrior };
+    return new Tensor(gaussianLogRatio(this.backend, hx, mu, rho, prior), this.backend);
+  }
+
+  /** Frees `mu` and `rho`; the distribution cannot be used afterwards. */
+  dispose(): void {
+    this.#mu.dispose();
+    this.#rho.dispose();
+  }
+}
+
+/** `mu + softplus(rho) ⊙ N(0,1)`: the backend's fused kernel, or composed from primitives. */
+function gaussianSample(
+  backend: Backend,
+  mu: BackendTensor,
+  rho: BackendTensor,
+  key: RandomKey,
+): BackendTensor {
+  if (backend.gaussianSample && fusedKernelsEnabled()) return backend.gaussianSample(mu, rho, key);
+  return composed(backend, (b, free) => {
+    const eps = free(b.randomNormal(mu.shape, key));
+    const sigma = free(b.softplus(rho));
+    return b.add(mu, free(b.mul(sigma, eps)));
+  });
+}
+
+/** The elementwise log-ratio of SPEC.md, summed: fused kernel, or composed from primitives. */
+function gaussianLogRatio(
+  backend: Backend,
+  x: BackendTensor,
+  mu: BackendTensor,
+  rho: BackendTensor,
+  prior: GaussianPrior,
+): BackendTensor {
+  if (backend.gaussianLogRatio && fusedKernelsEnabled()) {
+    return backend.gaussianLogRatio(x, mu, rho, prior);
+  }
+  return composed(backend, (b, free) => {
+    const scalar = (v: number) => free(b.makeTensor(Float32Array.of(v), []));
+    const sigma = free(b.softplus(rho));
+    // log stdPrior − log sigma
+    const logRatio = free(b.sub(scalar(Math.log(prior.std)), free(b.log(sigma))));
+    // (x − mu)² / (2 sigma²) = ((x − mu) / sigma)² / 2
+    const z = free(b.div(free(b.sub(x, mu)), sigma));
+    const posterior = free(b.mul(free(b.square(z)), scalar(0.5)));
+    // (x − muPrior)² / (2 stdPrior²)
+    const priorTerm = free(
+      b.mul(free(b.square(free(b.sub(x, scalar(prior.mu))))), scalar(1 / (2 * prior.std ** 2))),
+    );
+    const terms = b.add(free(b.sub(logRatio, posterior)), priorTerm);
+    // A scalar distribution has one term: it is the sum.
+    if (mu.shape.length === 0) return terms;
+    return b.sum(
+      free(terms),
+      mu.shape.map((_, i) => i),
+    );
+  });
+}
+
+/** Runs a composition of kernels, disposing the intermediates it marks with `free`. */
+function composed(
+  backend: Backend,
+  body: (b: Backend, free: (t: BackendTensor) => BackendTensor) => BackendTensor,
+): BackendTensor {
+  const temporaries: BackendTensor[] = [];
+  const free = (t: BackendTensor) => {
+    temporaries.push(t);
+    return t;
+  };
+  try {
+    return body(backend, free);
+  } finally {
+    for (const t of temporaries) backend.dispose(t);
+  }
+}

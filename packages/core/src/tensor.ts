@@ -1,0 +1,184 @@
+import type { Backend, BackendTensor, MemoryInfo } from './backend.js';
+import { closeScope, type Disposable, getBackend, openScope, track, untrack } from './engine.js';
+import { formatShape, sizeOf } from './shape.js';
+import { checkShape, describe } from './validate.js';
+
+/**
+ * An immutable float32 tensor: a handle on memory of the backend that made it.
+ * Make one with {@link tensor} or an op; free it with {@link Tensor.dispose} or {@link tidy}.
+ */
+export class Tensor implements Disposable {
+  /** Dimensions, outermost first; `[]` for a scalar. */
+  readonly shape: readonly number[];
+  /** Always `'float32'`. */
+  readonly dtype = 'float32' as const;
+  /** Number of elements. */
+  readonly size: number;
+  /** The backend that holds it. */
+  readonly backend: Backend;
+  #handle: BackendTensor | null;
+
+  /** @internal Wraps a backend handle; use {@link tensor} or an op to make tensors. */
+  constructor(handle: BackendTensor, backend: Backend) {
+    this.#handle = handle;
+    this.backend = backend;
+    this.shape = Object.freeze([...handle.shape]);
+    this.size = sizeOf(this.shape);
+    track(this);
+  }
+
+  /** Whether {@link dispose} was called. */
+  get isDisposed(): boolean {
+    return this.#handle === null;
+  }
+
+  /** @internal The backend handle; throws if disposed. `where` names the caller in the error. */
+  handle(where = 'Tensor'): BackendTensor {
+    if (this.#handle === null) {
+      throw new Error(
+        `${where}: tensor of shape ${formatShape(this.shape)} was used after dispose()`,
+      );
+    }
+    return this.#handle;
+  }
+
+  /** A copy of the values, row-major. Waits for a lazy backend to compute them. */
+  data(): Promise<Float32Array> {
+    try {
+      return this.backend.read(this.handle('Tensor.data'));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A copy of the values, synchronously, where the backend can read synchronously. */
+  dataSync(): Float32Array {
+    const handle = this.handle('Tensor.dataSync');
+    if (!this.backend.readSync) {
+      throw new Error(
+        `Tensor.dataSync: backend '${this.backend.name}' cannot read synchronously; use \`await tensor.data()\``,
+      );
+    }
+    return this.backend.readSync(handle);
+  }
+
+  /** The value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) {
+      throw new RangeError(
+        `Tensor.item: expected a tensor of one element, got shape ${formatShape(this.shape)}`,
+      );
+    }
+    const values = await this.data();
+    return values[0] as number;
+  }
+
+  /** Frees the backend memory. Calling it again does nothing; using the tensor again throws. */
+  dispose(): void {
+    if (this.#handle === null) return;
+    const handle = this.#handle;
+    this.#handle = null;
+    untrack(this);
+    this.backend.dispose(handle);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${formatShape(this.shape)}, backend=${this.backend.name}${this.isDisposed ? ', disposed' : ''})`;
+  }
+}
+
+/**
+ * A tensor on the current backend holding `values` (copied) with `shape` (default: a vector).
+ */
+export function tensor(
+  values: ArrayLike<number> | number,
+  shape?: readonly number[],
+): Tensor {
+  const array =
+    typeof values === 'number'
+      ? Float32Array.of(values)
+      : values instanceof Float32Array
+        ? values
+        : isNumberArrayLike(values)
+          ? Float32Array.from(values)
+          : null;
+  if (array === null) {
+    throw new TypeError(
+      `tensor: values must be a number, an array of numbers or a Float32Array, got ${describe(values)}`,
+    );
+  }
+  const dims =
+    shape === undefined
+      ? typeof values === 'number'
+        ? []
+        : [array.length]
+      : checkShape('tensor', 'shape', shape);
+  if (sizeOf(dims) !== array.length) {
+    throw new RangeError(
+      `tensor: shape ${formatShape(dims)} holds ${sizeOf(dims)} values, but values has ${array.length}`,
+    );
+  }
+  const backend = getBackend();
+  return new Tensor(backend.makeTensor(array, dims), backend);
+}
+
+function isNumberArrayLike(values: unknown): values is ArrayLike<number> {
+  if (ArrayBuffer.isView(values)) return true;
+  return Array.isArray(values) && values.every((v) => typeof v === 'number');
+}
+
+/** What {@link tidy} may return: tensors, possibly inside arrays or plain objects. */
+export type TensorContainer =
+  | Tensor
+  | number
+  | string
+  | boolean
+  | null
+  | undefined
+  | void
+  | readonly TensorContainer[]
+  | { readonly [key: string]: TensorContainer };
+
+function collectTensors(value: unknown, into: Set<Disposable>): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (Array.isArray(value)) for (const item of value) collectTensors(item, into);
+  else if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    for (const item of Object.values(value)) collectTensors(item, into);
+  }
+}
+
+/**
+ * Runs `fn` and disposes every tensor made inside it except those it returns.
+ * `fn` must be synchronous.
+ */
+export function tidy<T extends TensorContainer>(fn: () => T): T {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`tidy: fn must be a function, got ${describe(fn)}`);
+  }
+  const scope = openScope();
+  const keep = new Set<Disposable>();
+  let result: T;
+  try {
+    result = fn();
+    if (result instanceof Promise) {
+      result.catch(() => undefined);
+      throw new TypeError('tidy: fn must be synchronous, but it returned a Promise');
+    }
+    collectTensors(result, keep);
+  } finally {
+    closeScope(scope, keep);
+  }
+  return result;
+}
+
+/** Keeps a tensor alive when the tidy scope it was made in closes. Returns it. */
+export function keep<T extends Tensor>(t: T): T {
+  untrack(t);
+  return t;
+}
+
+/** Live tensors and bytes of the current backend, and its name. */
+export function memory(): MemoryInfo & { readonly backend: string } {
+  const backend = getBackend();
+  return { ...backend.memory(), backend: backend.name };
+}
