@@ -25,13 +25,21 @@ interface EngineState {
   /** The initialisation that will make a backend current when none was current. */
   pendingDefault: Promise<Backend> | null;
   readonly scopes: Set<Disposable>[];
+  /** The name each backend instance was registered under (two instances may share a class). */
+  readonly names: WeakMap<Backend, string>;
 }
 
 const STATE_KEY = Symbol.for('@illia-ts/core/engine');
 
 function engineState(): EngineState {
   const holder = globalThis as { [STATE_KEY]?: EngineState };
-  holder[STATE_KEY] ??= { registry: new Map(), current: null, pendingDefault: null, scopes: [] };
+  holder[STATE_KEY] ??= {
+    registry: new Map(),
+    current: null,
+    pendingDefault: null,
+    scopes: [],
+    names: new WeakMap(),
+  };
   return holder[STATE_KEY];
 }
 
@@ -65,7 +73,13 @@ function checkBackend(name: string, backend: unknown): Backend {
       `backend '${name}' implements Backend API version ${describe(b.apiVersion)}, but this @illia-ts/core expects version ${BACKEND_API_VERSION}: install matching versions of @illia-ts/core and ${backendPackage(name)}`,
     );
   }
+  engineState().names.set(b as Backend, name);
   return b as Backend;
+}
+
+/** The name a backend was registered under (its own `name` if it was never registered). */
+export function backendName(backend: Backend): string {
+  return engineState().names.get(backend) ?? backend.name;
 }
 
 /** Initialises a registered backend once; synchronous factories give a settled instance at once. */

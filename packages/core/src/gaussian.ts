@@ -45,8 +45,8 @@ export class GaussianDistribution {
   /** The backend that holds the parameters and computes everything. */
   readonly backend: Backend;
   readonly #generator: Generator;
-  readonly #mu: Tensor;
-  readonly #rho: Tensor;
+  #mu: Tensor;
+  #rho: Tensor;
 
   constructor(shape: readonly number[], options: GaussianDistributionOptions = {}) {
     const where = 'GaussianDistribution';
@@ -94,6 +94,36 @@ export class GaussianDistribution {
   /** `[mu, rho]`. */
   parameters(): [Tensor, Tensor] {
     return [this.#mu, this.#rho];
+  }
+
+  /**
+   * Replaces `mu` and/or `rho` (an optimizer step, or parameters loaded from elsewhere). The
+   * distribution takes ownership of the given tensors (they leave any tidy scope) and disposes the
+   * ones they replace. Each must be a live tensor of the distribution's shape and backend.
+   */
+  setParameters(values: { mu?: Tensor; rho?: Tensor }): void {
+    const where = 'GaussianDistribution.setParameters';
+    const checked: { mu?: Tensor; rho?: Tensor } = {};
+    for (const arg of ['mu', 'rho'] as const) {
+      const value = values?.[arg];
+      if (value === undefined) continue;
+      handleOf(where, arg, value);
+      commonBackend(where, { distribution: this.#mu, [arg]: value });
+      if (!sameShape(value.shape, this.shape)) {
+        throw new RangeError(
+          `${where}: ${arg} must have the distribution's shape ${formatShape(this.shape)}, got ${formatShape(value.shape)}`,
+        );
+      }
+      checked[arg] = value;
+    }
+    if (checked.mu && checked.mu !== this.#mu) {
+      this.#mu.dispose();
+      this.#mu = keep(checked.mu);
+    }
+    if (checked.rho && checked.rho !== this.#rho) {
+      this.#rho.dispose();
+      this.#rho = keep(checked.rho);
+    }
   }
 
   /** A new tensor `softplus(rho) = log(1 + exp(rho))`, finite and positive for every finite rho. */

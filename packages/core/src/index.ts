@@ -15,6 +15,7 @@ export {
   type UnaryKernel,
 } from './backend.js';
 export {
+  backendName,
   backendPackage,
   getBackend,
   ready,

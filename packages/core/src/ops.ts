@@ -3,7 +3,7 @@
  * inputs, and wraps the result. Creation ops (`randomNormal`) use the current backend.
  */
 import type { Backend, BackendTensor, BinaryKernel, UnaryKernel } from './backend.js';
-import { getBackend } from './engine.js';
+import { backendName, getBackend } from './engine.js';
 import type { Generator } from './random.js';
 import { toGenerator } from './random.js';
 import { broadcastShapes, formatShape } from './shape.js';
@@ -30,7 +30,7 @@ export function commonBackend(where: string, args: Readonly<Record<string, Tenso
     if (first === null) first = [arg, t.backend];
     else if (t.backend !== first[1]) {
       throw new TypeError(
-        `${where}: ${arg} lives on backend '${t.backend.name}' but ${first[0]} on '${first[1].name}'; make both on one backend`,
+        `${where}: ${arg} lives on backend '${backendName(t.backend)}' but ${first[0]} on '${backendName(first[1])}'; make both on one backend`,
       );
     }
   }

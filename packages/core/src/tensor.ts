@@ -1,5 +1,13 @@
 import type { Backend, BackendTensor, MemoryInfo } from './backend.js';
-import { closeScope, type Disposable, getBackend, openScope, track, untrack } from './engine.js';
+import {
+  backendName,
+  closeScope,
+  type Disposable,
+  getBackend,
+  openScope,
+  track,
+  untrack,
+} from './engine.js';
 import { formatShape, sizeOf } from './shape.js';
 import { checkShape, describe } from './validate.js';
 
@@ -56,7 +64,7 @@ export class Tensor implements Disposable {
     const handle = this.handle('Tensor.dataSync');
     if (!this.backend.readSync) {
       throw new Error(
-        `Tensor.dataSync: backend '${this.backend.name}' cannot read synchronously; use \`await tensor.data()\``,
+        `Tensor.dataSync: backend '${backendName(this.backend)}' cannot read synchronously; use \`await tensor.data()\``,
       );
     }
     return this.backend.readSync(handle);
@@ -83,7 +91,7 @@ export class Tensor implements Disposable {
   }
 
   toString(): string {
-    return `Tensor(shape=${formatShape(this.shape)}, backend=${this.backend.name}${this.isDisposed ? ', disposed' : ''})`;
+    return `Tensor(shape=${formatShape(this.shape)}, backend=${backendName(this.backend)}${this.isDisposed ? ', disposed' : ''})`;
   }
 }
 
@@ -142,9 +150,15 @@ export type TensorContainer =
 function collectTensors(value: unknown, into: Set<Disposable>): void {
   if (value instanceof Tensor) into.add(value);
   else if (Array.isArray(value)) for (const item of value) collectTensors(item, into);
-  else if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+  else if (isPlainObject(value)) {
     for (const item of Object.values(value)) collectTensors(item, into);
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /**
@@ -180,5 +194,5 @@ export function keep<T extends Tensor>(t: T): T {
 /** Live tensors and bytes of the current backend, and its name. */
 export function memory(): MemoryInfo & { readonly backend: string } {
   const backend = getBackend();
-  return { ...backend.memory(), backend: backend.name };
+  return { ...backend.memory(), backend: backendName(backend) };
 }
