@@ -7,7 +7,14 @@ import {
   type RandomKey,
   sizeOf,
 } from '@illia-ts/core';
-import { BINARY, type BinaryFn, mapBinary, mapUnary, UNARY, type UnaryFn } from './kernels/elementwise.js';
+import {
+  BINARY,
+  type BinaryFn,
+  mapBinary,
+  mapUnary,
+  UNARY,
+  type UnaryFn,
+} from './kernels/elementwise.js';
 import { gaussianLogRatio, gaussianSample } from './kernels/gaussian.js';
 import { fillNormal } from './kernels/random-normal.js';
 import { sumAxes } from './kernels/sum.js';

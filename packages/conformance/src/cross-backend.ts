@@ -11,12 +11,19 @@ export interface BackendCandidate {
 }
 
 /** The deterministic inputs every backend gets: the same float32 values everywhere. */
-export function crossBackendInputs(n: number): { mu: Float32Array; rho: Float32Array; x: Float32Array } {
+export function crossBackendInputs(n: number): {
+  mu: Float32Array;
+  rho: Float32Array;
+  x: Float32Array;
+} {
   const mu = f32(Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i)));
   // rho sweeps −20…80 (golden-ratio steps), so sigma spans 2e-9 to 80.
   const rho = f32(Array.from({ length: n }, (_, i) => -20 + 100 * ((i * 0.6180339887498949) % 1)));
   const x = f32(
-    Array.from({ length: n }, (_, i) => (mu[i] as number) + softplus64(rho[i] as number) * Math.cos(3 * i)),
+    Array.from(
+      { length: n },
+      (_, i) => (mu[i] as number) + softplus64(rho[i] as number) * Math.cos(3 * i),
+    ),
   );
   return { mu, rho, x };
 }
@@ -59,9 +66,10 @@ export function describeCrossBackend(candidates: readonly BackendCandidate[]): v
             const got = mine?.get(n) as number;
             expect(relativeError(got, ref), `${candidate.name} at n = ${n}`).toBeLessThan(1e-4);
             for (const [other, theirs] of results) {
-              expect(relativeError(got, theirs.get(n) as number), `${candidate.name} vs ${other}`).toBeLessThan(
-                1e-4,
-              );
+              expect(
+                relativeError(got, theirs.get(n) as number),
+                `${candidate.name} vs ${other}`,
+              ).toBeLessThan(1e-4);
             }
           }
         },

@@ -78,7 +78,13 @@ export function errorTests(ctx: SuiteContext, factory: BackendFactory): void {
       const dist = new GaussianDistribution([2, 3], { rng: 1 });
       const x = tensor([1, 2, 3, 4, 5, 6], [3, 2]);
       try {
-        expectArgumentError(() => dist.logProb(x), RangeError, /x must have/, /\[2, 3\]/, /got \[3, 2\]/);
+        expectArgumentError(
+          () => dist.logProb(x),
+          RangeError,
+          /x must have/,
+          /\[2, 3\]/,
+          /got \[3, 2\]/,
+        );
         expectArgumentError(() => dist.logProb(3 as never), TypeError, /x must be a Tensor, got 3/);
       } finally {
         x.dispose();
@@ -106,7 +112,11 @@ export function errorTests(ctx: SuiteContext, factory: BackendFactory): void {
       const dist = new GaussianDistribution([2], { rng: 1 });
       const local = tensor([1, 2], [2]);
       try {
-        expectArgumentError(() => dist.logProb(foreign), TypeError, /x lives on backend '.*-other'/);
+        expectArgumentError(
+          () => dist.logProb(foreign),
+          TypeError,
+          /x lives on backend '.*-other'/,
+        );
         expectArgumentError(() => add(local, foreign), TypeError, /lives on backend/);
       } finally {
         dist.dispose();
@@ -122,9 +132,21 @@ export function errorTests(ctx: SuiteContext, factory: BackendFactory): void {
       const a = tensor([1, 2], [2]);
       const b = tensor([1, 2, 3], [3]);
       try {
-        expectArgumentError(() => add(a, b), RangeError, /\[2\] \(a\) and \[3\] \(b\) do not broadcast/);
-        expectArgumentError(() => tensor([1, 2, 3], [2, 2]), RangeError, /shape \[2, 2\] holds 4 values, but values has 3/);
-        expectArgumentError(() => rng(-3), RangeError, /seed must be an integer in \[0, 2\^32\), got -3/);
+        expectArgumentError(
+          () => add(a, b),
+          RangeError,
+          /\[2\] \(a\) and \[3\] \(b\) do not broadcast/,
+        );
+        expectArgumentError(
+          () => tensor([1, 2, 3], [2, 2]),
+          RangeError,
+          /shape \[2, 2\] holds 4 values, but values has 3/,
+        );
+        expectArgumentError(
+          () => rng(-3),
+          RangeError,
+          /seed must be an integer in \[0, 2\^32\), got -3/,
+        );
       } finally {
         a.dispose();
         b.dispose();

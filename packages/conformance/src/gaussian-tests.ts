@@ -1,6 +1,6 @@
 import {
-  GaussianDistribution,
   add,
+  GaussianDistribution,
   memory,
   mul,
   randomNormal,
@@ -112,7 +112,10 @@ export function gaussianTests(ctx: SuiteContext): void {
         const rho = await dist.rho.data();
         const sigma = await take(dist.sigma());
         dist.dispose();
-        expect(sigma.every((s) => Number.isFinite(s) && s > 0), `sigma at rho ≈ ${rhoInit}`).toBe(true);
+        expect(
+          sigma.every((s) => Number.isFinite(s) && s > 0),
+          `sigma at rho ≈ ${rhoInit}`,
+        ).toBe(true);
         expect(
           worstError(sigma, Array.from(rho, softplus64), ctx.backend().epsilon),
           `softplus error at rho ≈ ${rhoInit}, in float32 roundings`,
@@ -176,7 +179,9 @@ export function gaussianTests(ctx: SuiteContext): void {
       dist.dispose();
       // Both are a float32 sum of a product: a few roundings of the sizes of the two terms.
       const scale = termScale(mu, composed);
-      expect(worstError(fused, composed, ctx.backend().epsilon, 1e-30, scale)).toBeLessThanOrEqual(8);
+      expect(worstError(fused, composed, ctx.backend().epsilon, 1e-30, scale)).toBeLessThanOrEqual(
+        8,
+      );
     });
 
     it('the same seed reproduces parameters and samples; call() is sample()', async () => {
@@ -255,7 +260,9 @@ export function gaussianTests(ctx: SuiteContext): void {
       expect(memory().numTensors).toBe(before);
       expect(Array.from(await dist.mu.data())).toEqual([1, 2, 3]);
       const sigma = await take(dist.sigma());
-      expect(worstError(sigma, [Math.LN2, Math.LN2, Math.LN2], ctx.backend().epsilon)).toBeLessThanOrEqual(8);
+      expect(
+        worstError(sigma, [Math.LN2, Math.LN2, Math.LN2], ctx.backend().epsilon),
+      ).toBeLessThanOrEqual(8);
       dist.dispose();
     });
 

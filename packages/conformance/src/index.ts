@@ -7,7 +7,11 @@
  * import { FooBackend } from './foo-backend.js';
  * describeConformance({ name: 'foo', factory: () => new FooBackend() });
  */
-export { type BackendCandidate, crossBackendInputs, describeCrossBackend } from './cross-backend.js';
+export {
+  type BackendCandidate,
+  crossBackendInputs,
+  describeCrossBackend,
+} from './cross-backend.js';
 export { gaussianLogRatio64, relativeError, softplus64 } from './reference.js';
 export {
   correlation,

@@ -64,7 +64,9 @@ export function randomTests(_ctx: SuiteContext): void {
     });
 
     it('another seed gives an independent stream', async () => {
-      const draws = await Promise.all([0, 1, 2, 2 ** 24, 2 ** 32 - 1].map((s) => take(randomNormal([20_000], rng(s)))));
+      const draws = await Promise.all(
+        [0, 1, 2, 2 ** 24, 2 ** 32 - 1].map((s) => take(randomNormal([20_000], rng(s)))),
+      );
       for (let i = 0; i < draws.length; i++) {
         for (let j = i + 1; j < draws.length; j++) {
           expect(draws[j]).not.toEqual(draws[i]);

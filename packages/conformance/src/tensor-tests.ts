@@ -39,11 +39,41 @@ const UNARY_CASES: ReadonlyArray<{
 }> = [
   { name: 'neg', op: neg, ref: (x) => -x, inputs: [-3.5, -1e-20, 0, 2, 1e30], roundings: 0 },
   { name: 'abs', op: abs, ref: Math.abs, inputs: [-3.5, -1e-20, 0, 2, 1e30], roundings: 0 },
-  { name: 'square', op: square, ref: (x) => x * x, inputs: [-3.5, -1e-10, 0, 2, 1e15], roundings: ARITHMETIC_ROUNDINGS },
-  { name: 'sqrt', op: sqrt, ref: Math.sqrt, inputs: [0, 1e-30, 0.25, 2, 1e30], roundings: ARITHMETIC_ROUNDINGS },
-  { name: 'exp', op: exp, ref: Math.exp, inputs: [-80, -10, -1e-3, 0, 0.5, 10, 80], roundings: TRANSCENDENTAL_ROUNDINGS },
-  { name: 'log', op: log, ref: Math.log, inputs: [1e-30, 1e-3, 0.5, 2, 10, 1e30], roundings: TRANSCENDENTAL_ROUNDINGS },
-  { name: 'log1p', op: log1p, ref: Math.log1p, inputs: [-0.5, -1e-7, 1e-8, 1e-3, 0.5, 1, 100, 1e30], roundings: TRANSCENDENTAL_ROUNDINGS },
+  {
+    name: 'square',
+    op: square,
+    ref: (x) => x * x,
+    inputs: [-3.5, -1e-10, 0, 2, 1e15],
+    roundings: ARITHMETIC_ROUNDINGS,
+  },
+  {
+    name: 'sqrt',
+    op: sqrt,
+    ref: Math.sqrt,
+    inputs: [0, 1e-30, 0.25, 2, 1e30],
+    roundings: ARITHMETIC_ROUNDINGS,
+  },
+  {
+    name: 'exp',
+    op: exp,
+    ref: Math.exp,
+    inputs: [-80, -10, -1e-3, 0, 0.5, 10, 80],
+    roundings: TRANSCENDENTAL_ROUNDINGS,
+  },
+  {
+    name: 'log',
+    op: log,
+    ref: Math.log,
+    inputs: [1e-30, 1e-3, 0.5, 2, 10, 1e30],
+    roundings: TRANSCENDENTAL_ROUNDINGS,
+  },
+  {
+    name: 'log1p',
+    op: log1p,
+    ref: Math.log1p,
+    inputs: [-0.5, -1e-7, 1e-8, 1e-3, 0.5, 1, 100, 1e30],
+    roundings: TRANSCENDENTAL_ROUNDINGS,
+  },
   {
     name: 'softplus',
     op: softplus,
@@ -67,16 +97,30 @@ const BINARY_CASES: ReadonlyArray<{
 
 /** Shape pairs that broadcast, and the shape they broadcast to. */
 const BROADCASTS: ReadonlyArray<[number[], number[], number[]]> = [
-  [[2, 3], [2, 3], [2, 3]],
+  [
+    [2, 3],
+    [2, 3],
+    [2, 3],
+  ],
   [[2, 3], [3], [2, 3]],
-  [[2, 1], [1, 3], [2, 3]],
+  [
+    [2, 1],
+    [1, 3],
+    [2, 3],
+  ],
   [[], [2, 3], [2, 3]],
-  [[4, 1, 3], [2, 1], [4, 2, 3]],
+  [
+    [4, 1, 3],
+    [2, 1],
+    [4, 2, 3],
+  ],
 ];
 
 /** Deterministic values of a shape, none zero (so div is defined). */
 function valuesFor(size: number, phase: number): Float32Array {
-  return f32(Array.from({ length: size }, (_, i) => (i % 2 ? -1 : 1) * (0.5 + ((i * 7 + phase) % 11) / 3)));
+  return f32(
+    Array.from({ length: size }, (_, i) => (i % 2 ? -1 : 1) * (0.5 + ((i * 7 + phase) % 11) / 3)),
+  );
 }
 
 /** `expected[i]` for the broadcast of `a` (shape as) and `b` (shape bs) to `out`. */
@@ -195,8 +239,14 @@ export function tensorTests(ctx: SuiteContext): void {
     for (const c of BINARY_CASES) {
       it(`${c.name} broadcasts as NumPy and rounds once`, async () => {
         for (const [as, bs, out] of BROADCASTS) {
-          const av = valuesFor(as.reduce((p, q) => p * q, 1), 1);
-          const bv = valuesFor(bs.reduce((p, q) => p * q, 1), 4);
+          const av = valuesFor(
+            as.reduce((p, q) => p * q, 1),
+            1,
+          );
+          const bv = valuesFor(
+            bs.reduce((p, q) => p * q, 1),
+            4,
+          );
           const a = tensor(av, as);
           const b = tensor(bv, bs);
           const result = c.op(a, b);
@@ -227,7 +277,9 @@ export function tensorTests(ctx: SuiteContext): void {
         expect(s.shape).toEqual(shape);
         const got = await take(s);
         const summed = new Set(
-          axis === undefined ? [0, 1, 2] : (Array.isArray(axis) ? axis : [axis]).map((a) => (a + 3) % 3),
+          axis === undefined
+            ? [0, 1, 2]
+            : (Array.isArray(axis) ? axis : [axis]).map((a) => (a + 3) % 3),
         );
         const expected = new Array<number>(got.length).fill(0);
         for (let i = 0; i < 60; i++) {

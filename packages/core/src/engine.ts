@@ -82,26 +82,29 @@ export function backendName(backend: Backend): string {
   return engineState().names.get(backend) ?? backend.name;
 }
 
-/** Initialises a registered backend once; synchronous factories give a settled instance at once. */
+/**
+ * Initialises a registered backend once. A synchronous factory gives a settled instance at once;
+ * a failure is kept (as a rejected promise) and reported by `setBackend`/`ready`.
+ */
 function initialize(name: string, reg: Registration): Backend | Promise<Backend> {
   if (reg.instance) return reg.instance;
   if (reg.init) return reg.init;
-  let made: Backend | Promise<Backend>;
   try {
-    made = reg.factory();
-  } catch (error) {
-    reg.init = Promise.reject(error);
-    return reg.init;
-  }
-  if (made instanceof Promise) {
+    const made = reg.factory();
+    if (!(made instanceof Promise)) {
+      reg.instance = checkBackend(name, made);
+      return reg.instance;
+    }
     reg.init = made.then((backend) => {
       reg.instance = checkBackend(name, backend);
       return reg.instance;
     });
-    return reg.init;
+  } catch (error) {
+    reg.init = Promise.reject(error);
   }
-  reg.instance = checkBackend(name, made);
-  return reg.instance;
+  // Handled here so that a failure nobody asks about is not an unhandled rejection.
+  reg.init.catch(() => undefined);
+  return reg.init;
 }
 
 /**

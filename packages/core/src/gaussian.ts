@@ -67,7 +67,10 @@ export class GaussianDistribution {
     const backend = this.backend;
     return keep(
       tidy(() => {
-        const eps = new Tensor(backend.randomNormal(this.shape, this.#generator.nextKey()), backend);
+        const eps = new Tensor(
+          backend.randomNormal(this.shape, this.#generator.nextKey()),
+          backend,
+        );
         const scale = new Tensor(backend.makeTensor(Float32Array.of(INIT_STD), []), backend);
         const offset = new Tensor(backend.makeTensor(Float32Array.of(init), []), backend);
         const scaled = new Tensor(backend.mul(eps.handle(), scale.handle()), backend);

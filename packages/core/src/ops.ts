@@ -44,8 +44,7 @@ function unary(kernel: UnaryKernel, x: Tensor): Tensor {
 
 function binary(kernel: BinaryKernel, a: Tensor | number, b: Tensor | number): Tensor {
   // A number operand becomes a scalar on the backend of the tensor operand.
-  const backend =
-    a instanceof Tensor ? a.backend : b instanceof Tensor ? b.backend : getBackend();
+  const backend = a instanceof Tensor ? a.backend : b instanceof Tensor ? b.backend : getBackend();
   const ta = a instanceof Tensor ? a : scalarOn(kernel, 'a', backend, a);
   const tb = b instanceof Tensor ? b : scalarOn(kernel, 'b', backend, b);
   try {
@@ -97,8 +96,7 @@ export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary('m
 /** `a / b`, broadcasting. */
 export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary('div', a, b);
 /** Elementwise maximum, broadcasting. */
-export const maximum = (a: Tensor | number, b: Tensor | number): Tensor =>
-  binary('maximum', a, b);
+export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binary('maximum', a, b);
 
 /**
  * Sum over `axis` (a number, an array of numbers, negative counting from the end) or over all

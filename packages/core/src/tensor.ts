@@ -98,10 +98,7 @@ export class Tensor implements Disposable {
 /**
  * A tensor on the current backend holding `values` (copied) with `shape` (default: a vector).
  */
-export function tensor(
-  values: ArrayLike<number> | number,
-  shape?: readonly number[],
-): Tensor {
+export function tensor(values: ArrayLike<number> | number, shape?: readonly number[]): Tensor {
   const array =
     typeof values === 'number'
       ? Float32Array.of(values)
@@ -143,6 +140,7 @@ export type TensorContainer =
   | boolean
   | null
   | undefined
+  // biome-ignore lint/suspicious/noConfusingVoidType: lets tidy(() => { ... }) take a function that returns nothing
   | void
   | readonly TensorContainer[]
   | { readonly [key: string]: TensorContainer };

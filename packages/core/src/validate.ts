@@ -44,7 +44,9 @@ export function checkUint32(where: string, arg: string, value: unknown): number 
     throw new TypeError(`${where}: ${arg} must be an integer in [0, 2^32), got ${describe(value)}`);
   }
   if (!(Number.isInteger(value) && value >= 0 && value < 2 ** 32)) {
-    throw new RangeError(`${where}: ${arg} must be an integer in [0, 2^32), got ${describe(value)}`);
+    throw new RangeError(
+      `${where}: ${arg} must be an integer in [0, 2^32), got ${describe(value)}`,
+    );
   }
   return value;
 }
