@@ -9,7 +9,9 @@ import { tensor } from './tensor.js';
 describe('before any backend is ready', () => {
   it('ops say to call await ready() or import a backend', () => {
     expect(() => getBackend()).toThrow(/await ready\(\)/);
-    expect(() => tensor([1, 2])).toThrow(/import a backend package such as '@illia-ts\/backend-cpu'/);
+    expect(() => tensor([1, 2])).toThrow(
+      /import a backend package such as '@illia-ts\/backend-cpu'/,
+    );
   });
 });
 
@@ -24,7 +26,9 @@ describe('registry', () => {
   it('ILLIA_BACKEND chooses the backend that ready() loads', async () => {
     process.env.ILLIA_BACKEND = 'absent';
     try {
-      await expect(ready()).rejects.toThrow(/backend 'absent' is not installed.*@illia-ts\/backend-absent/);
+      await expect(ready()).rejects.toThrow(
+        /backend 'absent' is not installed.*@illia-ts\/backend-absent/,
+      );
     } finally {
       delete process.env.ILLIA_BACKEND;
     }
