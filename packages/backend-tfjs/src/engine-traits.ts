@@ -1,0 +1,103 @@
+/**
+ * What the active tfjs engine's kernels get right, measured once when the backend is made.
+ * Engines differ: tfjs-backend-cpu sums in float64, the wasm engine sums sequentially in float32
+ * (2e-4 relative error over 10⁶ terms) and computes log1p as log(1 + x) (0 for x = 1e-8); the
+ * wasm maximum drops a NaN in its second argument. Where a probe fails, the kernels compose the
+ * same function from ops that are accurate.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Probe results for one engine. */
+export interface EngineTraits {
+  /** The engine's float precision: 2^-24 for float32, 2^-11 for float16 (some WebGL devices). */
+  readonly epsilon: number;
+  /** `dataSync()` works. */
+  readonly syncRead: boolean;
+  /** `dataSync()`/`data()` hand out the engine's own array, so reads must copy. */
+  readonly readAliases: boolean;
+  /** `tf.sum` keeps 10⁶ float32 terms within float32 rounding (it accumulates in float64). */
+  readonly accurateSum: boolean;
+  /** `tf.log1p` is accurate for tiny x. */
+  readonly accurateLog1p: boolean;
+  /** `tf.softplus` is accurate from −100 to 10⁴. */
+  readonly accurateSoftplus: boolean;
+  /** `tf.maximum` propagates NaN from either argument, as NumPy does. */
+  readonly maximumPropagatesNaN: boolean;
+}
+
+/** Float32 roundings a transcendental kernel may be off by before we compose our own. */
+const ROUNDINGS = 4;
+
+function softplus64(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+function accurate(
+  got: Float32Array,
+  inputs: readonly number[],
+  ref: (x: number) => number,
+  epsilon: number,
+): boolean {
+  return inputs.every((x, i) => {
+    const expected = ref(Math.fround(x));
+    // The floor skips float32 subnormals, whose relative precision is lower by design.
+    return Math.abs((got[i] as number) - expected) <= ROUNDINGS * epsilon * Math.abs(expected) + 1e-37;
+  });
+}
+
+async function values(make: () => tf.Tensor): Promise<Float32Array> {
+  const t = tf.tidy(make);
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Probes the active engine (a few tiny tensors; nothing is left behind). */
+export async function probeEngine(): Promise<EngineTraits> {
+  const epsilon = tf.backend().floatPrecision() === 16 ? 2 ** -11 : 2 ** -24;
+
+  let syncRead = true;
+  let readAliases = false;
+  const t = tf.tensor1d([1], 'float32');
+  try {
+    const first = t.dataSync();
+    first[0] = 2;
+    readAliases = t.dataSync()[0] === 2;
+  } catch {
+    syncRead = false;
+  } finally {
+    t.dispose();
+  }
+  if (!syncRead) {
+    const u = tf.tensor1d([1], 'float32');
+    const first = (await u.data()) as Float32Array;
+    first[0] = 2;
+    readAliases = ((await u.data()) as Float32Array)[0] === 2;
+    u.dispose();
+  }
+
+  // 1 followed by 4096 halves of an ulp of 1: a float32 running sum never moves off 1, so only an
+  // engine that accumulates wider (or pairwise) finds the exact 1 + 2^-12.
+  const small = new Float32Array(4097).fill(2 ** -24);
+  small[0] = 1;
+  const [sum] = await values(() => tf.sum(tf.tensor1d(small)));
+  const accurateSum = Math.abs((sum as number) - (1 + 2 ** -12)) <= 2 ** -20;
+
+  const log1pInputs = [-0.5, -1e-7, 1e-8, 1e-5, 1e-3, 0.5, 100, 1e30];
+  const log1p = await values(() => tf.log1p(tf.tensor1d(log1pInputs)));
+  const softplusInputs = [-100, -20, -13, -12, -10, -7, -1e-3, 0, 1, 7, 12, 13, 20, 80, 1e4];
+  const softplus = await values(() => tf.softplus(tf.tensor1d(softplusInputs)));
+  const maximum = await values(() => tf.maximum(tf.tensor1d([Number.NaN, 1]), tf.tensor1d([1, Number.NaN])));
+
+  return {
+    epsilon,
+    syncRead,
+    readAliases,
+    accurateSum,
+    accurateLog1p: accurate(log1p, log1pInputs, Math.log1p, epsilon),
+    accurateSoftplus: accurate(softplus, softplusInputs, softplus64, epsilon),
+    maximumPropagatesNaN: maximum.every(Number.isNaN),
+  };
+}
