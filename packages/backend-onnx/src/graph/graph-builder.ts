@@ -1,0 +1,101 @@
+/**
+ * Builds one ONNX graph: kernels call {@link GraphBuilder.op} with value names and get the name of
+ * the new value back. Constants become initializers (ONNX Runtime folds what depends only on them
+ * when it creates the session).
+ */
+import {
+  type AttributeProto,
+  constantTensor,
+  DataType,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../proto/onnx.js';
+
+/** The opset of every graph: ≤ 21 because ONNX Runtime 1.30 has no RandomNormalLike-22 and
+ * the integer ops used here (BitwiseXor, BitShift) need ≥ 18. */
+export const OPSET_VERSION = 21;
+/** The IR version that opset 21 needs. */
+export const IR_VERSION = 10;
+
+/** Short forms of the attributes kernels use. */
+export const attr = {
+  int: (name: string, value: number): AttributeProto => ({ name, type: 'int', value }),
+  ints: (name: string, value: readonly number[]): AttributeProto => ({ name, type: 'ints', value }),
+  string: (name: string, value: string): AttributeProto => ({ name, type: 'string', value }),
+};
+
+export class GraphBuilder {
+  readonly #nodes: NodeProto[] = [];
+  readonly #initializers: TensorProto[] = [];
+  readonly #inputs: ValueInfoProto[] = [];
+  readonly #constants = new Map<string, string>();
+  #next = 0;
+
+  /** Declares a graph input and returns its name. */
+  input(elemType: DataType, dims: readonly number[]): string {
+    const name = `in${this.#inputs.length}`;
+    this.#inputs.push({ name, elemType, dims });
+    return name;
+  }
+
+  /** Appends a node with one output and returns the output's name. */
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: readonly AttributeProto[] = [],
+  ): string {
+    const output = `v${this.#next++}`;
+    this.#nodes.push({ opType, inputs, outputs: [output], attributes });
+    return output;
+  }
+
+  #constant(key: string, make: (name: string) => TensorProto): string {
+    const known = this.#constants.get(key);
+    if (known !== undefined) return known;
+    const name = `c${this.#constants.size}`;
+    this.#initializers.push(make(name));
+    this.#constants.set(key, name);
+    return name;
+  }
+
+  /** A float32 scalar constant. */
+  float(value: number): string {
+    return this.#constant(`f${Object.is(value, -0) ? '-0' : value}`, (name) =>
+      constantTensor(name, DataType.FLOAT, [], Float32Array.of(value)),
+    );
+  }
+
+  /** A uint32 scalar constant. */
+  uint32(value: number): string {
+    return this.#constant(`u${value}`, (name) =>
+      constantTensor(name, DataType.UINT32, [], Uint32Array.of(value)),
+    );
+  }
+
+  /** An int32 scalar constant. */
+  int32(value: number): string {
+    return this.#constant(`i${value}`, (name) =>
+      constantTensor(name, DataType.INT32, [], Int32Array.of(value)),
+    );
+  }
+
+  /** A 1-D int64 constant (shapes, axes, slice bounds). */
+  int64s(values: readonly number[]): string {
+    return this.#constant(`l${values.join(',')}`, (name) =>
+      constantTensor(name, DataType.INT64, [values.length], BigInt64Array.from(values, BigInt)),
+    );
+  }
+
+  /** The graph, with `outputs` (names and float32 shapes) as its outputs. */
+  finish(outputs: readonly { name: string; dims: readonly number[] }[]): GraphProto {
+    return {
+      name: 'illia',
+      nodes: this.#nodes,
+      initializers: this.#initializers,
+      inputs: this.#inputs,
+      outputs: outputs.map((o) => ({ name: o.name, elemType: DataType.FLOAT, dims: o.dims })),
+    };
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The handle of the onnx backend: a node of a lazily recorded graph. A node is either
+ * materialised (it holds its values) or pending (it holds the op that computes it from other
+ * nodes). Running a graph materialises its outputs and lets go of their inputs, so memory held by
+ * the recorded graph is freed by the garbage collector as soon as nothing needs it.
+ */
+import type { BackendTensor } from '@illia-ts/core';
+import type { GraphBuilder } from './graph-builder.js';
+
+/** A scalar that a kernel takes as a graph input (a key word, a prior constant), so that graphs
+ * that differ only in such values share one cached session. */
+export interface ScalarParam {
+  readonly type: 'float32' | 'uint32';
+  readonly value: number;
+}
+
+/**
+ * How a pending node computes its value: `emit` appends ONNX nodes to the graph, given the value
+ * names of its tensor inputs and of its scalar params, and returns the name of its float32 result.
+ */
+export interface LazyOp {
+  /** Identifies the computation for the session cache: equal signatures emit equal graphs for
+   * equal input shapes. */
+  readonly signature: string;
+  readonly emit: (
+    g: GraphBuilder,
+    inputs: readonly string[],
+    params: readonly string[],
+    shape: readonly number[],
+  ) => string;
+}
+
+interface Pending {
+  readonly op: LazyOp;
+  readonly inputs: readonly LazyTensor[];
+  readonly params: readonly ScalarParam[];
+  /** Longest chain of pending nodes ending here (bounds graph growth, see OnnxBackend). */
+  readonly depth: number;
+}
+
+export class LazyTensor implements BackendTensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  #values: Float32Array | null;
+  #pending: Pending | null;
+
+  private constructor(
+    shape: readonly number[],
+    values: Float32Array | null,
+    pending: Pending | null,
+  ) {
+    this.shape = shape;
+    this.size = shape.reduce((a, b) => a * b, 1);
+    this.#values = values;
+    this.#pending = pending;
+  }
+
+  /** A node that holds `values` (not copied). */
+  static materialized(values: Float32Array, shape: readonly number[]): LazyTensor {
+    return new LazyTensor(shape, values, null);
+  }
+
+  /** A node computed by `op` from `inputs`. */
+  static pending(
+    op: LazyOp,
+    inputs: readonly LazyTensor[],
+    shape: readonly number[],
+    params: readonly ScalarParam[] = [],
+  ): LazyTensor {
+    const depth = 1 + Math.max(0, ...inputs.map((t) => t.depth));
+    return new LazyTensor(shape, null, { op, inputs, params, depth });
+  }
+
+  /** The values, or `null` while pending. */
+  get values(): Float32Array | null {
+    return this.#values;
+  }
+
+  /** The op, inputs and params, or `null` once materialised. */
+  get pendingOp(): Pending | null {
+    return this.#pending;
+  }
+
+  /** Pending nodes on the longest chain ending here (0 once materialised). */
+  get depth(): number {
+    return this.#pending?.depth ?? 0;
+  }
+
+  /** Stores the computed values and drops the recorded op, releasing its inputs. */
+  materialize(values: Float32Array): void {
+    if (this.#values !== null) return;
+    this.#values = values;
+    this.#pending = null;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Turns the pending nodes that some targets need into one graph: its structural key (what the
+ * session cache is keyed by), its feeds (materialised nodes and scalar params, by value) and,
+ * on a cache miss, the ONNX model itself.
+ */
+import { DataType, encodeModel } from '../proto/onnx.js';
+import { GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph-builder.js';
+import type { LazyTensor, ScalarParam } from './lazy-tensor.js';
+
+/** One graph input and the values it is fed. */
+export interface Feed {
+  readonly name: string;
+  readonly type: 'float32' | 'uint32';
+  readonly data: Float32Array | Uint32Array;
+  readonly dims: readonly number[];
+}
+
+export interface Plan {
+  /** Equal keys mean equal models: the cache key of the session. */
+  readonly key: string;
+  readonly feeds: readonly Feed[];
+  /** The nodes the graph computes, in the order of its outputs `out0`, `out1`, … */
+  readonly outputs: readonly LazyTensor[];
+  /** The serialised model (built only when the cache misses). */
+  model(): Uint8Array;
+}
+
+type Slot =
+  | { readonly kind: 'tensor'; readonly tensor: LazyTensor }
+  | { readonly kind: 'param'; readonly param: ScalarParam };
+
+/**
+ * Plans the graph that computes `targets` (pending nodes) and also outputs every pending node
+ * on the way for which `keep` is true (live handles), so that running it materialises those too
+ * and later graphs start from their values instead of recomputing them.
+ */
+export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) => boolean): Plan {
+  const order: LazyTensor[] = [];
+  const index = new Map<LazyTensor, string>();
+  const slots: Slot[] = [];
+  const parts: string[] = [];
+  const feeds: Feed[] = [];
+
+  const leaf = (t: LazyTensor): string => {
+    const values = t.values as Float32Array;
+    const name = `in${slots.length}`;
+    slots.push({ kind: 'tensor', tensor: t });
+    feeds.push({ name, type: 'float32', data: values, dims: t.shape });
+    parts.push(`${name}[${t.shape.join(',')}]`);
+    return name;
+  };
+
+  // Iterative post-order: recorded chains can be long.
+  for (const target of targets) {
+    const stack: [LazyTensor, boolean][] = [[target, false]];
+    while (stack.length > 0) {
+      const [t, expanded] = stack.pop() as [LazyTensor, boolean];
+      if (index.has(t)) continue;
+      const pending = t.pendingOp;
+      if (pending === null) {
+        index.set(t, leaf(t));
+        continue;
+      }
+      if (!expanded) {
+        stack.push([t, true]);
+        for (let i = pending.inputs.length - 1; i >= 0; i--) {
+          const input = pending.inputs[i] as LazyTensor;
+          if (!index.has(input)) stack.push([input, false]);
+        }
+        continue;
+      }
+      const params = pending.params.map((p) => {
+        const name = `in${slots.length}`;
+        slots.push({ kind: 'param', param: p });
+        feeds.push({
+          name,
+          type: p.type,
+          data: p.type === 'float32' ? Float32Array.of(p.value) : Uint32Array.of(p.value),
+          dims: [],
+        });
+        return `${name}:${p.type}`;
+      });
+      const ref = `n${order.length}`;
+      parts.push(
+        `${ref}=${pending.op.signature}(${pending.inputs.map((i) => index.get(i)).join(',')};${params.join(',')})[${t.shape.join(',')}]`,
+      );
+      index.set(t, ref);
+      order.push(t);
+    }
+  }
+
+  const outputs = [...targets];
+  const isTarget = new Set(targets);
+  for (const t of order) if (!isTarget.has(t) && keep(t)) outputs.push(t);
+  parts.push(`->${outputs.map((t) => index.get(t)).join(',')}`);
+
+  return {
+    key: parts.join(';'),
+    feeds,
+    outputs,
+    model: () => buildModel(order, slots, outputs),
+  };
+}
+
+function buildModel(
+  order: readonly LazyTensor[],
+  slots: readonly Slot[],
+  outputs: readonly LazyTensor[],
+): Uint8Array {
+  const g = new GraphBuilder();
+  const names = new Map<LazyTensor, string>();
+  const paramNames = new Map<ScalarParam, string>();
+  for (const slot of slots) {
+    if (slot.kind === 'tensor') names.set(slot.tensor, g.input(DataType.FLOAT, slot.tensor.shape));
+    else {
+      const type = slot.param.type === 'float32' ? DataType.FLOAT : DataType.UINT32;
+      paramNames.set(slot.param, g.input(type, []));
+    }
+  }
+  const inputNames = new Set(names.values());
+  for (const t of order) {
+    const pending = t.pendingOp;
+    if (pending === null)
+      throw new Error('onnx: a node was materialised while its graph was built');
+    const inputs = pending.inputs.map((i) => names.get(i) as string);
+    const params = pending.params.map((p) => paramNames.get(p) as string);
+    names.set(t, pending.op.emit(g, inputs, params, t.shape));
+  }
+  // Output names must be distinct and not graph inputs: an op may have passed a value through.
+  const used = new Set<string>();
+  const graphOutputs = outputs.map((t) => {
+    let name = names.get(t) as string;
+    if (inputNames.has(name) || used.has(name)) name = g.op('Identity', [name]);
+    used.add(name);
+    return { name, dims: t.shape };
+  });
+  return encodeModel({
+    irVersion: IR_VERSION,
+    opsetVersion: OPSET_VERSION,
+    producerName: 'illia-ts',
+    graph: g.finish(graphOutputs),
+  });
+}

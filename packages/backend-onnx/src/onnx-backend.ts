@@ -1,0 +1,263 @@
+import {
+  BACKEND_API_VERSION,
+  type Backend,
+  type BackendTensor,
+  type BinaryKernel,
+  type GaussianPrior,
+  type MemoryInfo,
+  type RandomKey,
+  type UnaryKernel,
+} from '@illia-ts/core';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph/graph-builder.js';
+import { LazyTensor } from './graph/lazy-tensor.js';
+import { planGraph } from './graph/plan.js';
+import { BINARY, UNARY } from './kernels/elementwise.js';
+import {
+  GAUSSIAN_LOG_RATIO,
+  GAUSSIAN_SAMPLE,
+  gaussianLogRatioParams,
+  gaussianSampleParams,
+} from './kernels/gaussian.js';
+import { keyParams, RANDOM_NORMAL } from './kernels/random-normal.js';
+import { sumOp } from './kernels/sum.js';
+import {
+  type ExecutionProvider,
+  knownProviders,
+  type OnnxBackendOptions,
+  providerHint,
+  type ResolvedOptions,
+  resolveOptions,
+  sessionOptions,
+} from './options.js';
+import { DataType, encodeModel } from './proto/onnx.js';
+import { SessionCache, type SessionCacheStats } from './session-cache.js';
+
+/**
+ * A chain of this many recorded ops is computed in the background (and its result kept), so that
+ * a program that records ops for long without reading them (a training loop) keeps its graphs,
+ * and the memory they hold, bounded.
+ */
+const FLUSH_DEPTH = 256;
+
+/**
+ * The `onnx` backend: every op is recorded into a graph, and reading a tensor runs what it needs
+ * as one ONNX graph in one ONNX Runtime `InferenceSession`, cached by the graph's structure.
+ * Reads are asynchronous only: onnxruntime-node has no synchronous run, so `dataSync()` is
+ * unavailable (core's error points to `data()`).
+ *
+ * Make one with {@link OnnxBackend.create} to check its execution providers up front, or with
+ * `new OnnxBackend()` for cpu.
+ */
+export class OnnxBackend implements Backend {
+  readonly apiVersion = BACKEND_API_VERSION;
+  readonly name: string;
+  readonly epsilon = 2 ** -24;
+  /** The options in force, defaults applied. */
+  readonly options: ResolvedOptions;
+  readonly #live = new Set<LazyTensor>();
+  #numBytes = 0;
+  readonly #cache: SessionCache;
+
+  constructor(options: OnnxBackendOptions = {}) {
+    this.options = resolveOptions(options);
+    this.name = this.options.name;
+    const created = sessionOptions(this.options);
+    this.#cache = new SessionCache(this.options.cacheSize, (model) =>
+      ort.InferenceSession.create(model, created),
+    );
+  }
+
+  /**
+   * A backend whose execution providers are known to start: each requested provider other than
+   * cpu is tried on a one-op graph first. One that cannot start rejects with an error that names
+   * it and says what it needs, or, with `onUnavailableProvider: 'warn'`, is left out with a
+   * warning.
+   */
+  static async create(options: OnnxBackendOptions = {}): Promise<OnnxBackend> {
+    const resolved = resolveOptions(options);
+    const usable: ExecutionProvider[] = [];
+    for (const provider of resolved.executionProviders) {
+      const failure = provider === 'cpu' ? null : await probe(resolved, provider);
+      if (failure === null) {
+        usable.push(provider);
+        continue;
+      }
+      const message = `onnx: execution provider '${provider}' is unavailable on this machine (${failure}); ${providerHint(provider)}. Providers of this onnxruntime-node: ${knownProviders().join(', ')}`;
+      if (resolved.onUnavailableProvider === 'error') throw new Error(message);
+      console.warn(`${message}. Going on without it.`);
+    }
+    if (usable.length === 0) usable.push('cpu');
+    return new OnnxBackend({ ...resolved, executionProviders: usable });
+  }
+
+  #record(t: LazyTensor): LazyTensor {
+    this.#live.add(t);
+    this.#numBytes += t.size * 4;
+    if (t.depth >= FLUSH_DEPTH) {
+      // Nothing awaits this: a failure surfaces when the tensor (or one made from it) is read.
+      this.#materialize([t]).catch(() => undefined);
+    }
+    return t;
+  }
+
+  makeTensor(values: Float32Array, shape: readonly number[]): LazyTensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (values.length !== size) {
+      throw new RangeError(
+        `onnx.makeTensor: shape [${shape.join(', ')}] needs ${size} values, got ${values.length}`,
+      );
+    }
+    return this.#record(LazyTensor.materialized(values.slice(), [...shape]));
+  }
+
+  async read(x: BackendTensor): Promise<Float32Array> {
+    const t = x as LazyTensor;
+    if (t.values === null) await this.#materialize([t]);
+    return (t.values as Float32Array).slice();
+  }
+
+  dispose(x: BackendTensor): void {
+    const t = x as LazyTensor;
+    // The node itself stays while pending ops use it; only the caller's handle goes.
+    if (this.#live.delete(t)) this.#numBytes -= t.size * 4;
+  }
+
+  memory(): MemoryInfo {
+    return { numTensors: this.#live.size, numBytes: this.#numBytes };
+  }
+
+  /** Sessions cached, cache hits and misses (for tests and benchmarks). */
+  cacheStats(): SessionCacheStats {
+    return this.#cache.stats();
+  }
+
+  /** Releases every cached session; the backend stays usable (sessions are made again). */
+  releaseSessions(): void {
+    this.#cache.clear();
+  }
+
+  /** Runs the graph of `targets` and stores their values (and those of live nodes on the way). */
+  async #materialize(targets: readonly LazyTensor[]): Promise<void> {
+    const plan = planGraph(targets, (t) => this.#live.has(t));
+    let outputs: ort.Tensor[];
+    try {
+      outputs = await this.#cache.with(plan.key, plan.model, async (session) => {
+        const feeds: Record<string, ort.Tensor> = {};
+        for (const f of plan.feeds) feeds[f.name] = new ort.Tensor(f.type, f.data, f.dims);
+        const results = await session.run(feeds);
+        return session.outputNames.map((name) => results[name] as ort.Tensor);
+      });
+    } catch (error) {
+      throw new Error(
+        `onnx: running the graph of a tensor of shape [${targets[0]?.shape.join(', ')}] on ${this.options.executionProviders.join(', ')} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    plan.outputs.forEach((t, i) => {
+      t.materialize((outputs[i] as ort.Tensor).data as Float32Array);
+    });
+  }
+
+  randomNormal(shape: readonly number[], key: RandomKey): LazyTensor {
+    return this.#record(LazyTensor.pending(RANDOM_NORMAL, [], [...shape], keyParams(key)));
+  }
+
+  #unary(kernel: UnaryKernel, x: BackendTensor): LazyTensor {
+    return this.#record(LazyTensor.pending(UNARY[kernel], [x as LazyTensor], x.shape));
+  }
+
+  neg = (x: BackendTensor) => this.#unary('neg', x);
+  exp = (x: BackendTensor) => this.#unary('exp', x);
+  log = (x: BackendTensor) => this.#unary('log', x);
+  log1p = (x: BackendTensor) => this.#unary('log1p', x);
+  sqrt = (x: BackendTensor) => this.#unary('sqrt', x);
+  square = (x: BackendTensor) => this.#unary('square', x);
+  abs = (x: BackendTensor) => this.#unary('abs', x);
+  softplus = (x: BackendTensor) => this.#unary('softplus', x);
+
+  #binary(kernel: BinaryKernel, a: BackendTensor, b: BackendTensor): LazyTensor {
+    const shape = broadcast(a.shape, b.shape);
+    return this.#record(
+      LazyTensor.pending(BINARY[kernel], [a as LazyTensor, b as LazyTensor], shape),
+    );
+  }
+
+  add = (a: BackendTensor, b: BackendTensor) => this.#binary('add', a, b);
+  sub = (a: BackendTensor, b: BackendTensor) => this.#binary('sub', a, b);
+  mul = (a: BackendTensor, b: BackendTensor) => this.#binary('mul', a, b);
+  div = (a: BackendTensor, b: BackendTensor) => this.#binary('div', a, b);
+  maximum = (a: BackendTensor, b: BackendTensor) => this.#binary('maximum', a, b);
+
+  sum(x: BackendTensor, axes: readonly number[]): LazyTensor {
+    const reduced = new Set(axes);
+    const shape = x.shape.filter((_, d) => !reduced.has(d));
+    return this.#record(LazyTensor.pending(sumOp(axes), [x as LazyTensor], shape));
+  }
+
+  gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): LazyTensor {
+    return this.#record(
+      LazyTensor.pending(
+        GAUSSIAN_SAMPLE,
+        [mu as LazyTensor, rho as LazyTensor],
+        mu.shape,
+        gaussianSampleParams(key),
+      ),
+    );
+  }
+
+  gaussianLogRatio(
+    x: BackendTensor,
+    mu: BackendTensor,
+    rho: BackendTensor,
+    prior: GaussianPrior,
+  ): LazyTensor {
+    return this.#record(
+      LazyTensor.pending(
+        GAUSSIAN_LOG_RATIO,
+        [x as LazyTensor, mu as LazyTensor, rho as LazyTensor],
+        [],
+        gaussianLogRatioParams(prior),
+      ),
+    );
+  }
+}
+
+/** NumPy broadcasting of two shapes that core has checked broadcast. */
+function broadcast(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Tries `provider` on a one-op graph; returns why it failed, or null. */
+async function probe(
+  options: ResolvedOptions,
+  provider: ExecutionProvider,
+): Promise<string | null> {
+  const g = new GraphBuilder();
+  const x = g.input(DataType.FLOAT, [2]);
+  const y = g.op('Exp', [x]);
+  const model = encodeModel({
+    irVersion: IR_VERSION,
+    opsetVersion: OPSET_VERSION,
+    producerName: 'illia-ts',
+    graph: g.finish([{ name: y, dims: [2] }]),
+  });
+  try {
+    const session = await ort.InferenceSession.create(model, {
+      ...sessionOptions(options, [provider]),
+      logSeverityLevel: 4,
+    });
+    await session.run({ [x]: new ort.Tensor('float32', Float32Array.of(0, 1), [2]) });
+    await session.release();
+    return null;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0] ?? String(error);
+  }
+}
