@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import type { MachineDescription } from './results.js';
+import type { Device } from './subjects/types.js';
+import { packageVersion } from './versions.js';
+
+/** The packages whose versions a report records. */
+const PACKAGES = [
+  '@illia-ts/core',
+  '@illia-ts/backend-cpu',
+  '@illia-ts/backend-tfjs',
+  '@illia-ts/backend-onnx',
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-backend-cpu',
+  '@tensorflow/tfjs-backend-wasm',
+  'onnxruntime-node',
+] as const;
+
+function nvidiaGpus(): string {
+  try {
+    const out = execFileSync(
+      'nvidia-smi',
+      ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'],
+      { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    return out.trim().split('\n').join('; ') || 'nvidia-smi lists no GPU';
+  } catch {
+    return 'no NVIDIA GPU found (nvidia-smi missing or failing)';
+  }
+}
+
+function describeDevice(device: Device): string {
+  const cpus = os.cpus();
+  switch (device) {
+    case 'cpu':
+      return `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores`;
+    case 'cuda':
+      return nvidiaGpus();
+    case 'webgpu': {
+      const hasNavigatorGpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined;
+      return `${nvidiaGpus()}; navigator.gpu ${hasNavigatorGpu ? 'present' : `absent in Node ${process.version}`} (ONNX Runtime brings its own WebGPU)`;
+    }
+  }
+}
+
+/** The CPU, memory, OS, Node and engine versions, and what each requested device is. */
+export function describeMachine(devices: readonly Device[]): MachineDescription {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    v8: process.versions.v8,
+    packages: Object.fromEntries(PACKAGES.map((name) => [name, packageVersion(name)])),
+    devices: Object.fromEntries(devices.map((d) => [d, describeDevice(d)])),
+  };
+}

@@ -1,0 +1,197 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import type { TimingOptions } from './measure.js';
+import { CEILINGS } from './subjects/index.js';
+import { DEVICES, type Device, type GaussianSetup, OPERATIONS, type Operation } from './subjects/types.js';
+
+/** Everything a run needs; {@link parseArgs} fills it from the command line. */
+export interface BenchOptions {
+  /** illia backend names (a `:composed` suffix turns fused kernels off), or every installed one. */
+  readonly backends: readonly string[] | 'installed';
+  readonly ceilings: readonly string[];
+  readonly sizes: readonly number[];
+  readonly ops: readonly Operation[];
+  readonly devices: readonly Device[];
+  readonly timing: TimingOptions;
+  readonly setup: GaussianSetup;
+  /** Output files; `null` writes none. */
+  readonly json: string | null;
+  readonly markdown: string | null;
+  readonly svg: string | null;
+  /** One child process per subject (default); `false` runs all in this process. */
+  readonly isolate: boolean;
+  /** Free text for the Markdown report (where it ran, what else ran). */
+  readonly note?: string;
+}
+
+export const DEFAULT_SIZES = [1e2, 1e3, 1e4, 1e5, 1e6, 1e7] as const;
+
+export const USAGE = `Usage: npm run bench -- [options]     (or: node apps/bench/dist/cli.js [options])
+
+Times illia-ts backends (GaussianDistribution construct, sample, logProb, sample+logProb) next to
+ceilings that do the same math directly (plain JS, tfjs, one fused ONNX Runtime graph).
+
+  --backends LIST    illia backends, comma-separated (default: every installed one, engine
+                     variants included, e.g. cpu,tfjs,tfjs-wasm,onnx); 'none' for ceilings only;
+                     NAME:composed runs NAME with its fused kernels off
+  --ceilings LIST    ${CEILINGS.join(',')} (default: all); 'none' for no ceilings
+  --sizes LIST       elements, e.g. 1e2,1e4,1e6 (default: ${DEFAULT_SIZES.map((s) => s.toExponential(0).replace('+', '')).join(',')})
+  --ops LIST         ${Object.keys(OPERATIONS).join(',')} (sample+logProb also accepted; default: all)
+  --device LIST      ${DEVICES.join(',')} (default: cpu); where one is missing, its rows say why
+  --repeats N        timed samples per measurement (default 15)
+  --warmup N         untimed runs before timing (default 2)
+  --min-sample-ms X  batch calls so that one timed sample lasts at least X ms (default 10)
+  --max-seconds X    stop sampling a measurement after X s once it has 3 samples (default 2)
+  --seed N           seed of every generator (default 1)
+  --out-dir DIR      where the files go (default: bench-results, relative to where npm ran)
+  --json FILE        JSON results (default: OUT-DIR/bench.json); 'none' to skip
+  --md FILE          Markdown table (default: OUT-DIR/bench.md); 'none' to skip
+  --svg FILE         SVG chart (default: OUT-DIR/bench.svg); 'none' to skip
+  --note TEXT        a line for the Markdown report (the machine, what else was running)
+  --in-process       run every subject in this process (faster start; RSS then is the total)
+  --help             this text`;
+
+/** What the command line asked for. */
+export type ParsedArgs = { readonly help: true } | { readonly help: false; readonly options: BenchOptions };
+
+function list(flag: string, value: string): string[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new RangeError(`${flag}: expected a comma-separated list, got '${value}'`);
+  return items;
+}
+
+function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new RangeError(`${flag}: expected an integer from ${min} to ${max}, got '${value}'`);
+  }
+  return n;
+}
+
+function positive(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new RangeError(`${flag}: expected a positive number, got '${value}'`);
+  }
+  return n;
+}
+
+function parseSizes(value: string): number[] {
+  const sizes = list('--sizes', value).map((item) => {
+    const n = Number(item);
+    // 2^30 elements is 4 GiB of float32 per tensor: far beyond what one run can hold.
+    if (!Number.isInteger(n) || n < 1 || n > 2 ** 30) {
+      throw new RangeError(
+        `--sizes: expected positive integers up to 2^30 such as 1e2,1e4, got '${item}'`,
+      );
+    }
+    return n;
+  });
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+function parseBackends(value: string): string[] {
+  return list('--backends', value).map((item) => {
+    if (!/^[a-z][a-z0-9-]*(:composed)?$/.test(item)) {
+      throw new RangeError(
+        `--backends: expected backend names such as cpu,tfjs-wasm,cpu:composed, got '${item}'`,
+      );
+    }
+    return item;
+  });
+}
+
+function parseOps(value: string): Operation[] {
+  const known = Object.keys(OPERATIONS) as Operation[];
+  return list('--ops', value).map((item) => {
+    const op = item === 'sample+logProb' ? 'sampleLogProb' : item;
+    if (!known.includes(op as Operation)) {
+      throw new RangeError(`--ops: expected some of ${known.join(', ')}, got '${item}'`);
+    }
+    return op as Operation;
+  });
+}
+
+function parseDevices(value: string): Device[] {
+  return list('--device', value).map((item) => {
+    if (!DEVICES.includes(item as Device)) {
+      throw new RangeError(`--device: expected some of ${DEVICES.join(', ')}, got '${item}'`);
+    }
+    return item as Device;
+  });
+}
+
+function parseCeilings(value: string): string[] {
+  if (value === 'none') return [];
+  return list('--ceilings', value).map((item) => {
+    const id = item.startsWith('ceiling:') ? item : `ceiling:${item}`;
+    if (!(CEILINGS as readonly string[]).includes(id)) {
+      throw new RangeError(`--ceilings: expected some of ${CEILINGS.join(', ')}, got '${item}'`);
+    }
+    return id;
+  });
+}
+
+const FLAGS = new Set([
+  'backends', 'ceilings', 'sizes', 'ops', 'device', 'repeats', 'warmup', 'min-sample-ms',
+  'max-seconds', 'seed', 'out-dir', 'json', 'md', 'svg', 'note',
+]);
+
+/**
+ * Parses `argv` (without node and the script). Relative output paths are resolved against `cwd`:
+ * pass the directory npm was started from (`INIT_CWD`) so `npm run bench` writes where the user is.
+ */
+export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
+  const values = new Map<string, string>();
+  let isolate = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') return { help: true };
+    if (arg === '--in-process') {
+      isolate = false;
+      continue;
+    }
+    const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    const flag = match?.[1];
+    if (!match || flag === undefined || !FLAGS.has(flag)) {
+      throw new RangeError(`unknown argument '${arg}': expected an option such as --sizes (see --help)`);
+    }
+    const value = match[2] ?? argv[++i];
+    if (value === undefined) throw new RangeError(`--${flag}: expected a value, got nothing`);
+    values.set(flag, value);
+  }
+  const get = (flag: string) => values.get(flag);
+  const outDir = resolve(cwd, get('out-dir') ?? 'bench-results');
+  const file = (flag: string, name: string): string | null => {
+    const value = get(flag);
+    if (value === 'none') return null;
+    if (value === undefined) return join(outDir, name);
+    return isAbsolute(value) ? value : resolve(cwd, value);
+  };
+  const backends = get('backends');
+  const seed = integer('--seed', get('seed') ?? '1', 0, 2 ** 24 - 2);
+  const note = get('note');
+  return {
+    help: false,
+    options: {
+      backends:
+        backends === undefined ? 'installed' : backends === 'none' ? [] : parseBackends(backends),
+      ceilings: get('ceilings') === undefined ? [...CEILINGS] : parseCeilings(get('ceilings') as string),
+      sizes: get('sizes') === undefined ? [...DEFAULT_SIZES] : parseSizes(get('sizes') as string),
+      ops: get('ops') === undefined ? (Object.keys(OPERATIONS) as Operation[]) : parseOps(get('ops') as string),
+      devices: get('device') === undefined ? ['cpu'] : parseDevices(get('device') as string),
+      timing: {
+        repeats: integer('--repeats', get('repeats') ?? '15', 1),
+        warmup: integer('--warmup', get('warmup') ?? '2', 0),
+        minSampleMs: positive('--min-sample-ms', get('min-sample-ms') ?? '10'),
+        maxSeconds: positive('--max-seconds', get('max-seconds') ?? '2'),
+      },
+      // illia's defaults (SPEC.md): mu ≈ 0, rho ≈ −7 (sigma ≈ 9e-4), prior N(0, 0.1²).
+      setup: { muInit: 0, rhoInit: -7, prior: { mu: 0, std: 0.1 }, seed },
+      json: file('json', 'bench.json'),
+      markdown: file('md', 'bench.md'),
+      svg: file('svg', 'bench.svg'),
+      isolate,
+      ...(note === undefined ? {} : { note }),
+    },
+  };
+}

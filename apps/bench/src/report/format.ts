@@ -1,0 +1,90 @@
+import type { Measurement } from '../results.js';
+import type { Operation } from '../subjects/types.js';
+
+/** `1e6` for powers of ten (how sizes are passed on the command line), else the number. */
+export function formatSize(n: number): string {
+  const exp = Math.round(Math.log10(n));
+  return n === 10 ** exp && exp >= 2 ? `1e${exp}` : String(n);
+}
+
+/** A duration in ms with a readable unit, three significant digits. */
+export function formatTime(ms: number): string {
+  if (ms < 1e-3) return `${(ms * 1e6).toPrecision(3)} ns`;
+  if (ms < 1) return `${(ms * 1e3).toPrecision(3)} µs`;
+  if (ms < 1000) return `${ms.toPrecision(3)} ms`;
+  return `${(ms / 1000).toPrecision(3)} s`;
+}
+
+/** Elements per second, in millions, three significant digits at most. */
+export function formatRate(perSecond: number): string {
+  const m = perSecond / 1e6;
+  return m >= 100 ? m.toFixed(0) : m >= 1 ? m.toPrecision(3) : m.toPrecision(2);
+}
+
+/** The label tables use for an operation. */
+export const OP_LABEL: Readonly<Record<Operation, string>> = {
+  construct: 'construct',
+  sample: 'sample',
+  logProb: 'logProb',
+  sampleLogProb: 'sample+logProb',
+};
+
+/** What a summary cell shows: throughput and ratio, or why there is none. */
+export function summaryCell(row: Measurement | undefined): string {
+  if (!row) return '';
+  switch (row.status) {
+    case 'ok':
+      return `${formatRate(row.throughput as number)}${row.ratio === undefined ? '' : ` (${row.ratio.toFixed(2)}×)`}`;
+    case 'wrong':
+      return 'WRONG';
+    case 'unavailable':
+      return 'unavailable';
+    case 'error':
+      return 'error';
+    case 'n/a':
+      return 'n/a';
+  }
+}
+
+/** Rows grouped for the summary tables: per device and operation, subject → size → row. */
+export function summaryGroups(rows: readonly Measurement[]) {
+  const subjects = [...new Set(rows.map((r) => r.subject))].sort(
+    (a, b) => Number(a.startsWith('ceiling:')) - Number(b.startsWith('ceiling:')),
+  );
+  const sizes = [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b);
+  const devices = [...new Set(rows.map((r) => r.device))];
+  const ops = [...new Set(rows.map((r) => r.op))];
+  const groups: {
+    device: string;
+    op: Operation;
+    subjects: { id: string; cells: (Measurement | undefined)[] }[];
+  }[] = [];
+  for (const device of devices) {
+    for (const op of ops) {
+      const here = rows.filter((r) => r.device === device && r.op === op);
+      const ids = subjects.filter((s) => here.some((r) => r.subject === s));
+      if (ids.length === 0) continue;
+      groups.push({
+        device,
+        op,
+        subjects: ids.map((id) => ({
+          id,
+          cells: sizes.map((size) => here.find((r) => r.subject === id && r.size === size)),
+        })),
+      });
+    }
+  }
+  return { sizes, groups };
+}
+
+/** The distinct reasons a subject could not be timed, for footnotes under the tables. */
+export function problems(rows: readonly Measurement[]): string[] {
+  const lines = new Set<string>();
+  for (const r of rows) {
+    if (r.status === 'ok') continue;
+    const label = r.status === 'wrong' ? 'WRONG' : r.status;
+    const where = r.status === 'wrong' || r.status === 'error' ? ` at ${formatSize(r.size)}` : '';
+    lines.add(`${r.subject} on ${r.device}${where}: ${label}: ${r.reason ?? ''}`);
+  }
+  return [...lines];
+}

@@ -1,0 +1,87 @@
+import type { BenchReport, Measurement } from '../results.js';
+import { OPERATIONS } from '../subjects/types.js';
+import { formatRate, formatSize, formatTime, OP_LABEL, problems, summaryCell, summaryGroups } from './format.js';
+
+const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+const rule = (n: number, firstLeft = true) =>
+  row(Array.from({ length: n }, (_, i) => (i === 0 && firstLeft ? '---' : '---:')));
+
+function detailRow(r: Measurement): string {
+  const ok = r.status === 'ok';
+  return row([
+    r.subject,
+    r.device,
+    OP_LABEL[r.op],
+    formatSize(r.size),
+    ok ? formatTime(r.medianMs as number) : r.status === 'wrong' ? '**WRONG**' : r.status,
+    ok ? `${formatTime(r.p10Ms as number)} – ${formatTime(r.p90Ms as number)}` : '',
+    ok ? formatRate(r.throughput as number) : '',
+    r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
+    ok ? `${r.samples}×${r.batch}` : '',
+    r.peakRssMiB === undefined ? '' : r.peakRssMiB.toFixed(0),
+    r.liveTensors === undefined || r.liveTensors === null ? '' : String(r.liveTensors),
+    r.check ? r.check.relError.toExponential(1) : '',
+  ]);
+}
+
+/**
+ * The Markdown report: where it ran, summary tables (as on stdout), the chart, every measurement
+ * in detail, and what could not be measured and why. `svgLink` is the chart's path relative to
+ * the Markdown file, or null for no chart.
+ */
+export function markdownReport(report: BenchReport, svgLink: string | null): string {
+  const m = report.machine;
+  const { sizes, groups } = summaryGroups(report.measurements);
+  const timing = report.options.timing as { warmup: number; repeats: number; minSampleMs: number; maxSeconds: number };
+  const out: string[] = [
+    '# illia-ts benchmarks',
+    '',
+    `Run of ${report.date.slice(0, 16).replace('T', ' ')} UTC by \`@illia-ts/bench\` on ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node} (V8 ${m.v8}).`,
+  ];
+  if (report.note) out.push('', report.note);
+  out.push(
+    '',
+    `Devices: ${Object.entries(m.devices).map(([d, what]) => `**${d}**: ${what}`).join('; ')}.`,
+    '',
+    `Packages: ${Object.entries(m.packages).map(([p, v]) => `\`${p}\` ${v}`).join(', ')}.`,
+    '',
+    '## How to read it',
+    '',
+    `Each cell is millions of elements per second at the median time of one call, measured until the result is readable (\`await t.data()\`). A backend's ratio to its ceiling — the same math written directly on the same engine — is in parentheses: tfjs backends against tfjs, onnx against one hand-fused ONNX Runtime graph, the others against a plain JavaScript loop (one thread). Each measurement: ${timing.warmup} warm-up runs, then up to ${timing.repeats} timed samples (calls batched so a sample lasts ≥ ${timing.minSampleMs} ms; sampling stops after ${timing.maxSeconds} s). Before timing, every subject's \`logProb\` is checked against a float64 reference (relative error ≤ 1e-4) and its samples for mean 0 and variance 1 after standardising; one that fails is shown **WRONG** and not timed. Throughput that stays flat as the size grows is linear scaling; where it falls, scaling stops.`,
+    '',
+    ...Object.entries(OPERATIONS).map(([op, what]) => `- **${OP_LABEL[op as keyof typeof OP_LABEL]}**: ${what}.`),
+  );
+  if (svgLink) out.push('', `![Throughput against size, log-log](${svgLink})`);
+  out.push('', '## Throughput (M elements/s, × ceiling)');
+  for (const group of groups) {
+    out.push(
+      '',
+      `### ${OP_LABEL[group.op]} on ${group.device}`,
+      '',
+      row(['', ...sizes.map(formatSize)]),
+      rule(sizes.length + 1),
+      ...group.subjects.map((s) => row([`\`${s.id}\``, ...s.cells.map(summaryCell)])),
+    );
+  }
+  const notes = problems(report.measurements);
+  const failedPackages = report.unavailable
+    .filter((u) => !report.measurements.some((r) => r.subject === u.subject))
+    .map((u) => `${u.subject} on ${u.device}: unavailable: ${u.reason}`);
+  if (notes.length + failedPackages.length > 0) {
+    out.push('', '## Not measured', '', ...[...failedPackages, ...notes].map((n) => `- ${n}`));
+  }
+  out.push(
+    '',
+    '## Every measurement',
+    '',
+    'p10 – p90 of the per-call time; samples × calls per sample; peak RSS of the process that ran the subject (sizes run in ascending order, so it is the peak at that size); live tensors of the engine after the measurement (2 parameters and the fixed x are expected); relative error of `logProb` against float64.',
+    '',
+    row(['subject', 'device', 'op', 'size', 'median', 'p10 – p90', 'M elem/s', '× ceiling', 'samples', 'peak RSS MiB', 'live tensors', 'logProb rel. err']),
+    rule(12),
+    ...report.measurements.map(detailRow),
+    '',
+    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, setup: report.options.setup, isolate: report.options.isolate })}\``,
+    '',
+  );
+  return out.join('\n');
+}

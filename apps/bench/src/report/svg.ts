@@ -1,0 +1,91 @@
+import type { BenchReport } from '../results.js';
+import { formatSize, OP_LABEL, summaryGroups } from './format.js';
+
+/** Colours that stay apart for up to ten series (Tableau 10). */
+const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A log-log chart of throughput (elements/s) against size: one panel per device and operation,
+ * one line per subject (ceilings dashed). Points exist only for timed, correct measurements.
+ */
+export function svgChart(report: BenchReport): string {
+  const { sizes, groups } = summaryGroups(report.measurements);
+  const subjects = [...new Set(groups.flatMap((g) => g.subjects.map((s) => s.id)))];
+  const colour = new Map(subjects.map((s, i) => [s, COLOURS[i % COLOURS.length] as string]));
+  const rates = report.measurements.filter((r) => r.status === 'ok').map((r) => r.throughput as number);
+  const minRate = 10 ** Math.floor(Math.log10(Math.min(...rates, 1e6)));
+  const maxRate = 10 ** Math.ceil(Math.log10(Math.max(...rates, 1e7)));
+  const minSize = Math.min(...sizes);
+  const maxSize = Math.max(...sizes, minSize * 10);
+
+  const panelW = 420;
+  const panelH = 280;
+  const margin = { left: 62, right: 16, top: 34, bottom: 42 };
+  const cols = Math.min(2, groups.length);
+  const rows = Math.ceil(groups.length / cols);
+  const legendH = 24 + 18 * Math.ceil(subjects.length / 3);
+  const width = cols * panelW;
+  const height = rows * panelH + legendH + 30;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${escape(`illia-ts: throughput against size (log-log), ${report.machine.cpuModel}, ${report.machine.cores} cores`)}</text>`,
+  ];
+  groups.forEach((group, gi) => {
+    const ox = (gi % cols) * panelW + margin.left;
+    const oy = 30 + Math.floor(gi / cols) * panelH + margin.top;
+    const w = panelW - margin.left - margin.right;
+    const h = panelH - margin.top - margin.bottom;
+    const x = (size: number) => ox + (w * Math.log10(size / minSize)) / Math.log10(maxSize / minSize);
+    const y = (rate: number) => oy + h - (h * Math.log10(rate / minRate)) / Math.log10(maxRate / minRate);
+    out.push(
+      `<text x="${ox + w / 2}" y="${oy - 10}" text-anchor="middle" font-size="12" font-weight="600">${escape(`${OP_LABEL[group.op]} [${group.device}]`)}</text>`,
+      `<rect x="${ox}" y="${oy}" width="${w}" height="${h}" fill="none" stroke="#999"/>`,
+    );
+    for (let e = Math.log10(minRate); e <= Math.log10(maxRate) + 1e-9; e++) {
+      const yy = y(10 ** e).toFixed(1);
+      out.push(
+        `<line x1="${ox}" x2="${ox + w}" y1="${yy}" y2="${yy}" stroke="#eee"/>`,
+        `<text x="${ox - 4}" y="${yy}" text-anchor="end" dominant-baseline="middle">${formatSize(10 ** e).replace(/^1e/, '10^')}</text>`,
+      );
+    }
+    for (const size of sizes) {
+      const xx = x(size).toFixed(1);
+      out.push(
+        `<line x1="${xx}" x2="${xx}" y1="${oy}" y2="${oy + h}" stroke="#eee"/>`,
+        `<text x="${xx}" y="${oy + h + 14}" text-anchor="middle">${formatSize(size)}</text>`,
+      );
+    }
+    out.push(
+      `<text x="${ox + w / 2}" y="${oy + h + 30}" text-anchor="middle" fill="#555">elements</text>`,
+      `<text transform="translate(${ox - 48} ${oy + h / 2}) rotate(-90)" text-anchor="middle" fill="#555">elements/s</text>`,
+    );
+    for (const s of group.subjects) {
+      const points = s.cells
+        .filter((c) => c?.status === 'ok')
+        .map((c) => `${x(c?.size as number).toFixed(1)},${y(c?.throughput as number).toFixed(1)}`);
+      if (points.length === 0) continue;
+      const stroke = colour.get(s.id) as string;
+      const dash = s.id.startsWith('ceiling:') ? ' stroke-dasharray="5 3"' : '';
+      out.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${stroke}" stroke-width="2"${dash}/>`);
+      for (const p of points) {
+        const [px, py] = p.split(',');
+        out.push(`<circle cx="${px}" cy="${py}" r="2.5" fill="${stroke}"/>`);
+      }
+    }
+  });
+  const legendY = 30 + rows * panelH + 10;
+  subjects.forEach((s, i) => {
+    const lx = 20 + (i % 3) * (width / 3);
+    const ly = legendY + Math.floor(i / 3) * 18;
+    const dash = s.startsWith('ceiling:') ? ' stroke-dasharray="5 3"' : '';
+    out.push(
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${colour.get(s)}" stroke-width="2"${dash}/>`,
+      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${escape(s)}</text>`,
+    );
+  });
+  out.push('</svg>', '');
+  return out.join('\n');
+}

@@ -1,0 +1,34 @@
+import type { BenchReport } from '../results.js';
+import { formatSize, OP_LABEL, problems, summaryCell, summaryGroups } from './format.js';
+
+function pad(cells: readonly string[], widths: readonly number[]): string {
+  return cells
+    .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+    .join('  ');
+}
+
+/**
+ * The stdout table: per device and operation, M elements/s at the median for each subject and
+ * size, with the backend's ratio to its ceiling in parentheses.
+ */
+export function textTable(report: BenchReport): string {
+  const { sizes, groups } = summaryGroups(report.measurements);
+  const m = report.machine;
+  const out: string[] = [
+    `illia-ts bench: ${m.cpuModel}, ${m.cores} cores, Node ${m.node}`,
+    'M elements/s at the median (backend ÷ its ceiling); WRONG = failed the float64 check, not timed',
+  ];
+  for (const group of groups) {
+    const header = [`${OP_LABEL[group.op]} [${group.device}]`, ...sizes.map(formatSize)];
+    const body = group.subjects.map((s) => [s.id, ...s.cells.map(summaryCell)]);
+    const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
+    out.push('', pad(header, widths), widths.map((w) => '-'.repeat(w)).join('  '));
+    for (const row of body) out.push(pad(row, widths));
+  }
+  const notes = problems(report.measurements);
+  const failedPackages = report.unavailable
+    .filter((u) => !report.measurements.some((r) => r.subject === u.subject))
+    .map((u) => `${u.subject} on ${u.device}: unavailable: ${u.reason}`);
+  if (notes.length + failedPackages.length > 0) out.push('', ...failedPackages, ...notes);
+  return `${out.join('\n')}\n`;
+}

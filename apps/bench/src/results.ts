@@ -1,0 +1,64 @@
+import type { CheckResult } from './reference.js';
+import type { Device, Operation } from './subjects/types.js';
+
+/**
+ * What became of one (subject, device, size, operation):
+ * `ok` timed; `wrong` failed the float64 check, so not timed and never ranked; `unavailable` the
+ * subject cannot run here (not installed, no such device); `error` it threw; `n/a` the subject
+ * does not implement the operation.
+ */
+export type Status = 'ok' | 'wrong' | 'unavailable' | 'error' | 'n/a';
+
+/** One row of the results. Times are per call, in milliseconds. */
+export interface Measurement {
+  readonly subject: string;
+  readonly role: 'backend' | 'ceiling';
+  /** For a backend: the ceiling it is compared with. */
+  readonly ceiling?: string;
+  readonly device: Device;
+  readonly engine?: string;
+  readonly op: Operation;
+  readonly size: number;
+  readonly status: Status;
+  readonly reason?: string;
+  /** Timed samples, and calls per sample (small sizes are batched to beat timer resolution). */
+  readonly samples?: number;
+  readonly batch?: number;
+  readonly medianMs?: number;
+  readonly p10Ms?: number;
+  readonly p90Ms?: number;
+  /** Elements per second at the median. */
+  readonly throughput?: number;
+  /** Throughput over the ceiling's, same size, operation and device. */
+  ratio?: number;
+  /** Peak resident set size of the process that ran it, MiB. */
+  readonly peakRssMiB?: number;
+  /** Live tensors of the engine after the measurement (parameters and fixed x included). */
+  readonly liveTensors?: number | null;
+  readonly check?: Omit<CheckResult, 'problems'>;
+}
+
+/** The machine and software a run used. */
+export interface MachineDescription {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly os: string;
+  readonly node: string;
+  readonly v8: string;
+  readonly packages: Readonly<Record<string, string>>;
+  /** What each requested device was found to be. */
+  readonly devices: Readonly<Record<string, string>>;
+}
+
+/** Everything a run produced: what `--json` writes. */
+export interface BenchReport {
+  readonly tool: '@illia-ts/bench';
+  readonly date: string;
+  readonly machine: MachineDescription;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Subjects that could not be measured at all, with the reason. */
+  readonly unavailable: readonly { subject: string; device: Device; reason: string }[];
+  readonly measurements: readonly Measurement[];
+  readonly note?: string;
+}

@@ -1,0 +1,102 @@
+import type * as Ort from 'onnxruntime-node';
+import { constructModel, logProbModel, sampleLogProbModel, sampleModel } from '../onnx/model.js';
+import { packageVersion } from '../versions.js';
+import type { Device, GaussianSetup, Session, Subject, Workload } from './types.js';
+import { Unavailable } from './types.js';
+
+/**
+ * The ONNX Runtime ceiling: each operation as one hand-fused graph (built by `onnx/model.ts`),
+ * one `InferenceSession` per operation, run on the requested execution provider with ORT's
+ * default threading. Outputs come back as CPU Float32Arrays, so a run ends when they are readable.
+ */
+export const ortCeiling: Subject = {
+  id: 'ceiling:ort',
+  role: 'ceiling',
+  async open(device: Device): Promise<Session> {
+    let ort: typeof Ort;
+    try {
+      ort = (await import('onnxruntime-node')) as typeof Ort;
+    } catch (error) {
+      throw new Unavailable(`onnxruntime-node cannot be loaded: ${(error as Error).message}`);
+    }
+    const options: Ort.InferenceSession.SessionOptions = {
+      executionProviders: [device],
+      graphOptimizationLevel: 'all',
+    };
+    const create = async (bytes: Uint8Array) => {
+      try {
+        return await ort.InferenceSession.create(bytes, options);
+      } catch (error) {
+        throw new Unavailable(`ONNX Runtime execution provider '${device}': ${(error as Error).message.split('\n')[0]}`);
+      }
+    };
+    // The size-independent sessions are made once per setup. The seed attribute is a float32 in
+    // ONNX: --seed stays below 2^24 so it is exact.
+    const sessionsFor = async (setup: GaussianSetup) => {
+      const g = { muPrior: setup.prior.mu, stdPrior: setup.prior.std, seed: setup.seed };
+      const [sampleS, logProbS, sampleLogProbS] = await Promise.all([
+        create(sampleModel(g)),
+        create(logProbModel(g)),
+        create(sampleLogProbModel(g)),
+      ]);
+      return { sampleS, logProbS, sampleLogProbS };
+    };
+    let cached: { key: string; sessions: Promise<OrtSessions> } | undefined;
+    const sessions = (setup: GaussianSetup) => {
+      const key = JSON.stringify(setup);
+      if (cached?.key !== key) cached = { key, sessions: sessionsFor(setup) };
+      return cached.sessions;
+    };
+    return {
+      engine: `onnxruntime-node@${packageVersion('onnxruntime-node')}, EP ${device}, default threads`,
+      workload: async (size, setup) => ortWorkload(create, await sessions(setup), size, setup),
+      async close() {
+        if (!cached) return;
+        const s = await cached.sessions.catch(() => null);
+        if (s) await Promise.all(Object.values(s).map((session) => session.release()));
+      },
+    };
+  },
+};
+
+interface OrtSessions {
+  readonly sampleS: Ort.InferenceSession;
+  readonly logProbS: Ort.InferenceSession;
+  readonly sampleLogProbS: Ort.InferenceSession;
+}
+
+async function ortWorkload(
+  create: (bytes: Uint8Array) => Promise<Ort.InferenceSession>,
+  { sampleS, logProbS, sampleLogProbS }: OrtSessions,
+  size: number,
+  setup: GaussianSetup,
+): Promise<Workload> {
+  const constructS = await create(constructModel(size, setup.muInit, setup.rhoInit, setup.seed));
+  const params = await constructS.run({});
+  const mu = params.mu as Ort.Tensor;
+  const rho = params.rho as Ort.Tensor;
+  const x = (await sampleS.run({ mu, rho })).sample as Ort.Tensor;
+  return {
+    ops: {
+      construct: async () => void (await constructS.run({})),
+      sample: async () => void (await sampleS.run({ mu, rho })),
+      logProb: async () => void (await logProbS.run({ x, mu, rho })),
+      sampleLogProb: async () => void (await sampleLogProbS.run({ mu, rho })),
+    },
+    async checkValues() {
+      const lp = (await logProbS.run({ x, mu, rho })).logProb as Ort.Tensor;
+      const s = (await sampleS.run({ mu, rho })).sample as Ort.Tensor;
+      return {
+        mu: mu.data as Float32Array,
+        rho: rho.data as Float32Array,
+        x: x.data as Float32Array,
+        logProb: (lp.data as Float32Array)[0] as number,
+        sample: s.data as Float32Array,
+      };
+    },
+    liveTensors: () => null,
+    dispose() {
+      void constructS.release();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import type * as TF from '@tensorflow/tfjs-core';
+import { packageVersion } from '../versions.js';
+import type { Device, GaussianSetup, Session, Subject, Workload } from './types.js';
+import { Unavailable } from './types.js';
+
+/** The npm package that provides tfjs engine `engine` (`cpu`, `wasm`, `webgpu`, `node`). */
+function tfjsEnginePackage(engine: string): string {
+  return engine === 'node' ? '@tensorflow/tfjs-node' : `@tensorflow/tfjs-backend-${engine}`;
+}
+
+/** tfjs-core is CommonJS: take the namespace whichever way the loader exposes it. */
+async function importTfjs(): Promise<typeof TF> {
+  const mod = (await import('@tensorflow/tfjs-core')) as typeof TF & { default?: typeof TF };
+  return mod.default ?? mod;
+}
+
+/**
+ * The tfjs ceiling: the same math written directly against `@tensorflow/tfjs-core` on one tfjs
+ * engine (`ceiling:tfjs` is the cpu engine, `ceiling:tfjs-wasm` the wasm one), each op composed
+ * from tfjs ops in one `tidy`, as a tfjs user would write it.
+ */
+export function tfjsCeiling(id: string): Subject {
+  const cpuEngine = id === 'ceiling:tfjs' ? 'cpu' : id.slice('ceiling:tfjs-'.length);
+  return {
+    id,
+    role: 'ceiling',
+    async open(device: Device): Promise<Session> {
+      const engine = device === 'cpu' ? cpuEngine : cpuEngine === 'cpu' ? device : null;
+      if (engine === null) throw new Unavailable(`tfjs ${cpuEngine} runs on the CPU only`);
+      if (engine === 'cuda') {
+        throw new Unavailable('tfjs reaches CUDA only through @tensorflow/tfjs-node-gpu, not installed');
+      }
+      const pkg = tfjsEnginePackage(engine);
+      const tf = await importTfjs();
+      try {
+        await import(/* @vite-ignore */ pkg);
+      } catch (error) {
+        throw new Unavailable(`${pkg} cannot be loaded: ${(error as Error).message.split('\n')[0]}`);
+      }
+      let ok = false;
+      try {
+        ok = await tf.setBackend(engine);
+        await tf.ready();
+      } catch (error) {
+        throw new Unavailable(`tfjs engine '${engine}' failed to start: ${(error as Error).message}`);
+      }
+      if (!ok || tf.getBackend() !== engine) {
+        throw new Unavailable(`tfjs engine '${engine}' failed to start (tf.setBackend returned false)`);
+      }
+      return {
+        engine: `@tensorflow/tfjs-core@${tf.version_core} on ${pkg}@${packageVersion(pkg)}`,
+        workload: async (size, setup) => {
+          // Another subject in the same process may have switched the engine.
+          if (tf.getBackend() !== engine) await tf.setBackend(engine);
+          return tfjsWorkload(tf, size, setup);
+        },
+        close() {},
+      };
+    },
+  };
+}
+
+function tfjsWorkload(tf: typeof TF, size: number, setup: GaussianSetup): Workload {
+  let seed = setup.seed;
+  // tfjs seeds each randomNormal call; a counter gives fresh, reproducible draws.
+  const normal = (mean: number, std: number) => tf.randomNormal([size], mean, std, 'float32', seed++);
+  const mu = normal(setup.muInit, 0.1);
+  const rho = normal(setup.rhoInit, 0.1);
+  const { mu: muPrior, std: stdPrior } = setup.prior;
+  const sample = () => tf.tidy(() => tf.add(mu, tf.mul(tf.softplus(rho), normal(0, 1))));
+  const logProb = (x: TF.Tensor) =>
+    tf.tidy(() => {
+      const sigma = tf.softplus(rho);
+      const logRatio = tf.sub(tf.scalar(Math.log(stdPrior)), tf.log(sigma));
+      const posterior = tf.mul(tf.square(tf.div(tf.sub(x, mu), sigma)), 0.5);
+      const prior = tf.mul(tf.square(tf.sub(x, muPrior)), 1 / (2 * stdPrior * stdPrior));
+      return tf.sum(tf.add(tf.sub(logRatio, posterior), prior));
+    });
+  const x = sample();
+  const readAndDispose = async (...tensors: TF.Tensor[]) => {
+    try {
+      await Promise.all(tensors.map((t) => t.data()));
+    } finally {
+      for (const t of tensors) t.dispose();
+    }
+  };
+  return {
+    ops: {
+      construct: () => readAndDispose(normal(setup.muInit, 0.1), normal(setup.rhoInit, 0.1)),
+      sample: () => readAndDispose(sample()),
+      logProb: () => readAndDispose(logProb(x)),
+      async sampleLogProb() {
+        const s = sample();
+        const lp = logProb(s);
+        s.dispose();
+        await readAndDispose(lp);
+      },
+    },
+    async checkValues() {
+      const lp = logProb(x);
+      const s = sample();
+      try {
+        const [m, r, xs, l, ss] = await Promise.all([mu.data(), rho.data(), x.data(), lp.data(), s.data()]);
+        return {
+          mu: m as Float32Array,
+          rho: r as Float32Array,
+          x: xs as Float32Array,
+          logProb: l[0] as number,
+          sample: ss as Float32Array,
+        };
+      } finally {
+        lp.dispose();
+        s.dispose();
+      }
+    },
+    liveTensors: () => tf.memory().numTensors,
+    dispose() {
+      for (const t of [mu, rho, x]) t.dispose();
+    },
+  };
+}
