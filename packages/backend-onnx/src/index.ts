@@ -1,25 +1,33 @@
 /**
  * `@illia-ts/backend-onnx`: illia-ts on ONNX Runtime (onnxruntime-node). Importing this package
- * registers the backends `onnx` (cpu provider), `onnx-webgpu` and `onnx-cuda` (each with cpu for
- * the ops its provider lacks); `onnx` becomes current if no backend is.
+ * registers the backend `onnx`, which becomes current if no backend is.
+ *
+ * Its execution providers and threads come from the environment, so that a program picks them
+ * without code: `ILLIA_ONNX_PROVIDERS` (comma-separated, such as `cuda,cpu`; default `cpu`) and
+ * `ILLIA_ONNX_THREADS` (threads per op; default ONNX Runtime's choice). For other settings,
+ * register a backend of your own: `registerBackend('onnx-gpu', () => OnnxBackend.create({...}))`.
  */
 import { registerBackend } from '@illia-ts/core';
 import { OnnxBackend } from './onnx-backend.js';
+import { optionsFromEnv } from './options.js';
 
-// Above cpu (1): a user who installed ONNX Runtime wants its native kernels.
-registerBackend('onnx', () => new OnnxBackend(), { priority: 2 });
-// GPU variants are never picked implicitly: they start only when named, and fail clearly.
 registerBackend(
-  'onnx-webgpu',
-  () => OnnxBackend.create({ name: 'onnx-webgpu', executionProviders: ['webgpu', 'cpu'] }),
-  { priority: -1 },
-);
-registerBackend(
-  'onnx-cuda',
-  () => OnnxBackend.create({ name: 'onnx-cuda', executionProviders: ['cuda', 'cpu'] }),
-  { priority: -1 },
+  'onnx',
+  () => {
+    const options = optionsFromEnv();
+    // cpu needs no probe: make it synchronously, so that it is current as soon as imported.
+    return options.executionProviders === undefined
+      ? new OnnxBackend(options)
+      : OnnxBackend.create(options);
+  },
+  { priority: 1 },
 );
 
 export { OnnxBackend } from './onnx-backend.js';
-export type { ExecutionProvider, OnnxBackendOptions, ResolvedOptions } from './options.js';
+export {
+  type ExecutionProvider,
+  type OnnxBackendOptions,
+  optionsFromEnv,
+  type ResolvedOptions,
+} from './options.js';
 export type { SessionCacheStats } from './session-cache.js';

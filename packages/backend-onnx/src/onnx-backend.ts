@@ -95,6 +95,7 @@ export class OnnxBackend implements Backend {
     this.#live.add(t);
     this.#numBytes += t.size * 4;
     if (t.depth >= FLUSH_DEPTH) {
+      t.markFlushing();
       // Nothing awaits this: a failure surfaces when the tensor (or one made from it) is read.
       this.#materialize([t]).catch(() => undefined);
     }

@@ -94,6 +94,40 @@ export function resolveOptions(options: OnnxBackendOptions = {}): ResolvedOption
   };
 }
 
+/** The environment variable that names the execution providers of the registered `onnx`. */
+export const PROVIDERS_ENV = 'ILLIA_ONNX_PROVIDERS';
+/** The environment variable that sets the threads per op of the registered `onnx`. */
+export const THREADS_ENV = 'ILLIA_ONNX_THREADS';
+
+/**
+ * The options of the registered `onnx` backend from the environment:
+ * `ILLIA_ONNX_PROVIDERS=cuda,cpu` and `ILLIA_ONNX_THREADS=2`. Unset variables give `{}` entries
+ * (defaults); malformed ones are rejected when the options are resolved.
+ */
+export function optionsFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): OnnxBackendOptions {
+  const options: OnnxBackendOptions = {};
+  const providers = env[PROVIDERS_ENV];
+  if (providers !== undefined && providers.trim() !== '') {
+    options.executionProviders = providers
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '') as ExecutionProvider[];
+  }
+  const threads = env[THREADS_ENV];
+  if (threads !== undefined && threads.trim() !== '') {
+    const n = Number(threads);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RangeError(
+        `${THREADS_ENV} must be a whole number of threads (0: ONNX Runtime's choice), got ${JSON.stringify(threads)}`,
+      );
+    }
+    options.intraOpNumThreads = n;
+  }
+  return options;
+}
+
 /** ONNX Runtime session options for the resolved options. */
 export function sessionOptions(
   options: ResolvedOptions,

@@ -43,6 +43,7 @@ export class LazyTensor implements BackendTensor {
   readonly size: number;
   #values: Float32Array | null;
   #pending: Pending | null;
+  #flushing = false;
 
   private constructor(
     shape: readonly number[],
@@ -81,9 +82,18 @@ export class LazyTensor implements BackendTensor {
     return this.#pending;
   }
 
-  /** Pending nodes on the longest chain ending here (0 once materialised). */
+  /**
+   * Pending nodes on the longest chain ending here: 0 once materialised, or once its
+   * computation has started ({@link markFlushing}), so that chains recorded on top of it count
+   * from there.
+   */
   get depth(): number {
-    return this.#pending?.depth ?? 0;
+    return this.#flushing ? 0 : (this.#pending?.depth ?? 0);
+  }
+
+  /** Records that a background run will materialise this node. */
+  markFlushing(): void {
+    this.#flushing = true;
   }
 
   /** Stores the computed values and drops the recorded op, releasing its inputs. */
