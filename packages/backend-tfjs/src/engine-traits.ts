@@ -41,7 +41,9 @@ function accurate(
   return inputs.every((x, i) => {
     const expected = ref(Math.fround(x));
     // The floor skips float32 subnormals, whose relative precision is lower by design.
-    return Math.abs((got[i] as number) - expected) <= ROUNDINGS * epsilon * Math.abs(expected) + 1e-37;
+    return (
+      Math.abs((got[i] as number) - expected) <= ROUNDINGS * epsilon * Math.abs(expected) + 1e-37
+    );
   });
 }
 
@@ -89,7 +91,9 @@ export async function probeEngine(): Promise<EngineTraits> {
   const log1p = await values(() => tf.log1p(tf.tensor1d(log1pInputs)));
   const softplusInputs = [-100, -20, -13, -12, -10, -7, -1e-3, 0, 1, 7, 12, 13, 20, 80, 1e4];
   const softplus = await values(() => tf.softplus(tf.tensor1d(softplusInputs)));
-  const maximum = await values(() => tf.maximum(tf.tensor1d([Number.NaN, 1]), tf.tensor1d([1, Number.NaN])));
+  const maximum = await values(() =>
+    tf.maximum(tf.tensor1d([Number.NaN, 1]), tf.tensor1d([1, Number.NaN])),
+  );
 
   return {
     epsilon,

@@ -43,7 +43,8 @@ async function importEngine(specifier: string): Promise<boolean> {
   if (specifier === ENGINE_PACKAGES.tensorflow) {
     // libtensorflow prints CPU-feature banners to stderr on load unless told not to.
     const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-    if (proc?.env && proc.env.TF_CPP_MIN_LOG_LEVEL === undefined) proc.env.TF_CPP_MIN_LOG_LEVEL = '2';
+    if (proc?.env && proc.env.TF_CPP_MIN_LOG_LEVEL === undefined)
+      proc.env.TF_CPP_MIN_LOG_LEVEL = '2';
   }
   try {
     // A variable specifier: bundlers must not pull optional engines into every build.

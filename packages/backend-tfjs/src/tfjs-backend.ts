@@ -145,9 +145,7 @@ export class TfjsBackend implements Backend {
     rho: BackendTensor,
     prior: GaussianPrior,
   ): TfjsTensor {
-    return this.#run(() =>
-      gaussianLogRatio(this.#gaussian, asTf(x), asTf(mu), asTf(rho), prior),
-    );
+    return this.#run(() => gaussianLogRatio(this.#gaussian, asTf(x), asTf(mu), asTf(rho), prior));
   }
 
   #log1p = (x: tf.Tensor): tf.Tensor =>
