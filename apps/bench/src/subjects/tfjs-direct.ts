@@ -60,6 +60,20 @@ export function tfjsCeiling(id: string): Subject {
   };
 }
 
+/**
+ * The sum of a vector in two levels (rows, then their sums), as a careful tfjs user writes it:
+ * some tfjs engines (wasm) sum in float32 one element after another, which drifts past 1e-4
+ * relative error by 1e7 terms; blocks of about √n keep each partial sum short.
+ */
+function blockedSum(tf: typeof TF, v: TF.Tensor): TF.Tensor {
+  const n = v.size;
+  if (n <= 4096) return tf.sum(v);
+  const cols = Math.ceil(Math.sqrt(n));
+  const rows = Math.floor(n / cols);
+  const main = tf.sum(tf.sum(tf.reshape(tf.slice(v, 0, rows * cols), [rows, cols]), 1));
+  return rows * cols === n ? main : tf.add(main, tf.sum(tf.slice(v, rows * cols)));
+}
+
 function tfjsWorkload(tf: typeof TF, size: number, setup: GaussianSetup): Workload {
   let seed = setup.seed;
   // tfjs seeds each randomNormal call; a counter gives fresh, reproducible draws.
@@ -74,7 +88,7 @@ function tfjsWorkload(tf: typeof TF, size: number, setup: GaussianSetup): Worklo
       const logRatio = tf.sub(tf.scalar(Math.log(stdPrior)), tf.log(sigma));
       const posterior = tf.mul(tf.square(tf.div(tf.sub(x, mu), sigma)), 0.5);
       const prior = tf.mul(tf.square(tf.sub(x, muPrior)), 1 / (2 * stdPrior * stdPrior));
-      return tf.sum(tf.add(tf.sub(logRatio, posterior), prior));
+      return blockedSum(tf, tf.add(tf.sub(logRatio, posterior), prior));
     });
   const x = sample();
   const readAndDispose = async (...tensors: TF.Tensor[]) => {
