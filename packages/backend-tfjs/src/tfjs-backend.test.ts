@@ -1,4 +1,10 @@
-import { GaussianDistribution, registerBackend, setBackend, type Tensor } from '@illia-ts/core';
+import {
+  type BackendTensor,
+  GaussianDistribution,
+  registerBackend,
+  setBackend,
+  type Tensor,
+} from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENGINE_ENV } from './engines.js';
@@ -26,7 +32,7 @@ afterEach(() => {
   expect(tf.memory().numTensors, 'live tfjs tensors after the test').toBe(liveBefore);
 });
 
-const read = (backend: TfjsBackend, t: tf.Tensor) => {
+const read = (backend: TfjsBackend, t: BackendTensor) => {
   const values = backend.readSync?.(t);
   backend.dispose(t);
   return values as Float32Array;
@@ -200,7 +206,7 @@ describe('fused kernels', () => {
       const mu = dist.mu.handle();
       const rho = dist.rho.handle();
       const key = { seed: 4, counter: 2 };
-      const fused = backend.gaussianSample?.(mu, rho, key) as tf.Tensor;
+      const fused = backend.gaussianSample?.(mu, rho, key) as BackendTensor;
       const eps = backend.randomNormal(mu.shape, key);
       const sigma = backend.softplus(rho);
       const scaled = backend.mul(sigma, eps);
