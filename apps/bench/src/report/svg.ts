@@ -4,6 +4,11 @@ import { formatSize, OP_LABEL, summaryGroups } from './format.js';
 /** Colours that stay apart for up to ten series (Tableau 10). */
 const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
+const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+/** `10⁶` for 1e6. */
+const power = (exponent: number) =>
+  `10${[...String(exponent)].map((d) => SUPERSCRIPT[Number(d)]).join('')}`;
+
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
@@ -13,7 +18,16 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 export function svgChart(report: BenchReport): string {
   const { sizes, groups } = summaryGroups(report.measurements);
   const subjects = [...new Set(groups.flatMap((g) => g.subjects.map((s) => s.id)))];
-  const colour = new Map(subjects.map((s, i) => [s, COLOURS[i % COLOURS.length] as string]));
+  // A ceiling takes the colour of the backend it is the ceiling of (dashed), so each pair reads as
+  // one engine: how far the solid line sits below the dashed one is the ratio.
+  const colour = new Map<string, string>();
+  const next = () => COLOURS[colour.size % COLOURS.length] as string;
+  for (const r of report.measurements) {
+    if (r.role !== 'backend' || colour.has(r.subject)) continue;
+    colour.set(r.subject, next());
+    if (r.ceiling !== undefined && !colour.has(r.ceiling)) colour.set(r.ceiling, colour.get(r.subject) as string);
+  }
+  for (const s of subjects) if (!colour.has(s)) colour.set(s, next());
   const rates = report.measurements.filter((r) => r.status === 'ok').map((r) => r.throughput as number);
   const minRate = 10 ** Math.floor(Math.log10(Math.min(...rates, 1e6)));
   const maxRate = 10 ** Math.ceil(Math.log10(Math.max(...rates, 1e7)));
@@ -25,7 +39,7 @@ export function svgChart(report: BenchReport): string {
   const margin = { left: 62, right: 16, top: 34, bottom: 42 };
   const cols = Math.min(2, groups.length);
   const rows = Math.ceil(groups.length / cols);
-  const legendH = 24 + 18 * Math.ceil(subjects.length / 3);
+  const legendH = 24 + 18 * Math.ceil(subjects.length / 4);
   const width = cols * panelW;
   const height = rows * panelH + legendH + 30;
   const out: string[] = [
@@ -48,7 +62,7 @@ export function svgChart(report: BenchReport): string {
       const yy = y(10 ** e).toFixed(1);
       out.push(
         `<line x1="${ox}" x2="${ox + w}" y1="${yy}" y2="${yy}" stroke="#eee"/>`,
-        `<text x="${ox - 4}" y="${yy}" text-anchor="end" dominant-baseline="middle">${formatSize(10 ** e).replace(/^1e/, '10^')}</text>`,
+        `<text x="${ox - 4}" y="${yy}" text-anchor="end" dominant-baseline="middle">${power(e)}</text>`,
       );
     }
     for (const size of sizes) {
@@ -60,7 +74,7 @@ export function svgChart(report: BenchReport): string {
     }
     out.push(
       `<text x="${ox + w / 2}" y="${oy + h + 30}" text-anchor="middle" fill="#555">elements</text>`,
-      `<text transform="translate(${ox - 48} ${oy + h / 2}) rotate(-90)" text-anchor="middle" fill="#555">elements/s</text>`,
+      `<text transform="translate(${ox - 50} ${oy + h / 2}) rotate(-90)" text-anchor="middle" fill="#555">elements/s</text>`,
     );
     for (const s of group.subjects) {
       const points = s.cells
@@ -78,8 +92,8 @@ export function svgChart(report: BenchReport): string {
   });
   const legendY = 30 + rows * panelH + 10;
   subjects.forEach((s, i) => {
-    const lx = 20 + (i % 3) * (width / 3);
-    const ly = legendY + Math.floor(i / 3) * 18;
+    const lx = 20 + (i % 4) * (width / 4);
+    const ly = legendY + Math.floor(i / 4) * 18;
     const dash = s.startsWith('ceiling:') ? ' stroke-dasharray="5 3"' : '';
     out.push(
       `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${colour.get(s)}" stroke-width="2"${dash}/>`,

@@ -8,11 +8,11 @@ export const COMPOSED_SUFFIX = ':composed';
 /**
  * The illia backend name that runs `name` on `device`: the name itself on the CPU, else the
  * variant `<package>-<device>` (SPEC: a name is `<package>` or `<package>-<variant>`). A name that
- * already names an engine variant (`tfjs-wasm`) is CPU-only.
+ * already names an engine variant (`tfjs-wasm`), and `cpu`, are CPU-only.
  */
 export function backendForDevice(name: string, device: Device): string | null {
   if (device === 'cpu') return name;
-  return name.includes('-') ? null : `${name}-${device}`;
+  return name.includes('-') || name === 'cpu' ? null : `${name}-${device}`;
 }
 
 /**
@@ -40,6 +40,7 @@ export function illiaSubject(id: string): Subject {
       if (backendName === null) throw new Unavailable(`${name} runs on the CPU only`);
       const core = await import('@illia-ts/core');
       try {
+        if (device !== 'cpu') await registerDeviceVariant(core, name, device);
         await core.setBackend(backendName);
       } catch (error) {
         throw new Unavailable((error as Error).message);
@@ -57,6 +58,33 @@ export function illiaSubject(id: string): Subject {
 }
 
 type Core = typeof import('@illia-ts/core');
+type Factory = () => Promise<import('@illia-ts/core').Backend>;
+
+/**
+ * How to make a backend package run on a device, through the options its package documents
+ * (typed loosely here, so the bench builds whatever state the backend packages are in).
+ */
+const DEVICE_VARIANTS: Readonly<Record<string, (mod: unknown, device: Device) => Factory>> = {
+  onnx: (mod, device) => () =>
+    (mod as { OnnxBackend: { create(o: object): Promise<import('@illia-ts/core').Backend> } })
+      .OnnxBackend.create({ name: `onnx-${device}`, executionProviders: [device] }),
+  tfjs: (mod, device) => () => {
+    if (device === 'cuda') {
+      throw new Unavailable('tfjs reaches CUDA only through @tensorflow/tfjs-node-gpu, not installed');
+    }
+    return (mod as { createTfjsBackend(o: object): Promise<import('@illia-ts/core').Backend> })
+      .createTfjsBackend({ engine: device, name: `tfjs-${device}` });
+  },
+};
+
+/** Registers `<name>-<device>` (such as `onnx-cuda`) unless its package already did. */
+async function registerDeviceVariant(core: Core, name: string, device: Device): Promise<void> {
+  const variant = `${name}-${device}`;
+  const make = DEVICE_VARIANTS[name];
+  if (core.registeredBackends().includes(variant) || !make) return;
+  const specifier: string = `@illia-ts/backend-${name}`;
+  core.registerBackend(variant, make(await import(/* @vite-ignore */ specifier), device));
+}
 
 async function illiaWorkload(core: Core, size: number, setup: GaussianSetup): Promise<Workload> {
   const options = {
