@@ -52,20 +52,29 @@ async function importEngine(specifier: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (isModuleNotFound(error, specifier)) return false;
-    throw new Error(`backend-tfjs: importing ${specifier} failed: ${String(error)}`, {
-      cause: error,
-    });
+    // Installed but broken (a failed libtensorflow download, say): say how to run without it.
+    throw new Error(
+      `backend-tfjs: importing ${specifier} failed: ${String(error)}; pick another engine with ${ENGINE_ENV}=cpu or createTfjsBackend({ engine: 'cpu' })`,
+      { cause: error },
+    );
   }
 }
 
+/** Engines this module made active; an active engine not among them was the app's choice. */
+const activatedByUs = new Set<string>();
+
 /**
- * The engine of the `tfjs` backend when none is named: `ILLIA_TFJS_ENGINE` if set; in Node,
- * `tensorflow` (tfjs-node) when the user has installed it, else `cpu`; in a browser, the engine
- * tfjs itself picks (the best one the app registered, such as webgl).
+ * The engine of the `tfjs` backend when none is named: `ILLIA_TFJS_ENGINE` if set; else the
+ * engine the app already made active in tfjs; else in Node `tensorflow` (tfjs-node) when the user
+ * has installed it, and `cpu` otherwise; in a browser, the engine tfjs picks (the best one the
+ * app registered, such as webgl).
  */
 export async function defaultEngine(): Promise<string> {
   const fromEnv = readEnv(ENGINE_ENV);
   if (fromEnv !== undefined) return fromEnv;
+  // Read without tf.getBackend(), which would pick and initialise an engine itself.
+  const active = tf.engine().backendName;
+  if (active && !activatedByUs.has(active)) return active;
   if (isNode()) {
     const tensorflow = ENGINE_PACKAGES.tensorflow as string;
     return tf.findBackendFactory('tensorflow') || (await importEngine(tensorflow))
@@ -114,6 +123,7 @@ export async function loadEngine(engine: string): Promise<void> {
       );
     }
   }
+  activatedByUs.add(engine);
   if (!(await tf.setBackend(engine))) {
     throw new Error(`backend-tfjs: the tfjs engine '${engine}' failed to initialise`);
   }
