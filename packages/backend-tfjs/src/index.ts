@@ -1,8 +1,9 @@
 /**
  * `@illia-ts/backend-tfjs`: the illia-ts kernels on TensorFlow.js. Importing this package
- * registers the backends `tfjs` (the default engine: `ILLIA_TFJS_ENGINE`, else tfjs-node when
- * installed, else tfjs-backend-cpu in Node; the engine tfjs picks in a browser) and `tfjs-wasm`
- * (the wasm engine, `@tensorflow/tfjs-backend-wasm`). `tfjs` becomes current if no backend is.
+ * registers the backends `tfjs` (its engine: `ILLIA_TFJS_ENGINE`, else the one the app made
+ * active in tfjs, else tfjs-node when installed and tfjs-backend-cpu otherwise in Node, else the
+ * one tfjs picks in a browser) and `tfjs-wasm` (the wasm engine, `@tensorflow/tfjs-backend-wasm`).
+ * `tfjs` becomes current if no backend is.
  */
 import { registerBackend } from '@illia-ts/core';
 import { createTfjsBackend } from './tfjs-backend.js';
