@@ -12,14 +12,22 @@ describe('bench', () => {
   it('runs end to end on tiny sizes and writes valid JSON, Markdown and SVG', async () => {
     const parsed = parseArgs(
       [
-        '--backends', 'cpu,cpu:composed,no-such-backend',
-        '--ceilings', 'js,ort',
-        '--sizes', '10,100',
-        '--repeats', '2',
-        '--warmup', '1',
-        '--min-sample-ms', '0.1',
-        '--max-seconds', '0.05',
-        '--out-dir', dir,
+        '--backends',
+        'cpu,cpu:composed,no-such-backend',
+        '--ceilings',
+        'js,ort',
+        '--sizes',
+        '10,100',
+        '--repeats',
+        '2',
+        '--warmup',
+        '1',
+        '--min-sample-ms',
+        '0.1',
+        '--max-seconds',
+        '0.05',
+        '--out-dir',
+        dir,
         '--in-process',
       ],
       dir,
@@ -39,14 +47,16 @@ describe('bench', () => {
     // A backend that is not installed is reported, not a crash.
     expect(json.unavailable.map((u) => u.subject)).toContain('no-such-backend');
     expect(await readFile(join(dir, 'bench.md'), 'utf8')).toContain('| `cpu` |');
-    expect(await readFile(join(dir, 'bench.svg'), 'utf8')).toMatch(/^<svg[^]*<\/svg>\n$/);
+    expect(await readFile(join(dir, 'bench.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
   }, 30_000);
 
   it('names the argument, what it expects and what came', () => {
     expect(() => parseArgs(['--sizes', '1e2,abc'], '/')).toThrow(
       "--sizes: expected positive integers up to 2^30 such as 1e2,1e4, got 'abc'",
     );
-    expect(() => parseArgs(['--ops', 'train'], '/')).toThrow(/--ops: expected some of .*got 'train'/);
+    expect(() => parseArgs(['--ops', 'train'], '/')).toThrow(
+      /--ops: expected some of .*got 'train'/,
+    );
     expect(() => parseArgs(['--device', 'tpu'], '/')).toThrow(/--device: .*got 'tpu'/);
     expect(() => parseArgs(['--bogus'], '/')).toThrow(/unknown argument '--bogus'/);
   });

@@ -37,7 +37,8 @@ function describeDevice(device: Device): string {
     case 'cuda':
       return nvidiaGpus();
     case 'webgpu': {
-      const hasNavigatorGpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined;
+      const hasNavigatorGpu =
+        (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined;
       return `${nvidiaGpus()}; navigator.gpu ${hasNavigatorGpu ? 'present' : `absent in Node ${process.version}`} (ONNX Runtime brings its own WebGPU)`;
     }
   }

@@ -1,7 +1,13 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { TimingOptions } from './measure.js';
 import { CEILINGS } from './subjects/index.js';
-import { DEVICES, type Device, type GaussianSetup, OPERATIONS, type Operation } from './subjects/types.js';
+import {
+  DEVICES,
+  type Device,
+  type GaussianSetup,
+  OPERATIONS,
+  type Operation,
+} from './subjects/types.js';
 
 /** Everything a run needs; {@link parseArgs} fills it from the command line. */
 export interface BenchOptions {
@@ -51,11 +57,17 @@ ceilings that do the same math directly (plain JS, tfjs, one fused ONNX Runtime 
   --help             this text`;
 
 /** What the command line asked for. */
-export type ParsedArgs = { readonly help: true } | { readonly help: false; readonly options: BenchOptions };
+export type ParsedArgs =
+  | { readonly help: true }
+  | { readonly help: false; readonly options: BenchOptions };
 
 function list(flag: string, value: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new RangeError(`${flag}: expected a comma-separated list, got '${value}'`);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0)
+    throw new RangeError(`${flag}: expected a comma-separated list, got '${value}'`);
   return items;
 }
 
@@ -132,8 +144,21 @@ function parseCeilings(value: string): string[] {
 }
 
 const FLAGS = new Set([
-  'backends', 'ceilings', 'sizes', 'ops', 'device', 'repeats', 'warmup', 'min-sample-ms',
-  'max-seconds', 'seed', 'out-dir', 'json', 'md', 'svg', 'note',
+  'backends',
+  'ceilings',
+  'sizes',
+  'ops',
+  'device',
+  'repeats',
+  'warmup',
+  'min-sample-ms',
+  'max-seconds',
+  'seed',
+  'out-dir',
+  'json',
+  'md',
+  'svg',
+  'note',
 ]);
 
 /**
@@ -153,7 +178,9 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
     const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
     const flag = match?.[1];
     if (!match || flag === undefined || !FLAGS.has(flag)) {
-      throw new RangeError(`unknown argument '${arg}': expected an option such as --sizes (see --help)`);
+      throw new RangeError(
+        `unknown argument '${arg}': expected an option such as --sizes (see --help)`,
+      );
     }
     const value = match[2] ?? argv[++i];
     if (value === undefined) throw new RangeError(`--${flag}: expected a value, got nothing`);
@@ -175,9 +202,13 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
     options: {
       backends:
         backends === undefined ? 'installed' : backends === 'none' ? [] : parseBackends(backends),
-      ceilings: get('ceilings') === undefined ? [...CEILINGS] : parseCeilings(get('ceilings') as string),
+      ceilings:
+        get('ceilings') === undefined ? [...CEILINGS] : parseCeilings(get('ceilings') as string),
       sizes: get('sizes') === undefined ? [...DEFAULT_SIZES] : parseSizes(get('sizes') as string),
-      ops: get('ops') === undefined ? (Object.keys(OPERATIONS) as Operation[]) : parseOps(get('ops') as string),
+      ops:
+        get('ops') === undefined
+          ? (Object.keys(OPERATIONS) as Operation[])
+          : parseOps(get('ops') as string),
       devices: get('device') === undefined ? ['cpu'] : parseDevices(get('device') as string),
       timing: {
         repeats: integer('--repeats', get('repeats') ?? '15', 1),

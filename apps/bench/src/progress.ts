@@ -1,11 +1,13 @@
-import type { RunHooks } from './runner.js';
 import { formatSize } from './report/format.js';
+import type { RunHooks } from './runner.js';
 
 /**
  * Progress on stderr: a redrawn bar on a terminal, one line per subject otherwise (so logs of CI
  * runs stay readable).
  */
-export function progressHooks(stream: NodeJS.WriteStream = process.stderr): RunHooks & { end(): void } {
+export function progressHooks(
+  stream: NodeJS.WriteStream = process.stderr,
+): RunHooks & { end(): void } {
   const tty = stream.isTTY === true;
   let drawn = false;
   return {

@@ -86,12 +86,16 @@ export function checkGaussian(args: {
     problems.push(`sample has ${sample.length} elements, expected ${mu.length}`);
   } else if (n >= 10) {
     if (!(Math.abs(zMean) <= 6 / Math.sqrt(n))) {
-      problems.push(`sample: mean of (x−mu)/σ is ${zMean.toFixed(4)}, expected 0 ± ${(6 / Math.sqrt(n)).toFixed(4)}`);
+      problems.push(
+        `sample: mean of (x−mu)/σ is ${zMean.toFixed(4)}, expected 0 ± ${(6 / Math.sqrt(n)).toFixed(4)}`,
+      );
     }
     // Var of the sample variance of N(0,1) draws is about 2/n; add slack for the tiny sizes.
     const bound = 6 * Math.sqrt(2 / n) + 2 / n;
     if (!(Math.abs(zVar - 1) <= bound)) {
-      problems.push(`sample: variance of (x−mu)/σ is ${zVar.toFixed(4)}, expected 1 ± ${bound.toFixed(4)}`);
+      problems.push(
+        `sample: variance of (x−mu)/σ is ${zVar.toFixed(4)}, expected 1 ± ${bound.toFixed(4)}`,
+      );
     }
   }
   return { logProb, reference, relError, zMean, zVar, problems };

@@ -82,7 +82,8 @@ function runJobInChild(job: SubjectJob, emit: (row: Measurement) => void): Promi
     });
     child.on('exit', (code, signal) => {
       const reason =
-        failure ?? `worker exited with ${signal ?? `code ${code}`} (out of memory?) before finishing`;
+        failure ??
+        `worker exited with ${signal ?? `code ${code}`} (out of memory?) before finishing`;
       for (const size of job.sizes) {
         for (const op of job.ops) {
           if (seen.has(`${size}/${op}`)) continue;
@@ -110,7 +111,8 @@ export function addRatios(rows: Measurement[]): void {
   for (const row of rows) {
     if (row.status !== 'ok' || row.ceiling === undefined || row.throughput === undefined) continue;
     const ceiling = byKey.get(key(row.ceiling, row));
-    if (ceiling?.status === 'ok' && ceiling.throughput) row.ratio = row.throughput / ceiling.throughput;
+    if (ceiling?.status === 'ok' && ceiling.throughput)
+      row.ratio = row.throughput / ceiling.throughput;
   }
 }
 

@@ -19,7 +19,9 @@ export async function writeReports(
   if (files.json) await write(files.json, `${JSON.stringify(report, null, 2)}\n`);
   if (files.svg) await write(files.svg, svgChart(report));
   if (files.markdown) {
-    const link = files.svg ? relative(dirname(files.markdown), files.svg).split('\\').join('/') : null;
+    const link = files.svg
+      ? relative(dirname(files.markdown), files.svg).split('\\').join('/')
+      : null;
     await write(files.markdown, markdownReport(report, link));
   }
   return written;

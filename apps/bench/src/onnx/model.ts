@@ -17,7 +17,10 @@ const FLOAT = 1;
 const DOUBLE = 11;
 
 /** An attribute value: a number is a FLOAT unless {@link intAttr} wraps it. */
-export type AttributeValue = number | { readonly int: number } | { readonly ints: readonly number[] };
+export type AttributeValue =
+  | number
+  | { readonly int: number }
+  | { readonly ints: readonly number[] };
 
 /** An INT attribute (plain numbers are FLOAT attributes). */
 export function intAttr(value: number): { readonly int: number } {
@@ -87,7 +90,8 @@ function tensorProto(init: OnnxInitializer): ProtoWriter {
   w.int(2, FLOAT).string(8, init.name);
   const raw = new Uint8Array(init.values.length * 4);
   const view = new DataView(raw.buffer);
-  init.values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  for (let i = 0; i < init.values.length; i++)
+    view.setFloat32(i * 4, init.values[i] as number, true);
   return w.bytes(9, raw);
 }
 
@@ -96,7 +100,8 @@ function valueInfoProto(value: OnnxValue): ProtoWriter {
   // elem_type = 1, shape = 2; TensorShapeProto: dim = 1; Dimension: dim_value = 1, dim_param = 2.
   const shape = new ProtoWriter();
   for (const d of value.shape) {
-    const dim = typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d);
+    const dim =
+      typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d);
     shape.message(1, dim);
   }
   const tensorType = new ProtoWriter().int(1, FLOAT).message(2, shape);
@@ -108,7 +113,7 @@ function valueInfoProto(value: OnnxValue): ProtoWriter {
 export function encodeModel(graph: OnnxGraph): Uint8Array {
   // GraphProto: node = 1, name = 2, initializer = 5, input = 11, output = 12.
   const g = new ProtoWriter();
-  graph.nodes.forEach((node, i) => g.message(1, nodeProto(node, i)));
+  for (const [i, node] of graph.nodes.entries()) g.message(1, nodeProto(node, i));
   g.string(2, graph.name);
   for (const init of graph.initializers ?? []) g.message(5, tensorProto(init));
   for (const input of graph.inputs) g.message(11, valueInfoProto(input));
@@ -163,8 +168,18 @@ function logRatioNodes(nodes: OnnxNode[], x: string, sigma: string, out: string)
     { opType: 'Add', inputs: ['diff', 'priorTerm'], outputs: ['terms'] },
     // A float32 ReduceSum drifts past 1e-4 relative error by 1e7 terms (the check catches it), so
     // the sum runs in float64. No axes input and keepdims = 0: every axis, to a scalar.
-    { opType: 'Cast', inputs: ['terms'], outputs: ['terms64'], attributes: { to: intAttr(DOUBLE) } },
-    { opType: 'ReduceSum', inputs: ['terms64'], outputs: ['sum64'], attributes: { keepdims: intAttr(0) } },
+    {
+      opType: 'Cast',
+      inputs: ['terms'],
+      outputs: ['terms64'],
+      attributes: { to: intAttr(DOUBLE) },
+    },
+    {
+      opType: 'ReduceSum',
+      inputs: ['terms64'],
+      outputs: ['sum64'],
+      attributes: { keepdims: intAttr(0) },
+    },
     { opType: 'Cast', inputs: ['sum64'], outputs: [out], attributes: { to: intAttr(FLOAT) } },
   );
 }

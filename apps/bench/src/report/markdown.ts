@@ -1,6 +1,14 @@
 import type { BenchReport, Measurement } from '../results.js';
 import { OPERATIONS } from '../subjects/types.js';
-import { formatRate, formatSize, formatTime, OP_LABEL, problems, summaryCell, summaryGroups } from './format.js';
+import {
+  formatRate,
+  formatSize,
+  formatTime,
+  OP_LABEL,
+  problems,
+  summaryCell,
+  summaryGroups,
+} from './format.js';
 
 const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
 const rule = (n: number, firstLeft = true) =>
@@ -25,6 +33,40 @@ function detailRow(r: Measurement): string {
 }
 
 /**
+ * How time grows with size between neighbouring sizes: the exponent b of `time ∝ size^b`. 1.00 is
+ * linear; below 1, fixed per-call costs still dominate; above 1, something stops scaling (caches,
+ * memory, a slower path).
+ */
+function scalingSection(report: BenchReport): string[] {
+  const { sizes, groups } = summaryGroups(report.measurements);
+  if (sizes.length < 2) return [];
+  const pairs = sizes.slice(1).map((s, i) => [sizes[i] as number, s] as const);
+  const out = [
+    '',
+    '## Scaling',
+    '',
+    'Exponent b of time ∝ size^b between neighbouring sizes: 1.00 is linear; below 1, per-call overhead still dominates; above 1, scaling stops there.',
+    '',
+    row(['', '', ...pairs.map(([a, b]) => `${formatSize(a)}→${formatSize(b)}`)]),
+    rule(pairs.length + 2),
+  ];
+  for (const group of groups) {
+    for (const subject of group.subjects) {
+      const cells = pairs.map((_, i) => {
+        const a = subject.cells[i];
+        const b = subject.cells[i + 1];
+        if (a?.status !== 'ok' || b?.status !== 'ok') return '';
+        const exponent =
+          Math.log((b.medianMs as number) / (a.medianMs as number)) / Math.log(b.size / a.size);
+        return exponent.toFixed(2);
+      });
+      out.push(row([`\`${subject.id}\``, `${OP_LABEL[group.op]} [${group.device}]`, ...cells]));
+    }
+  }
+  return out;
+}
+
+/**
  * The Markdown report: where it ran, summary tables (as on stdout), the chart, every measurement
  * in detail, and what could not be measured and why. `svgLink` is the chart's path relative to
  * the Markdown file, or null for no chart.
@@ -32,7 +74,12 @@ function detailRow(r: Measurement): string {
 export function markdownReport(report: BenchReport, svgLink: string | null): string {
   const m = report.machine;
   const { sizes, groups } = summaryGroups(report.measurements);
-  const timing = report.options.timing as { warmup: number; repeats: number; minSampleMs: number; maxSeconds: number };
+  const timing = report.options.timing as {
+    warmup: number;
+    repeats: number;
+    minSampleMs: number;
+    maxSeconds: number;
+  };
   const out: string[] = [
     '# illia-ts benchmarks',
     '',
@@ -41,15 +88,21 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
   if (report.note) out.push('', report.note);
   out.push(
     '',
-    `Devices: ${Object.entries(m.devices).map(([d, what]) => `**${d}**: ${what}`).join('; ')}.`,
+    `Devices: ${Object.entries(m.devices)
+      .map(([d, what]) => `**${d}**: ${what}`)
+      .join('; ')}.`,
     '',
-    `Packages: ${Object.entries(m.packages).map(([p, v]) => `\`${p}\` ${v}`).join(', ')}.`,
+    `Packages: ${Object.entries(m.packages)
+      .map(([p, v]) => `\`${p}\` ${v}`)
+      .join(', ')}.`,
     '',
     '## How to read it',
     '',
     `Each cell is millions of elements per second at the median time of one call, measured until the result is readable (\`await t.data()\`). A backend's ratio to its ceiling — the same math written directly on the same engine — is in parentheses: tfjs backends against tfjs, onnx against one hand-fused ONNX Runtime graph, the others against a plain JavaScript loop (one thread). Each measurement: ${timing.warmup} warm-up runs, then up to ${timing.repeats} timed samples (calls batched so a sample lasts ≥ ${timing.minSampleMs} ms; sampling stops after ${timing.maxSeconds} s). Before timing, every subject's \`logProb\` is checked against a float64 reference (relative error ≤ 1e-4) and its samples for mean 0 and variance 1 after standardising; one that fails is shown **WRONG** and not timed. Throughput that stays flat as the size grows is linear scaling; where it falls, scaling stops.`,
     '',
-    ...Object.entries(OPERATIONS).map(([op, what]) => `- **${OP_LABEL[op as keyof typeof OP_LABEL]}**: ${what}.`),
+    ...Object.entries(OPERATIONS).map(
+      ([op, what]) => `- **${OP_LABEL[op as keyof typeof OP_LABEL]}**: ${what}.`,
+    ),
   );
   if (svgLink) out.push('', `![Throughput against size, log-log](${svgLink})`);
   out.push('', '## Throughput (M elements/s, × ceiling)');
@@ -63,6 +116,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
       ...group.subjects.map((s) => row([`\`${s.id}\``, ...s.cells.map(summaryCell)])),
     );
   }
+  out.push(...scalingSection(report));
   const notes = problems(report.measurements);
   const failedPackages = report.unavailable
     .filter((u) => !report.measurements.some((r) => r.subject === u.subject))
@@ -76,7 +130,20 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     'p10 – p90 of the per-call time; samples × calls per sample; peak RSS of the process that ran the subject (sizes run in ascending order, so it is the peak at that size); live tensors of the engine after the measurement (2 parameters and the fixed x are expected); relative error of `logProb` against float64.',
     '',
-    row(['subject', 'device', 'op', 'size', 'median', 'p10 – p90', 'M elem/s', '× ceiling', 'samples', 'peak RSS MiB', 'live tensors', 'logProb rel. err']),
+    row([
+      'subject',
+      'device',
+      'op',
+      'size',
+      'median',
+      'p10 – p90',
+      'M elem/s',
+      '× ceiling',
+      'samples',
+      'peak RSS MiB',
+      'live tensors',
+      'logProb rel. err',
+    ]),
     rule(12),
     ...report.measurements.map(detailRow),
     '',

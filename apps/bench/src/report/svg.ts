@@ -2,14 +2,26 @@ import type { BenchReport } from '../results.js';
 import { formatSize, OP_LABEL, summaryGroups } from './format.js';
 
 /** Colours that stay apart for up to ten series (Tableau 10). */
-const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const COLOURS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 /** `10⁶` for 1e6. */
 const power = (exponent: number) =>
   `10${[...String(exponent)].map((d) => SUPERSCRIPT[Number(d)]).join('')}`;
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * A log-log chart of throughput (elements/s) against size: one panel per device and operation,
@@ -25,10 +37,13 @@ export function svgChart(report: BenchReport): string {
   for (const r of report.measurements) {
     if (r.role !== 'backend' || colour.has(r.subject)) continue;
     colour.set(r.subject, next());
-    if (r.ceiling !== undefined && !colour.has(r.ceiling)) colour.set(r.ceiling, colour.get(r.subject) as string);
+    if (r.ceiling !== undefined && !colour.has(r.ceiling))
+      colour.set(r.ceiling, colour.get(r.subject) as string);
   }
   for (const s of subjects) if (!colour.has(s)) colour.set(s, next());
-  const rates = report.measurements.filter((r) => r.status === 'ok').map((r) => r.throughput as number);
+  const rates = report.measurements
+    .filter((r) => r.status === 'ok')
+    .map((r) => r.throughput as number);
   const minRate = 10 ** Math.floor(Math.log10(Math.min(...rates, 1e6)));
   const maxRate = 10 ** Math.ceil(Math.log10(Math.max(...rates, 1e7)));
   const minSize = Math.min(...sizes);
@@ -45,17 +60,19 @@ export function svgChart(report: BenchReport): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${escape(`illia-ts: throughput against size (log-log), ${report.machine.cpuModel}, ${report.machine.cores} cores`)}</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${escapeXml(`illia-ts: throughput against size (log-log), ${report.machine.cpuModel}, ${report.machine.cores} cores`)}</text>`,
   ];
   groups.forEach((group, gi) => {
     const ox = (gi % cols) * panelW + margin.left;
     const oy = 30 + Math.floor(gi / cols) * panelH + margin.top;
     const w = panelW - margin.left - margin.right;
     const h = panelH - margin.top - margin.bottom;
-    const x = (size: number) => ox + (w * Math.log10(size / minSize)) / Math.log10(maxSize / minSize);
-    const y = (rate: number) => oy + h - (h * Math.log10(rate / minRate)) / Math.log10(maxRate / minRate);
+    const x = (size: number) =>
+      ox + (w * Math.log10(size / minSize)) / Math.log10(maxSize / minSize);
+    const y = (rate: number) =>
+      oy + h - (h * Math.log10(rate / minRate)) / Math.log10(maxRate / minRate);
     out.push(
-      `<text x="${ox + w / 2}" y="${oy - 10}" text-anchor="middle" font-size="12" font-weight="600">${escape(`${OP_LABEL[group.op]} [${group.device}]`)}</text>`,
+      `<text x="${ox + w / 2}" y="${oy - 10}" text-anchor="middle" font-size="12" font-weight="600">${escapeXml(`${OP_LABEL[group.op]} [${group.device}]`)}</text>`,
       `<rect x="${ox}" y="${oy}" width="${w}" height="${h}" fill="none" stroke="#999"/>`,
     );
     for (let e = Math.log10(minRate); e <= Math.log10(maxRate) + 1e-9; e++) {
@@ -83,7 +100,9 @@ export function svgChart(report: BenchReport): string {
       if (points.length === 0) continue;
       const stroke = colour.get(s.id) as string;
       const dash = s.id.startsWith('ceiling:') ? ' stroke-dasharray="5 3"' : '';
-      out.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${stroke}" stroke-width="2"${dash}/>`);
+      out.push(
+        `<polyline points="${points.join(' ')}" fill="none" stroke="${stroke}" stroke-width="2"${dash}/>`,
+      );
       for (const p of points) {
         const [px, py] = p.split(',');
         out.push(`<circle cx="${px}" cy="${py}" r="2.5" fill="${stroke}"/>`);
@@ -97,7 +116,7 @@ export function svgChart(report: BenchReport): string {
     const dash = s.startsWith('ceiling:') ? ' stroke-dasharray="5 3"' : '';
     out.push(
       `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${colour.get(s)}" stroke-width="2"${dash}/>`,
-      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${escape(s)}</text>`,
+      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${escapeXml(s)}</text>`,
     );
   });
   out.push('</svg>', '');

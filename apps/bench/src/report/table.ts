@@ -21,7 +21,9 @@ export function textTable(report: BenchReport): string {
   for (const group of groups) {
     const header = [`${OP_LABEL[group.op]} [${group.device}]`, ...sizes.map(formatSize)];
     const body = group.subjects.map((s) => [s.id, ...s.cells.map(summaryCell)]);
-    const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...body.map((r) => (r[i] as string).length)),
+    );
     out.push('', pad(header, widths), widths.map((w) => '-'.repeat(w)).join('  '));
     for (const row of body) out.push(pad(row, widths));
   }

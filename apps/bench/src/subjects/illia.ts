@@ -1,6 +1,6 @@
+import { packageVersion } from '../versions.js';
 import type { Device, GaussianSetup, Session, Subject, Workload } from './types.js';
 import { Unavailable } from './types.js';
-import { packageVersion } from '../versions.js';
 
 /** The suffix of a subject that runs an illia backend with its fused kernels turned off. */
 export const COMPOSED_SUFFIX = ':composed';
@@ -22,7 +22,8 @@ export function backendForDevice(name: string, device: Device): string | null {
 export function ceilingOf(name: string): string {
   const base = name.split(':')[0] as string;
   const [pkg, ...variant] = base.split('-');
-  if (pkg === 'tfjs') return variant.length === 0 ? 'ceiling:tfjs' : `ceiling:tfjs-${variant.join('-')}`;
+  if (pkg === 'tfjs')
+    return variant.length === 0 ? 'ceiling:tfjs' : `ceiling:tfjs-${variant.join('-')}`;
   if (pkg === 'onnx') return 'ceiling:ort';
   return 'ceiling:js';
 }
@@ -66,14 +67,18 @@ type Factory = () => Promise<import('@illia-ts/core').Backend>;
  */
 const DEVICE_VARIANTS: Readonly<Record<string, (mod: unknown, device: Device) => Factory>> = {
   onnx: (mod, device) => () =>
-    (mod as { OnnxBackend: { create(o: object): Promise<import('@illia-ts/core').Backend> } })
-      .OnnxBackend.create({ name: `onnx-${device}`, executionProviders: [device] }),
+    (
+      mod as { OnnxBackend: { create(o: object): Promise<import('@illia-ts/core').Backend> } }
+    ).OnnxBackend.create({ name: `onnx-${device}`, executionProviders: [device] }),
   tfjs: (mod, device) => () => {
     if (device === 'cuda') {
-      throw new Unavailable('tfjs reaches CUDA only through @tensorflow/tfjs-node-gpu, not installed');
+      throw new Unavailable(
+        'tfjs reaches CUDA only through @tensorflow/tfjs-node-gpu, not installed',
+      );
     }
-    return (mod as { createTfjsBackend(o: object): Promise<import('@illia-ts/core').Backend> })
-      .createTfjsBackend({ engine: device, name: `tfjs-${device}` });
+    return (
+      mod as { createTfjsBackend(o: object): Promise<import('@illia-ts/core').Backend> }
+    ).createTfjsBackend({ engine: device, name: `tfjs-${device}` });
   },
 };
 

@@ -27,7 +27,9 @@ export const ortCeiling: Subject = {
       try {
         return await ort.InferenceSession.create(bytes, options);
       } catch (error) {
-        throw new Unavailable(`ONNX Runtime execution provider '${device}': ${(error as Error).message.split('\n')[0]}`);
+        throw new Unavailable(
+          `ONNX Runtime execution provider '${device}': ${(error as Error).message.split('\n')[0]}`,
+        );
       }
     };
     // The size-independent sessions are made once per setup. The seed attribute is a float32 in

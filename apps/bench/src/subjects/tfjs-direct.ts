@@ -28,24 +28,32 @@ export function tfjsCeiling(id: string): Subject {
       const engine = device === 'cpu' ? cpuEngine : cpuEngine === 'cpu' ? device : null;
       if (engine === null) throw new Unavailable(`tfjs ${cpuEngine} runs on the CPU only`);
       if (engine === 'cuda') {
-        throw new Unavailable('tfjs reaches CUDA only through @tensorflow/tfjs-node-gpu, not installed');
+        throw new Unavailable(
+          'tfjs reaches CUDA only through @tensorflow/tfjs-node-gpu, not installed',
+        );
       }
       const pkg = tfjsEnginePackage(engine);
       const tf = await importTfjs();
       try {
         await import(/* @vite-ignore */ pkg);
       } catch (error) {
-        throw new Unavailable(`${pkg} cannot be loaded: ${(error as Error).message.split('\n')[0]}`);
+        throw new Unavailable(
+          `${pkg} cannot be loaded: ${(error as Error).message.split('\n')[0]}`,
+        );
       }
       let ok = false;
       try {
         ok = await tf.setBackend(engine);
         await tf.ready();
       } catch (error) {
-        throw new Unavailable(`tfjs engine '${engine}' failed to start: ${(error as Error).message}`);
+        throw new Unavailable(
+          `tfjs engine '${engine}' failed to start: ${(error as Error).message}`,
+        );
       }
       if (!ok || tf.getBackend() !== engine) {
-        throw new Unavailable(`tfjs engine '${engine}' failed to start (tf.setBackend returned false)`);
+        throw new Unavailable(
+          `tfjs engine '${engine}' failed to start (tf.setBackend returned false)`,
+        );
       }
       return {
         engine: `@tensorflow/tfjs-core@${tf.version_core} on ${pkg}@${packageVersion(pkg)}`,
@@ -77,7 +85,8 @@ function blockedSum(tf: typeof TF, v: TF.Tensor): TF.Tensor {
 function tfjsWorkload(tf: typeof TF, size: number, setup: GaussianSetup): Workload {
   let seed = setup.seed;
   // tfjs seeds each randomNormal call; a counter gives fresh, reproducible draws.
-  const normal = (mean: number, std: number) => tf.randomNormal([size], mean, std, 'float32', seed++);
+  const normal = (mean: number, std: number) =>
+    tf.randomNormal([size], mean, std, 'float32', seed++);
   const mu = normal(setup.muInit, 0.1);
   const rho = normal(setup.rhoInit, 0.1);
   const { mu: muPrior, std: stdPrior } = setup.prior;
@@ -114,7 +123,13 @@ function tfjsWorkload(tf: typeof TF, size: number, setup: GaussianSetup): Worklo
       const lp = logProb(x);
       const s = sample();
       try {
-        const [m, r, xs, l, ss] = await Promise.all([mu.data(), rho.data(), x.data(), lp.data(), s.data()]);
+        const [m, r, xs, l, ss] = await Promise.all([
+          mu.data(),
+          rho.data(),
+          x.data(),
+          lp.data(),
+          s.data(),
+        ]);
         return {
           mu: m as Float32Array,
           rho: r as Float32Array,
