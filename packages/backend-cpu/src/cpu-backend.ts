@@ -18,6 +18,7 @@ import {
 import { gaussianLogRatio, gaussianSample } from './kernels/gaussian.js';
 import { fillNormal } from './kernels/random-normal.js';
 import { sumAxes } from './kernels/sum.js';
+import * as training from './kernels/training.js';
 
 /** A tensor of the cpu backend: its values in a Float32Array of its own. */
 export interface CpuTensor extends BackendTensor {
@@ -112,6 +113,38 @@ export class CpuBackend implements Backend {
     const { values, shape } = sumAxes((x as CpuTensor).values, x.shape, axes);
     return this.#wrap(values, shape);
   }
+
+  matMul(a: BackendTensor, b: BackendTensor, transposeA: boolean, transposeB: boolean): CpuTensor {
+    const { values, shape } = training.matMul(
+      (a as CpuTensor).values,
+      a.shape,
+      (b as CpuTensor).values,
+      b.shape,
+      transposeA,
+      transposeB,
+    );
+    return this.#wrap(values, shape);
+  }
+
+  transpose(x: BackendTensor, perm: readonly number[]): CpuTensor {
+    const { values, shape } = training.transpose((x as CpuTensor).values, x.shape, perm);
+    return this.#wrap(values, shape);
+  }
+
+  reshape(x: BackendTensor, shape: readonly number[]): CpuTensor {
+    return this.#wrap((x as CpuTensor).values.slice(), [...shape]);
+  }
+
+  relu = (x: BackendTensor) => this.#unary(x, (v) => Math.max(v, 0));
+  sigmoid = (x: BackendTensor) => this.#unary(x, training.sigmoid);
+  tanh = (x: BackendTensor) => this.#unary(x, Math.tanh);
+
+  logSoftmax(x: BackendTensor): CpuTensor {
+    return this.#wrap(training.logSoftmax((x as CpuTensor).values, x.shape), x.shape);
+  }
+
+  greater = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, (p, q) => (p > q ? 1 : 0));
+  less = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, (p, q) => (p < q ? 1 : 0));
 
   gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): CpuTensor {
     const values = gaussianSample((mu as CpuTensor).values, (rho as CpuTensor).values, key);

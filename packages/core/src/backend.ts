@@ -38,6 +38,11 @@ export interface GaussianPrior {
   readonly std: number;
 }
 
+/** Optional elementwise kernels that training needs. */
+export type TrainingUnaryKernel = 'relu' | 'sigmoid' | 'tanh';
+/** Optional broadcasting comparisons: 1 where true, 0 where false. */
+export type ComparisonKernel = 'greater' | 'less';
+
 /** The elementwise kernels every backend has. */
 export type UnaryKernel = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'square' | 'abs' | 'softplus';
 /** The broadcasting binary kernels every backend has. */
@@ -97,6 +102,33 @@ export interface Backend {
    * million float32 terms stay within 1e-4 relative error of the exact sum (pairwise or wider).
    */
   sum(x: BackendTensor, axes: readonly number[]): BackendTensor;
+
+  // Kernels that training needs (gradients, layers, losses). Optional until every backend has
+  // them: core names a missing one when an op needs it.
+
+  /** `a · b` for 2-D `a` and `b`, either transposed first. Core has checked the inner sizes. */
+  matMul?(
+    a: BackendTensor,
+    b: BackendTensor,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): BackendTensor;
+  /** Permutes the axes: output axis i is input axis `perm[i]`. */
+  transpose?(x: BackendTensor, perm: readonly number[]): BackendTensor;
+  /** The same values, row-major, in another shape of the same size. */
+  reshape?(x: BackendTensor, shape: readonly number[]): BackendTensor;
+  /** `max(x, 0)` */
+  relu?(x: BackendTensor): BackendTensor;
+  /** `1 / (1 + e^−x)`, without overflow. */
+  sigmoid?(x: BackendTensor): BackendTensor;
+  /** Hyperbolic tangent. */
+  tanh?(x: BackendTensor): BackendTensor;
+  /** `x − logsumexp(x)` along the last axis, computed stably. */
+  logSoftmax?(x: BackendTensor): BackendTensor;
+  /** `a > b` as 1 or 0, broadcasting. */
+  greater?(a: BackendTensor, b: BackendTensor): BackendTensor;
+  /** `a < b` as 1 or 0, broadcasting. */
+  less?(a: BackendTensor, b: BackendTensor): BackendTensor;
 
   /**
    * Optional fused kernel: `mu + softplus(rho) ⊙ eps` with `eps` the draws that

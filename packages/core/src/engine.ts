@@ -27,6 +27,16 @@ interface EngineState {
   readonly scopes: Set<Disposable>[];
   /** The name each backend instance was registered under (two instances may share a class). */
   readonly names: WeakMap<Backend, string>;
+  /** Recording gradient tapes, innermost last. */
+  readonly tapes: TapeLike[];
+}
+
+/** What the registry needs to know of a gradient tape: which tensors it saved. */
+export interface TapeLike {
+  /** Whether the tape saved `t` for its backward pass. */
+  saves(t: Disposable): boolean;
+  /** Disposes `t` when the tape is done instead of now. */
+  deferDisposal(t: Disposable): void;
 }
 
 const STATE_KEY = Symbol.for('@illia-ts/core/engine');
@@ -39,6 +49,7 @@ function engineState(): EngineState {
     pendingDefault: null,
     scopes: [],
     names: new WeakMap(),
+    tapes: [],
   };
   return holder[STATE_KEY];
 }
@@ -283,4 +294,23 @@ export function closeScope(scope: Set<Disposable>, keep: ReadonlySet<Disposable>
     if (keep.has(item)) parent?.add(item);
     else item.dispose();
   }
+}
+
+/** The recording tapes, innermost last. */
+export function activeTapes(): TapeLike[] {
+  return engineState().tapes;
+}
+
+/**
+ * If a recording tape saved `t` for its backward pass, hands `t` to that tape (which disposes it
+ * when done) and returns true.
+ */
+export function deferToTape(t: Disposable): boolean {
+  for (const tape of engineState().tapes) {
+    if (tape.saves(t)) {
+      tape.deferDisposal(t);
+      return true;
+    }
+  }
+  return false;
 }

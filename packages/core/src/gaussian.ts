@@ -1,11 +1,25 @@
+import { recordOp } from './autodiff.js';
 import type { Backend, BackendTensor, GaussianPrior, RandomKey } from './backend.js';
 import { getBackend } from './engine.js';
 import { fusedKernelsEnabled } from './flags.js';
-import { commonBackend, handleOf } from './ops.js';
+import {
+  add,
+  commonBackend,
+  div,
+  handleOf,
+  log,
+  mul,
+  neg,
+  sigmoid,
+  softplus,
+  square,
+  sub,
+  sum,
+} from './ops.js';
 import type { Generator } from './random.js';
 import { toGenerator } from './random.js';
 import { formatShape, sameShape } from './shape.js';
-import { keep, Tensor, tidy } from './tensor.js';
+import { Tensor, tidy, Variable } from './tensor.js';
 import { checkFinite, checkPositive, checkShape } from './validate.js';
 
 /** Options of {@link GaussianDistribution}; the defaults are illia's. */
@@ -45,8 +59,8 @@ export class GaussianDistribution {
   /** The backend that holds the parameters and computes everything. */
   readonly backend: Backend;
   readonly #generator: Generator;
-  #mu: Tensor;
-  #rho: Tensor;
+  readonly #mu: Variable;
+  readonly #rho: Variable;
 
   constructor(shape: readonly number[], options: GaussianDistributionOptions = {}) {
     const where = 'GaussianDistribution';
@@ -62,10 +76,10 @@ export class GaussianDistribution {
     this.#rho = this.#initialParameter(rhoInit);
   }
 
-  /** `init + 0.1·N(0,1)`, kept out of any enclosing tidy scope. */
-  #initialParameter(init: number): Tensor {
+  /** `init + 0.1·N(0,1)`, a variable (kept out of any enclosing tidy scope). */
+  #initialParameter(init: number): Variable {
     const backend = this.backend;
-    return keep(
+    return Variable.from(
       tidy(() => {
         const eps = new Tensor(
           backend.randomNormal(this.shape, this.#generator.nextKey()),
@@ -80,12 +94,12 @@ export class GaussianDistribution {
   }
 
   /** The mean parameter. */
-  get mu(): Tensor {
+  get mu(): Variable {
     return this.#mu;
   }
 
   /** The parameter that gives the standard deviation: `sigma = softplus(rho)`. */
-  get rho(): Tensor {
+  get rho(): Variable {
     return this.#rho;
   }
 
@@ -95,14 +109,14 @@ export class GaussianDistribution {
   }
 
   /** `[mu, rho]`. */
-  parameters(): [Tensor, Tensor] {
+  parameters(): [Variable, Variable] {
     return [this.#mu, this.#rho];
   }
 
   /**
-   * Replaces `mu` and/or `rho` (an optimizer step, or parameters loaded from elsewhere). The
-   * distribution takes ownership of the given tensors (they leave any tidy scope) and disposes the
-   * ones they replace. Each must be a live tensor of the distribution's shape and backend.
+   * Replaces the values of `mu` and/or `rho` (parameters loaded from elsewhere); the variables
+   * keep their identity. The given tensors are consumed (their memory moves into the variables).
+   * Each must be a live tensor of the distribution's shape and backend.
    */
   setParameters(values: { mu?: Tensor; rho?: Tensor }): void {
     const where = 'GaussianDistribution.setParameters';
@@ -119,20 +133,33 @@ export class GaussianDistribution {
       }
       checked[arg] = value;
     }
-    if (checked.mu && checked.mu !== this.#mu) {
-      this.#mu.dispose();
-      this.#mu = keep(checked.mu);
-    }
-    if (checked.rho && checked.rho !== this.#rho) {
-      this.#rho.dispose();
-      this.#rho = keep(checked.rho);
-    }
+    if (checked.mu) this.#mu.assign(checked.mu);
+    if (checked.rho) this.#rho.assign(checked.rho);
   }
 
   /** A new tensor `softplus(rho) = log(1 + exp(rho))`, finite and positive for every finite rho. */
   sigma(): Tensor {
-    const rho = handleOf('GaussianDistribution.sigma', 'rho', this.#rho);
-    return new Tensor(this.backend.softplus(rho), this.backend);
+    handleOf('GaussianDistribution.sigma', 'rho', this.#rho);
+    return softplus(this.#rho);
+  }
+
+  /**
+   * The closed-form `KL(N(mu, sigma²) ‖ N(muPrior, stdPrior²))`, summed:
+   * `Σ log(stdPrior/sigma) + (sigma² + (mu − muPrior)²) / (2 stdPrior²) − 1/2`. Differentiable.
+   */
+  klDivergence(): Tensor {
+    const where = 'GaussianDistribution.klDivergence';
+    handleOf(where, 'mu', this.#mu);
+    handleOf(where, 'rho', this.#rho);
+    const mu = this.#mu;
+    const rho = this.#rho;
+    const { muPrior, stdPrior } = this;
+    return tidy(() => {
+      const sigma = softplus(rho);
+      const logRatio = sub(Math.log(stdPrior), log(sigma));
+      const spread = mul(add(square(sigma), square(sub(mu, muPrior))), 1 / (2 * stdPrior ** 2));
+      return sum(sub(add(logRatio, spread), 0.5));
+    });
   }
 
   /**
@@ -147,7 +174,14 @@ export class GaussianDistribution {
       generator === undefined
         ? this.#generator.nextKey()
         : toGenerator(where, 'generator', generator).nextKey();
-    return new Tensor(gaussianSample(this.backend, mu, rho, key), this.backend);
+    const backend = this.backend;
+    const out = new Tensor(gaussianSample(backend, mu, rho, key), backend);
+    // d/dmu = dy; d/drho = dy · eps · sigmoid(rho), with eps drawn again from the same key.
+    recordOp([this.#mu, this.#rho], out, (dy) => {
+      const eps = new Tensor(backend.randomNormal(this.shape, key), backend);
+      return [dy, mul(mul(dy, eps), sigmoid(this.#rho))];
+    });
+    return out;
   }
 
   /** The same as {@link sample} (illia's `__call__`). */
@@ -179,7 +213,11 @@ export class GaussianDistribution {
       );
     }
     const prior = { mu: this.muPrior, std: this.stdPrior };
-    return new Tensor(gaussianLogRatio(this.backend, hx, mu, rho, prior), this.backend);
+    const out = new Tensor(gaussianLogRatio(this.backend, hx, mu, rho, prior), this.backend);
+    recordOp([x, this.#mu, this.#rho], out, (dy) =>
+      logRatioGradients(x, this.#mu, this.#rho, prior, dy),
+    );
+    return out;
   }
 
   /** Frees `mu` and `rho`; the distribution cannot be used afterwards. */
@@ -187,6 +225,25 @@ export class GaussianDistribution {
     this.#mu.dispose();
     this.#rho.dispose();
   }
+}
+
+/**
+ * Gradients of the log-ratio sum with respect to x, mu and rho, with z = (x − mu)/σ:
+ * `∂/∂x = −z/σ + (x − muPrior)/std²`, `∂/∂mu = z/σ`, `∂/∂rho = (z² − 1)/σ · sigmoid(rho)`.
+ */
+function logRatioGradients(
+  x: Tensor,
+  mu: Tensor,
+  rho: Tensor,
+  prior: GaussianPrior,
+  dy: Tensor,
+): Tensor[] {
+  const sigma = softplus(rho);
+  const z = div(sub(x, mu), sigma);
+  const zOverSigma = div(z, sigma);
+  const dx = add(neg(zOverSigma), mul(sub(x, prior.mu), 1 / prior.std ** 2));
+  const dRho = mul(div(sub(square(z), 1), sigma), sigmoid(rho));
+  return [mul(dy, dx), mul(dy, zOverSigma), mul(dy, dRho)];
 }
 
 /** `mu + softplus(rho) ⊙ N(0,1)`: the backend's fused kernel, or composed from primitives. */

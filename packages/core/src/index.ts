@@ -3,15 +3,19 @@
  * pluggable compute backends. Install a backend package (`@illia-ts/backend-cpu`, `-tfjs`,
  * `-onnx`) and import it, or `await ready()`.
  */
+
+export { type Backward, grad, recordOp, valueAndGrad } from './autodiff.js';
 export {
   BACKEND_API_VERSION,
   type Backend,
   type BackendFactory,
   type BackendTensor,
   type BinaryKernel,
+  type ComparisonKernel,
   type GaussianPrior,
   type MemoryInfo,
   type RandomKey,
+  type TrainingUnaryKernel,
   type UnaryKernel,
 } from './backend.js';
 export {
@@ -25,23 +29,61 @@ export {
 } from './engine.js';
 export { fusedKernelsEnabled, setFusedKernels } from './flags.js';
 export { GaussianDistribution, type GaussianDistributionOptions } from './gaussian.js';
+export { Linear, type LinearOptions } from './nn/linear.js';
+export {
+  crossEntropyLoss,
+  ELBOLoss,
+  type ELBOLossOptions,
+  KLDivergenceLoss,
+  type KLDivergenceLossOptions,
+  mseLoss,
+} from './nn/losses.js';
+export {
+  type BayesianModule,
+  isBayesian,
+  type KlCost,
+  type KlMethod,
+  type Module,
+} from './nn/module.js';
+export { Adam, SGD } from './nn/optimizers.js';
+export {
+  auroc,
+  classifierUncertainty,
+  expectedCalibrationError,
+  predictiveMoments,
+  sampleProbabilities,
+} from './nn/predictive.js';
+export { ReLU, Sequential, Sigmoid, Tanh } from './nn/sequential.js';
 export {
   abs,
   add,
+  broadcastTo,
   div,
   exp,
+  greater,
+  less,
   log,
   log1p,
+  logSoftmax,
+  logSumExp,
+  matMul,
   maximum,
+  mean,
   mul,
   neg,
+  oneHot,
   randomNormal,
+  relu,
+  reshape,
+  sigmoid,
   softplus,
   sqrt,
   square,
   sub,
   sum,
+  tanh,
+  transpose,
 } from './ops.js';
 export { Generator, globalGenerator, rng, setSeed } from './random.js';
 export { broadcastShapes, formatShape, sameShape, sizeOf, stridesOf } from './shape.js';
-export { keep, memory, Tensor, type TensorContainer, tensor, tidy } from './tensor.js';
+export { keep, memory, Tensor, type TensorContainer, tensor, tidy, Variable } from './tensor.js';

@@ -3,12 +3,13 @@ import {
   backendName,
   closeScope,
   type Disposable,
+  deferToTape,
   getBackend,
   openScope,
   track,
   untrack,
 } from './engine.js';
-import { formatShape, sizeOf } from './shape.js';
+import { formatShape, sameShape, sizeOf } from './shape.js';
 import { checkShape, describe } from './validate.js';
 
 /**
@@ -84,14 +85,74 @@ export class Tensor implements Disposable {
   /** Frees the backend memory. Calling it again does nothing; using the tensor again throws. */
   dispose(): void {
     if (this.#handle === null) return;
+    // A gradient tape that saved this tensor frees it after its backward pass.
+    if (deferToTape(this)) return;
     const handle = this.#handle;
     this.#handle = null;
     untrack(this);
     this.backend.dispose(handle);
   }
 
+  /** @internal Gives up the handle without freeing it (it moves into a {@link Variable}). */
+  releaseHandle(where: string): BackendTensor {
+    const handle = this.handle(where);
+    this.#handle = null;
+    untrack(this);
+    return handle;
+  }
+
+  /** Replaces the handle, freeing the old one (for {@link Variable.assign}). */
+  protected replaceHandle(next: BackendTensor): void {
+    const old = this.#handle;
+    this.#handle = next;
+    if (old !== null) this.backend.dispose(old);
+  }
+
   toString(): string {
     return `Tensor(shape=${formatShape(this.shape)}, backend=${backendName(this.backend)}${this.isDisposed ? ', disposed' : ''})`;
+  }
+}
+
+/**
+ * A tensor whose values can be replaced: a learnable parameter. It is never disposed by `tidy`
+ * (only by its own `dispose()`), and {@link Variable.assign} swaps in new values without changing
+ * its identity, so optimizers and `parameters()` lists keep working.
+ */
+export class Variable extends Tensor {
+  /** @internal Use {@link Variable.from}. */
+  constructor(handle: BackendTensor, backend: Backend) {
+    super(handle, backend);
+    untrack(this);
+  }
+
+  /** A variable that takes over the values of `t` (which is disposed, its memory moved). */
+  static from(t: Tensor): Variable {
+    if (!(t instanceof Tensor)) {
+      throw new TypeError(`Variable.from: t must be a Tensor, got ${describe(t)}`);
+    }
+    return new Variable(t.releaseHandle('Variable.from'), t.backend);
+  }
+
+  /**
+   * Replaces the values with those of `value`, a live tensor of the same shape and backend;
+   * `value` is consumed (its memory moves into the variable).
+   */
+  assign(value: Tensor): void {
+    const where = 'Variable.assign';
+    if (!(value instanceof Tensor)) {
+      throw new TypeError(`${where}: value must be a Tensor, got ${describe(value)}`);
+    }
+    this.handle(where);
+    if (value.backend !== this.backend) {
+      throw new TypeError(`${where}: value lives on another backend than the variable`);
+    }
+    if (!sameShape(value.shape, this.shape)) {
+      throw new RangeError(
+        `${where}: value must have the variable's shape ${formatShape(this.shape)}, got ${formatShape(value.shape)}`,
+      );
+    }
+    if (value === this) return;
+    this.replaceHandle(value.releaseHandle(where));
   }
 }
 

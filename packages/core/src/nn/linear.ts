@@ -1,0 +1,153 @@
+import { GaussianDistribution, type GaussianDistributionOptions } from '../gaussian.js';
+import { add, matMul } from '../ops.js';
+import { type Generator, toGenerator } from '../random.js';
+import { formatShape } from '../shape.js';
+import { keep, Tensor, type Variable } from '../tensor.js';
+import { describe } from '../validate.js';
+import type { BayesianModule, KlCost, KlMethod } from './module.js';
+
+/** Options of {@link Linear}. */
+export interface LinearOptions {
+  /** Prior and initialisation of the weights (a `[outputSize, inputSize]` Gaussian). */
+  weightsDistribution?: Omit<GaussianDistributionOptions, 'rng'>;
+  /** Prior and initialisation of the bias (an `[outputSize]` Gaussian). */
+  biasDistribution?: Omit<GaussianDistributionOptions, 'rng'>;
+  /** Whether there is a bias. Default true. */
+  useBias?: boolean;
+  /** A seed or `rng(seed)` for initialisation and sampling. Default: the global generator. */
+  rng?: Generator | number;
+}
+
+function checkSize(arg: string, value: unknown): number {
+  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value > 0)) {
+    throw new (typeof value === 'number' ? RangeError : TypeError)(
+      `Linear: ${arg} must be a positive integer, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A Bayesian fully connected layer (illia's `Linear`): `y = x · Wᵀ + b` with `W` and `b` drawn
+ * from learnable Gaussians at every forward pass.
+ */
+export class Linear implements BayesianModule {
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly weights: GaussianDistribution;
+  readonly bias: GaussianDistribution | null;
+  #lastWeights: Tensor | null = null;
+  #lastBias: Tensor | null = null;
+  #frozen: { weights: Tensor; bias: Tensor | null } | null = null;
+
+  constructor(inputSize: number, outputSize: number, options: LinearOptions = {}) {
+    this.inputSize = checkSize('inputSize', inputSize);
+    this.outputSize = checkSize('outputSize', outputSize);
+    const { useBias = true } = options;
+    // One generator for weights and bias, so that a seed gives one stream, not two that another
+    // layer's seed could repeat.
+    const rng = toGenerator('Linear', 'rng', options.rng);
+    this.weights = new GaussianDistribution([outputSize, inputSize], {
+      ...options.weightsDistribution,
+      rng,
+    });
+    this.bias = useBias
+      ? new GaussianDistribution([outputSize], { ...options.biasDistribution, rng })
+      : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor))
+      throw new TypeError(`Linear.forward: x must be a Tensor, got ${describe(x)}`);
+    if (x.shape.length !== 2 || x.shape[1] !== this.inputSize) {
+      throw new RangeError(
+        `Linear.forward: x must have shape [batch, ${this.inputSize}], got ${formatShape(x.shape)}`,
+      );
+    }
+    let w: Tensor;
+    let b: Tensor | null;
+    if (this.#frozen) {
+      w = this.#frozen.weights;
+      b = this.#frozen.bias;
+    } else {
+      w = this.weights.sample();
+      b = this.bias?.sample() ?? null;
+      this.#lastWeights = w;
+      this.#lastBias = b;
+    }
+    const product = matMul(x, w, { transposeB: true });
+    if (!b) return product;
+    return add(product, b);
+  }
+
+  parameters(): Variable[] {
+    return [...this.weights.parameters(), ...(this.bias?.parameters() ?? [])];
+  }
+
+  klCost(method: KlMethod = 'mc'): KlCost {
+    const numParams = this.weights.numParams + (this.bias?.numParams ?? 0);
+    if (method === 'closed') {
+      const kw = this.weights.klDivergence();
+      if (!this.bias) return { kl: kw, numParams };
+      const kb = this.bias.klDivergence();
+      return { kl: add(kw, kb), numParams };
+    }
+    if (method !== 'mc') {
+      throw new RangeError(
+        `Linear.klCost: method must be 'mc' or 'closed', got ${describe(method)}`,
+      );
+    }
+    const w = this.#frozen?.weights ?? this.#lastWeights;
+    const b = this.#frozen ? this.#frozen.bias : this.#lastBias;
+    if (!w || w.isDisposed || (this.bias && (!b || b.isDisposed))) {
+      throw new Error(
+        "Linear.klCost: the 'mc' estimate scores the weights of the last forward pass; call forward() first, in the same scope",
+      );
+    }
+    const kw = this.weights.logProb(w);
+    if (!this.bias || !b) return { kl: kw, numParams };
+    const kb = this.bias.logProb(b);
+    return { kl: add(kw, kb), numParams };
+  }
+
+  freeze(at: 'sample' | 'mean' = 'sample'): void {
+    this.unfreeze();
+    if (at === 'mean') {
+      this.#frozen = { weights: keep(this.weights.mu), bias: this.bias?.mu ?? null };
+      return;
+    }
+    if (at !== 'sample')
+      throw new RangeError(`Linear.freeze: at must be 'sample' or 'mean', got ${describe(at)}`);
+    const w =
+      this.#lastWeights && !this.#lastWeights.isDisposed
+        ? this.#lastWeights
+        : this.weights.sample();
+    const b = this.bias
+      ? this.#lastBias && !this.#lastBias.isDisposed
+        ? this.#lastBias
+        : this.bias.sample()
+      : null;
+    // Copies that this layer owns, whatever scope made the samples.
+    this.#frozen = { weights: keep(add(w, 0)), bias: b ? keep(add(b, 0)) : null };
+  }
+
+  unfreeze(): void {
+    const frozen = this.#frozen;
+    this.#frozen = null;
+    if (frozen && frozen.weights !== this.weights.mu) {
+      frozen.weights.dispose();
+      frozen.bias?.dispose();
+    }
+  }
+
+  /** Whether it is frozen. */
+  get frozen(): boolean {
+    return this.#frozen !== null;
+  }
+
+  dispose(): void {
+    this.unfreeze();
+    this.weights.dispose();
+    this.bias?.dispose();
+  }
+}

@@ -1,0 +1,140 @@
+import { add, div, mul, sqrt, square, sub } from '../ops.js';
+import { formatShape, sameShape } from '../shape.js';
+import { keep, type Tensor, tidy, type Variable } from '../tensor.js';
+import { checkPositive, describe } from '../validate.js';
+
+/** Checks a step's gradients against the optimizer's parameters. */
+function checkGrads(where: string, params: readonly Variable[], grads: readonly Tensor[]): void {
+  if (!Array.isArray(grads) || grads.length !== params.length) {
+    throw new RangeError(
+      `${where}: grads must hold one gradient per parameter (${params.length}), got ${Array.isArray(grads) ? grads.length : describe(grads)}`,
+    );
+  }
+  grads.forEach((g, i) => {
+    const p = params[i] as Variable;
+    if (!sameShape(g.shape, p.shape)) {
+      throw new RangeError(
+        `${where}: grads[${i}] must have its parameter's shape ${formatShape(p.shape)}, got ${formatShape(g.shape)}`,
+      );
+    }
+  });
+}
+
+function checkParams(where: string, params: unknown): Variable[] {
+  if (!Array.isArray(params) || params.length === 0) {
+    throw new TypeError(
+      `${where}: params must be a non-empty array of variables, got ${describe(params)}`,
+    );
+  }
+  return [...params] as Variable[];
+}
+
+function checkRate(
+  where: string,
+  arg: string,
+  value: number,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  if (!(typeof value === 'number' && value >= 0 && value < max)) {
+    throw new RangeError(
+      `${where}: ${arg} must be a number in [0, ${max}), got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Stochastic gradient descent with momentum: `v ← m·v + g`, `p ← p − lr·v`. */
+export class SGD {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly #params: Variable[];
+  readonly #velocity: Array<Tensor | null>;
+
+  constructor(params: readonly Variable[], options: { lr?: number; momentum?: number } = {}) {
+    this.#params = checkParams('SGD', params);
+    this.lr = checkPositive('SGD', 'lr', options.lr ?? 0.01);
+    this.momentum = checkRate('SGD', 'momentum', options.momentum ?? 0, 1);
+    this.#velocity = this.#params.map(() => null);
+  }
+
+  /** Updates every parameter in place from its gradient (the gradients are not consumed). */
+  step(grads: readonly Tensor[]): void {
+    checkGrads('SGD.step', this.#params, grads);
+    this.#params.forEach((p, i) => {
+      const g = grads[i] as Tensor;
+      const previous = this.#velocity[i];
+      const v =
+        this.momentum > 0
+          ? keep(previous ? tidy(() => add(mul(previous, this.momentum), g)) : add(g, 0))
+          : g;
+      if (previous) previous.dispose();
+      if (this.momentum > 0) this.#velocity[i] = v;
+      p.assign(tidy(() => sub(p, mul(v, this.lr))));
+    });
+  }
+
+  /** Frees the optimizer's state. */
+  dispose(): void {
+    for (const v of this.#velocity) v?.dispose();
+  }
+}
+
+/** Adam (Kingma & Ba 2015), with bias correction. */
+export class Adam {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly #params: Variable[];
+  readonly #m: Tensor[] = [];
+  readonly #v: Tensor[] = [];
+  #t = 0;
+
+  constructor(
+    params: readonly Variable[],
+    options: { lr?: number; beta1?: number; beta2?: number; epsilon?: number } = {},
+  ) {
+    this.#params = checkParams('Adam', params);
+    this.lr = checkPositive('Adam', 'lr', options.lr ?? 1e-3);
+    this.beta1 = checkRate('Adam', 'beta1', options.beta1 ?? 0.9, 1);
+    this.beta2 = checkRate('Adam', 'beta2', options.beta2 ?? 0.999, 1);
+    this.epsilon = checkPositive('Adam', 'epsilon', options.epsilon ?? 1e-8);
+  }
+
+  /** Updates every parameter in place from its gradient (the gradients are not consumed). */
+  step(grads: readonly Tensor[]): void {
+    checkGrads('Adam.step', this.#params, grads);
+    this.#t += 1;
+    const c1 = 1 - this.beta1 ** this.#t;
+    const c2 = 1 - this.beta2 ** this.#t;
+    this.#params.forEach((p, i) => {
+      const g = grads[i] as Tensor;
+      const m0 = this.#m[i];
+      const v0 = this.#v[i];
+      const m = keep(
+        tidy(() =>
+          m0 ? add(mul(m0, this.beta1), mul(g, 1 - this.beta1)) : mul(g, 1 - this.beta1),
+        ),
+      );
+      const v = keep(
+        tidy(() =>
+          v0
+            ? add(mul(v0, this.beta2), mul(square(g), 1 - this.beta2))
+            : mul(square(g), 1 - this.beta2),
+        ),
+      );
+      m0?.dispose();
+      v0?.dispose();
+      this.#m[i] = m;
+      this.#v[i] = v;
+      p.assign(
+        tidy(() => sub(p, mul(div(m, add(sqrt(mul(v, 1 / c2)), this.epsilon)), this.lr / c1))),
+      );
+    });
+  }
+
+  /** Frees the optimizer's state. */
+  dispose(): void {
+    for (const t of [...this.#m, ...this.#v]) t.dispose();
+  }
+}
