@@ -1,10 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultEngine, ENGINE_ENV } from './engines.js';
 import { createTfjsBackend } from './tfjs-backend.js';
 
 // Its own file, so its own process: no engine is active in tfjs when it starts.
 describe('the default engine', () => {
+  // These tests are about the default without the variable, whatever the shell running them set.
+  const fromShell = process.env[ENGINE_ENV];
+  beforeAll(() => {
+    delete process.env[ENGINE_ENV];
+  });
+  afterAll(() => {
+    if (fromShell !== undefined) process.env[ENGINE_ENV] = fromShell;
+  });
+
   it('is cpu in Node when the app has not chosen one (tfjs-node is not installed here)', async () => {
     expect(process.env[ENGINE_ENV]).toBeUndefined();
     expect(tf.engine().backendName).toBeFalsy();
