@@ -9,6 +9,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
 import type { SuiteContext } from './context.js';
 import { errorTests } from './error-tests.js';
 import { gaussianTests } from './gaussian-tests.js';
+import { gradientTests } from './gradient-tests.js';
 import { randomTests } from './random-tests.js';
 import { tensorTests } from './tensor-tests.js';
 
@@ -25,8 +26,9 @@ export interface ConformanceOptions {
 /**
  * Registers the conformance suite for one backend as vitest tests: tensors and kernels against
  * float64, random-number statistics (mean, variance, KS at p < 1e-6, correlations) and
- * reproducibility, `GaussianDistribution` against SPEC.md, every bad input's error, and no leaks
- * (each test ends with as many live tensors as it began with).
+ * reproducibility, `GaussianDistribution` against SPEC.md, every bad input's error, gradients
+ * against central differences (where the backend has the training kernels), and no leaks (each
+ * test ends with as many live tensors as it began with).
  */
 export function describeConformance(options: ConformanceOptions): void {
   const { name, factory } = options;
@@ -57,5 +59,6 @@ export function describeConformance(options: ConformanceOptions): void {
     randomTests(ctx);
     gaussianTests(ctx);
     errorTests(ctx, factory);
+    gradientTests(ctx);
   });
 }
