@@ -3,9 +3,11 @@
  * `npm run bench -- [options]`: times every installed illia-ts backend next to its ceilings,
  * prints the table on stdout (progress on stderr) and writes JSON, Markdown and SVG.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs, USAGE } from './options.js';
 import { progressHooks } from './progress.js';
 import { textTable } from './report/table.js';
+import type { BenchReport } from './results.js';
 import { runBench } from './runner.js';
 import { writeReports } from './write.js';
 
@@ -22,11 +24,24 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const progress = progressHooks();
-  const report = await runBench(parsed.options, progress);
-  progress.end();
+  const { options } = parsed;
+  let report: BenchReport;
+  if (options.from === undefined) {
+    const progress = progressHooks();
+    report = await runBench(options, progress);
+    progress.end();
+  } else {
+    report = JSON.parse(await readFile(options.from, 'utf8')) as BenchReport;
+    if (report.tool !== '@illia-ts/bench' || !Array.isArray(report.measurements)) {
+      throw new TypeError(`--from: expected the JSON of a bench run, got ${options.from}`);
+    }
+  }
   process.stdout.write(textTable(report));
-  const written = await writeReports(report, parsed.options);
+  // Re-rendering keeps the JSON it came from.
+  const written = await writeReports(
+    report,
+    options.from === undefined ? options : { ...options, json: null },
+  );
   for (const path of written) process.stderr.write(`bench: wrote ${path}\n`);
   return 0;
 }

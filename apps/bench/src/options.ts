@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly isolate: boolean;
   /** Free text for the Markdown report (where it ran, what else ran). */
   readonly note?: string;
+  /** Re-render the table, Markdown and SVG from this JSON of an earlier run instead of running. */
+  readonly from?: string;
 }
 
 export const DEFAULT_SIZES = [1e2, 1e3, 1e4, 1e5, 1e6, 1e7] as const;
@@ -53,6 +55,7 @@ ceilings that do the same math directly (plain JS, tfjs, one fused ONNX Runtime 
   --md FILE          Markdown table (default: OUT-DIR/bench.md); 'none' to skip
   --svg FILE         SVG chart (default: OUT-DIR/bench.svg); 'none' to skip
   --note TEXT        a line for the Markdown report (the machine, what else was running)
+  --from FILE        no run: print and write the reports of an earlier run's JSON
   --in-process       run every subject in this process (faster start; RSS then is the total)
   --help             this text`;
 
@@ -159,6 +162,7 @@ const FLAGS = new Set([
   'md',
   'svg',
   'note',
+  'from',
 ]);
 
 /**
@@ -197,6 +201,7 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
   const backends = get('backends');
   const seed = integer('--seed', get('seed') ?? '1', 0, 2 ** 24 - 2);
   const note = get('note');
+  const from = get('from');
   return {
     help: false,
     options: {
@@ -223,6 +228,7 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       svg: file('svg', 'bench.svg'),
       isolate,
       ...(note === undefined ? {} : { note }),
+      ...(from === undefined ? {} : { from: resolve(cwd, from) }),
     },
   };
 }
