@@ -3,9 +3,11 @@ import {
   type Backend,
   type BackendTensor,
   type BinaryKernel,
+  type ComparisonKernel,
   type GaussianPrior,
   type MemoryInfo,
   type RandomKey,
+  type TrainingUnaryKernel,
   type UnaryKernel,
 } from '@illia-ts/core';
 import * as ort from 'onnxruntime-node';
@@ -21,6 +23,14 @@ import {
 } from './kernels/gaussian.js';
 import { keyParams, RANDOM_NORMAL } from './kernels/random-normal.js';
 import { sumOp } from './kernels/sum.js';
+import {
+  COMPARISON,
+  LOG_SOFTMAX,
+  matMulOp,
+  RESHAPE,
+  TRAINING_UNARY,
+  transposeOp,
+} from './kernels/training.js';
 import {
   type ExecutionProvider,
   knownProviders,
@@ -195,6 +205,49 @@ export class OnnxBackend implements Backend {
     const shape = x.shape.filter((_, d) => !reduced.has(d));
     return this.#record(LazyTensor.pending(sumOp(axes), [x as LazyTensor], shape));
   }
+
+  matMul(a: BackendTensor, b: BackendTensor, transposeA: boolean, transposeB: boolean): LazyTensor {
+    const rows = transposeA ? a.shape[1] : a.shape[0];
+    const cols = transposeB ? b.shape[0] : b.shape[1];
+    return this.#record(
+      LazyTensor.pending(
+        matMulOp(transposeA, transposeB),
+        [a as LazyTensor, b as LazyTensor],
+        [rows as number, cols as number],
+      ),
+    );
+  }
+
+  transpose(x: BackendTensor, perm: readonly number[]): LazyTensor {
+    const shape = perm.map((axis) => x.shape[axis] as number);
+    return this.#record(LazyTensor.pending(transposeOp(perm), [x as LazyTensor], shape));
+  }
+
+  reshape(x: BackendTensor, shape: readonly number[]): LazyTensor {
+    return this.#record(LazyTensor.pending(RESHAPE, [x as LazyTensor], [...shape]));
+  }
+
+  #trainingUnary(kernel: TrainingUnaryKernel, x: BackendTensor): LazyTensor {
+    return this.#record(LazyTensor.pending(TRAINING_UNARY[kernel], [x as LazyTensor], x.shape));
+  }
+
+  relu = (x: BackendTensor) => this.#trainingUnary('relu', x);
+  sigmoid = (x: BackendTensor) => this.#trainingUnary('sigmoid', x);
+  tanh = (x: BackendTensor) => this.#trainingUnary('tanh', x);
+
+  logSoftmax(x: BackendTensor): LazyTensor {
+    return this.#record(LazyTensor.pending(LOG_SOFTMAX, [x as LazyTensor], x.shape));
+  }
+
+  #compare(kernel: ComparisonKernel, a: BackendTensor, b: BackendTensor): LazyTensor {
+    const shape = broadcast(a.shape, b.shape);
+    return this.#record(
+      LazyTensor.pending(COMPARISON[kernel], [a as LazyTensor, b as LazyTensor], shape),
+    );
+  }
+
+  greater = (a: BackendTensor, b: BackendTensor) => this.#compare('greater', a, b);
+  less = (a: BackendTensor, b: BackendTensor) => this.#compare('less', a, b);
 
   gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): LazyTensor {
     return this.#record(
