@@ -15,19 +15,73 @@ import {
   UNARY,
   type UnaryFn,
 } from './kernels/elementwise.js';
-import { gaussianLogRatio, gaussianSample } from './kernels/gaussian.js';
-import { fillNormal } from './kernels/random-normal.js';
+import { type Job, runJob } from './kernels/jobs.js';
+import { blocksOf } from './kernels/random-normal.js';
 import { sumAxes } from './kernels/sum.js';
 import * as training from './kernels/training.js';
+import { KernelPool } from './parallel/kernel-pool.js';
+
+/** `softplus(rho)` of one rho tensor, kept while the tensor lives (tensors are immutable). */
+interface SigmaCache {
+  /** sigma per element, in float64. */
+  readonly sigma: Float64Array;
+  /** `Σ log sigma` of each block. */
+  readonly logSums: Float64Array;
+}
 
 /** A tensor of the cpu backend: its values in a Float32Array of its own. */
 export interface CpuTensor extends BackendTensor {
   readonly values: Float32Array;
+  /** sigma = softplus(this), once a Gaussian kernel has used this tensor as rho. */
+  sigmaCache?: SigmaCache | undefined;
+}
+
+/** What {@link CpuBackend} takes. */
+export interface CpuBackendOptions {
+  /** Its name (default `cpu`). */
+  readonly name?: string;
+  /**
+   * Threads for large tensors, the calling one included (default: the machine's available
+   * parallelism, at most 8, or `ILLIA_CPU_THREADS`; 1 in browsers). Results are bitwise the same for every count.
+   */
+  readonly threads?: number;
+  /**
+   * Tensors of at least this many elements are split between threads (default 65536): below it
+   * waking a worker costs more than it saves.
+   */
+  readonly parallelThreshold?: number;
+  /**
+   * Keep `softplus(rho)` (8 bytes per element, not counted by `memory()`) for as long as a rho
+   * tensor lives, so repeated `sample()`/`logProb()` on unchanged parameters skip it (default true).
+   * Results are bitwise the same either way.
+   */
+  readonly sigmaCache?: boolean;
+  /** Where the worker script is (default `kernel-worker.js` next to this module). */
+  readonly workerUrl?: URL;
+}
+
+/** The thread count `threads` asks for, from the option, `ILLIA_CPU_THREADS`, or the machine. */
+function threadCount(threads: number | undefined): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.ILLIA_CPU_THREADS;
+  const wanted = threads ?? (env === undefined ? undefined : Number(env));
+  if (wanted !== undefined) {
+    if (!Number.isInteger(wanted) || wanted < 1) {
+      throw new RangeError(`CpuBackend: threads must be a positive integer, got ${String(wanted)}`);
+    }
+    return wanted;
+  }
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as
+    | { availableParallelism?: () => number }
+    | undefined;
+  return Math.min(8, Math.max(1, os?.availableParallelism?.() ?? 1));
 }
 
 /**
  * The `cpu` backend: every kernel in plain TypeScript on Float32Array, computing in float64 and
- * storing float32. No dependencies; runs in Node and browsers; reads synchronously.
+ * storing float32. No dependencies; runs in Node and browsers; reads synchronously. In Node,
+ * large random and Gaussian kernels are split between worker threads (see `KernelPool`).
  */
 export class CpuBackend implements Backend {
   readonly apiVersion = BACKEND_API_VERSION;
@@ -35,9 +89,42 @@ export class CpuBackend implements Backend {
   readonly epsilon = 2 ** -24;
   readonly #live = new Set<CpuTensor>();
   #numBytes = 0;
+  readonly #pool: KernelPool | null;
+  readonly #parallelThreshold: number;
+  readonly #cacheSigma: boolean;
 
-  constructor(name = 'cpu') {
-    this.name = name;
+  /** A cpu backend; `options` may be just its name. */
+  constructor(options: CpuBackendOptions | string = {}) {
+    const opts = typeof options === 'string' ? { name: options } : options;
+    this.name = opts.name ?? 'cpu';
+    this.#parallelThreshold = opts.parallelThreshold ?? 65536;
+    this.#cacheSigma = opts.sigmaCache ?? true;
+    const url = opts.workerUrl ?? new URL('./kernel-worker.js', import.meta.url);
+    this.#pool = KernelPool.create(threadCount(opts.threads), url);
+  }
+
+  /**
+   * Resolves when the worker threads are up; until then every kernel runs on the calling thread
+   * (with the same results). Resolves to the number of threads kernels use.
+   */
+  async whenReady(): Promise<number> {
+    if (this.#pool === null) return 1;
+    await this.#pool.whenReady();
+    return this.#pool.threads;
+  }
+
+  /** A zeroed array of `n` floats, in shared memory when threads may work on it. */
+  #alloc(n: number): Float32Array {
+    if (this.#pool !== null && n >= this.#parallelThreshold) {
+      return new Float32Array(new SharedArrayBuffer(n * Float32Array.BYTES_PER_ELEMENT));
+    }
+    return new Float32Array(n);
+  }
+
+  #run(job: Job, n: number): number {
+    const blocks = blocksOf(n);
+    if (this.#pool === null || n < this.#parallelThreshold) return runJob(job, 0, blocks);
+    return this.#pool.run(job, blocks);
   }
 
   #wrap(values: Float32Array, shape: readonly number[]): CpuTensor {
@@ -53,7 +140,9 @@ export class CpuBackend implements Backend {
         `cpu.makeTensor: shape [${shape.join(', ')}] needs ${sizeOf(shape)} values, got ${values.length}`,
       );
     }
-    return this.#wrap(values.slice(), [...shape]);
+    const copy = this.#alloc(values.length);
+    copy.set(values);
+    return this.#wrap(copy, [...shape]);
   }
 
   read(x: BackendTensor): Promise<Float32Array> {
@@ -61,11 +150,13 @@ export class CpuBackend implements Backend {
   }
 
   readSync(x: BackendTensor): Float32Array {
+    // slice() of a shared view gives an ordinary Float32Array the caller owns.
     return (x as CpuTensor).values.slice();
   }
 
   dispose(x: BackendTensor): void {
     const t = x as CpuTensor;
+    t.sigmaCache = undefined;
     if (this.#live.delete(t)) this.#numBytes -= t.values.byteLength;
   }
 
@@ -74,8 +165,9 @@ export class CpuBackend implements Backend {
   }
 
   randomNormal(shape: readonly number[], key: RandomKey): CpuTensor {
-    const out = new Float32Array(sizeOf(shape));
-    fillNormal(out, key);
+    const n = sizeOf(shape);
+    const out = this.#alloc(n);
+    this.#run({ kind: 'normal', out, seed: key.seed, counter: key.counter }, n);
     return this.#wrap(out, [...shape]);
   }
 
@@ -132,7 +224,10 @@ export class CpuBackend implements Backend {
   }
 
   reshape(x: BackendTensor, shape: readonly number[]): CpuTensor {
-    return this.#wrap((x as CpuTensor).values.slice(), [...shape]);
+    const source = (x as CpuTensor).values;
+    const copy = this.#alloc(source.length);
+    copy.set(source);
+    return this.#wrap(copy, [...shape]);
   }
 
   relu = (x: BackendTensor) => this.#unary(x, (v) => Math.max(v, 0));
@@ -146,9 +241,42 @@ export class CpuBackend implements Backend {
   greater = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, (p, q) => (p > q ? 1 : 0));
   less = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, (p, q) => (p < q ? 1 : 0));
 
+  /** The sigma cache of `rho`, made on first use; null when caching is off. */
+  #sigmaOf(rho: CpuTensor): SigmaCache | null {
+    if (!this.#cacheSigma) return null;
+    if (rho.sigmaCache !== undefined) return rho.sigmaCache;
+    const n = rho.values.length;
+    const shared = this.#pool !== null && n >= this.#parallelThreshold;
+    const blocks = blocksOf(n);
+    const cache: SigmaCache = {
+      sigma: new Float64Array(shared ? new SharedArrayBuffer(n * 8) : new ArrayBuffer(n * 8)),
+      logSums: new Float64Array(
+        shared ? new SharedArrayBuffer(blocks * 8) : new ArrayBuffer(blocks * 8),
+      ),
+    };
+    this.#run({ kind: 'sigma', rho: rho.values, ...cache }, n);
+    rho.sigmaCache = cache;
+    return cache;
+  }
+
   gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): CpuTensor {
-    const values = gaussianSample((mu as CpuTensor).values, (rho as CpuTensor).values, key);
-    return this.#wrap(values, mu.shape);
+    const muValues = (mu as CpuTensor).values;
+    const n = muValues.length;
+    const out = this.#alloc(n);
+    const cache = this.#sigmaOf(rho as CpuTensor);
+    this.#run(
+      {
+        kind: 'sample',
+        out,
+        mu: muValues,
+        rho: (rho as CpuTensor).values,
+        sigma: cache?.sigma ?? null,
+        seed: key.seed,
+        counter: key.counter,
+      },
+      n,
+    );
+    return this.#wrap(out, mu.shape);
   }
 
   gaussianLogRatio(
@@ -157,12 +285,23 @@ export class CpuBackend implements Backend {
     rho: BackendTensor,
     prior: GaussianPrior,
   ): CpuTensor {
-    const total = gaussianLogRatio(
-      (x as CpuTensor).values,
-      (mu as CpuTensor).values,
-      (rho as CpuTensor).values,
-      prior,
+    const xValues = (x as CpuTensor).values;
+    const n = xValues.length;
+    const cache = this.#sigmaOf(rho as CpuTensor);
+    const total = this.#run(
+      {
+        kind: 'logRatio',
+        x: xValues,
+        mu: (mu as CpuTensor).values,
+        rho: (rho as CpuTensor).values,
+        sigma: cache?.sigma ?? null,
+        logSums: cache?.logSums ?? null,
+        priorMu: prior.mu,
+        priorScale: 1 / (2 * prior.std * prior.std),
+        partials: null,
+      },
+      n,
     );
-    return this.#wrap(Float32Array.of(total), []);
+    return this.#wrap(Float32Array.of(n * Math.log(prior.std) + total), []);
   }
 }

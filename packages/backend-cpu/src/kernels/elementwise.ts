@@ -1,10 +1,6 @@
 /** Elementwise kernels: unary maps and broadcasting binary maps, computed in float64, stored in float32. */
 import { broadcastShapes, sizeOf, stridesOf } from '@illia-ts/core';
-
-/** Stable softplus: `max(x, 0) + log1p(exp(−|x|))`. */
-export function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-}
+import { softplus } from './fast-math.js';
 
 export type UnaryFn = (x: number) => number;
 

@@ -17,16 +17,36 @@ export function matMul(
   const k = (transposeA ? aShape[0] : aShape[1]) as number;
   const n = (transposeB ? bShape[0] : bShape[1]) as number;
   const out = new Float32Array(m * n);
-  const row = new Float64Array(n);
-  for (let i = 0; i < m; i++) {
-    row.fill(0);
+  // Four rows of op(a) at a time share each row of op(b) loaded from memory.
+  const r0 = new Float64Array(n);
+  const r1 = new Float64Array(n);
+  const r2 = new Float64Array(n);
+  const r3 = new Float64Array(n);
+  for (let i = 0; i < m; i += 4) {
+    r0.fill(0);
+    r1.fill(0);
+    r2.fill(0);
+    r3.fill(0);
+    const rows = Math.min(4, m - i);
     for (let p = 0; p < k; p++) {
-      const aip = left[i * k + p] as number;
-      if (aip === 0) continue;
+      const a0 = left[i * k + p] as number;
+      const a1 = rows > 1 ? (left[(i + 1) * k + p] as number) : 0;
+      const a2 = rows > 2 ? (left[(i + 2) * k + p] as number) : 0;
+      const a3 = rows > 3 ? (left[(i + 3) * k + p] as number) : 0;
+      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
       const offset = p * n;
-      for (let j = 0; j < n; j++) row[j] = (row[j] as number) + aip * (right[offset + j] as number);
+      for (let j = 0; j < n; j++) {
+        const b = right[offset + j] as number;
+        r0[j] = (r0[j] as number) + a0 * b;
+        r1[j] = (r1[j] as number) + a1 * b;
+        r2[j] = (r2[j] as number) + a2 * b;
+        r3[j] = (r3[j] as number) + a3 * b;
+      }
     }
-    out.set(row, i * n);
+    out.set(r0, i * n);
+    if (rows > 1) out.set(r1, (i + 1) * n);
+    if (rows > 2) out.set(r2, (i + 2) * n);
+    if (rows > 3) out.set(r3, (i + 3) * n);
   }
   return { values: out, shape: [m, n] };
 }

@@ -1,0 +1,70 @@
+/**
+ * The block-parallel kernels as plain data: a job names a kernel and its arrays, and
+ * {@link runJob} runs any range of its blocks. The main thread and the workers run the same
+ * function on different ranges, so a job gives the same bits however it is split.
+ */
+import { logRatioBlocks, sampleBlocks, sigmaBlocks } from './gaussian.js';
+import { fillNormalBlocks } from './random-normal.js';
+
+/** A kernel over blocks, with everything it reads and writes. */
+export type Job =
+  | { readonly kind: 'normal'; out: Float32Array; seed: number; counter: number }
+  | {
+      readonly kind: 'sample';
+      out: Float32Array;
+      mu: Float32Array;
+      rho: Float32Array;
+      sigma: Float64Array | null;
+      seed: number;
+      counter: number;
+    }
+  | { readonly kind: 'sigma'; rho: Float32Array; sigma: Float64Array; logSums: Float64Array }
+  | {
+      readonly kind: 'logRatio';
+      x: Float32Array;
+      mu: Float32Array;
+      rho: Float32Array;
+      sigma: Float64Array | null;
+      logSums: Float64Array | null;
+      priorMu: number;
+      priorScale: number;
+      /** Where each block's total goes when the blocks are split between threads. */
+      partials: Float64Array | null;
+    };
+
+/** Runs blocks `[firstBlock, endBlock)` of `job`; for `logRatio`, returns their total. */
+export function runJob(job: Job, firstBlock: number, endBlock: number): number {
+  switch (job.kind) {
+    case 'normal':
+      fillNormalBlocks(job.out, job.seed, job.counter, firstBlock, endBlock);
+      return 0;
+    case 'sample':
+      sampleBlocks(
+        job.out,
+        job.mu,
+        job.rho,
+        job.sigma,
+        job.seed,
+        job.counter,
+        firstBlock,
+        endBlock,
+      );
+      return 0;
+    case 'sigma':
+      sigmaBlocks(job.rho, job.sigma, job.logSums, firstBlock, endBlock);
+      return 0;
+    case 'logRatio':
+      return logRatioBlocks(
+        job.x,
+        job.mu,
+        job.rho,
+        job.sigma,
+        job.logSums,
+        job.priorMu,
+        job.priorScale,
+        job.partials,
+        firstBlock,
+        endBlock,
+      );
+  }
+}
