@@ -8,8 +8,11 @@ import { formatShape } from './shape.js';
 import { Tensor } from './tensor.js';
 import { describe } from './validate.js';
 
-/** Input gradients of one op from the gradient of its output; `null` where none flows. */
-export type Backward = (dy: Tensor) => ReadonlyArray<Tensor | null>;
+/**
+ * Input gradients of one op from the gradient of its output; `null` where none flows. `needs[i]`
+ * says whether input i's gradient is wanted (it depends on a parameter): a rule may skip the rest.
+ */
+export type Backward = (dy: Tensor, needs: readonly boolean[]) => ReadonlyArray<Tensor | null>;
 
 interface Entry {
   readonly inputs: readonly Tensor[];
@@ -107,7 +110,10 @@ function backpropagate(tape: Tape, value: Tensor, params: readonly Tensor[]): Te
     const entry = tape.entries[i] as Entry;
     const dy = grads.get(entry.output);
     if (!dy) continue;
-    const inputGrads = entry.backward(dy);
+    const inputGrads = entry.backward(
+      dy,
+      entry.inputs.map((t) => tape.watched.has(t)),
+    );
     entry.inputs.forEach((input, k) => {
       const g = inputGrads[k];
       if (!g || !tape.watched.has(input)) return;

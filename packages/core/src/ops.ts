@@ -167,9 +167,9 @@ function binary(kernel: BinaryKernel, a: Tensor | number, b: Tensor | number): T
   const { ta, tb, backend } = operands(kernel, a, b);
   try {
     const handle = backend[kernel](ta.handle(), tb.handle());
-    return wrap(handle, backend, [ta, tb], (dy) => {
+    return wrap(handle, backend, [ta, tb], (dy, [needA, needB]) => {
       const [ga, gb] = BINARY_GRADIENTS[kernel](ta, tb, dy);
-      return [ga && unbroadcast(ga, ta.shape), gb && unbroadcast(gb, tb.shape)];
+      return [needA && ga ? unbroadcast(ga, ta.shape) : null, needB && gb ? unbroadcast(gb, tb.shape) : null];
     });
   } finally {
     disposeScalars([ta, tb], [a, b]);
@@ -358,13 +358,17 @@ export function matMul(
     );
   }
   const handle = kernelOf(backend, 'matMul')(ha, hb, transposeA, transposeB);
-  return wrap(handle, backend, [a, b], (dy) => [
-    transposeA
-      ? matMul(b, dy, { transposeA: transposeB, transposeB: true })
-      : matMul(dy, b, { transposeB: !transposeB }),
-    transposeB
-      ? matMul(dy, a, { transposeA: true, transposeB: transposeA })
-      : matMul(a, dy, { transposeA: !transposeA }),
+  return wrap(handle, backend, [a, b], (dy, [needA, needB]) => [
+    !needA
+      ? null
+      : transposeA
+        ? matMul(b, dy, { transposeA: transposeB, transposeB: true })
+        : matMul(dy, b, { transposeB: !transposeB }),
+    !needB
+      ? null
+      : transposeB
+        ? matMul(dy, a, { transposeA: true, transposeB: transposeA })
+        : matMul(a, dy, { transposeA: !transposeA }),
   ]);
 }
 
