@@ -29,13 +29,18 @@ function isNode(): boolean {
   return typeof proc?.versions?.node === 'string';
 }
 
+/**
+ * Node's "not found" errors, and the one Vite (so vitest) throws in place of an optional peer
+ * dependency that is not installed: a module whose body is
+ * `throw new Error('Could not resolve "<specifier>" imported by "<package>"')`, with no code.
+ */
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const e = error as { code?: string; message?: string } | null;
-  return (
-    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
-    typeof e.message === 'string' &&
-    e.message.includes(specifier)
-  );
+  if (typeof e?.message !== 'string') return false;
+  if (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') {
+    return e.message.includes(specifier);
+  }
+  return e.message.startsWith(`Could not resolve "${specifier}"`);
 }
 
 /** Imports an engine package; `false` if it is not installed. */

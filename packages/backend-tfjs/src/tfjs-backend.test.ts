@@ -217,3 +217,72 @@ describe('fused kernels', () => {
     }
   });
 });
+
+describe('training kernels', () => {
+  it('comparisons give float32 1/0, broadcasting, on both engines', () => {
+    for (const backend of [cpu, wasm]) {
+      const a = backend.makeTensor(Float32Array.of(-1, 0, 2, 3), [2, 2]);
+      const b = backend.makeTensor(Float32Array.of(0, 2), [2]);
+      const gt = backend.greater(a, b);
+      const lt = backend.less(a, b);
+      // tfjs's own comparisons give bool tensors; core multiplies these into float32 gradients.
+      expect((gt as tf.Tensor).dtype).toBe('float32');
+      expect(Array.from(read(backend, gt))).toEqual([0, 0, 1, 1]);
+      expect(Array.from(read(backend, lt))).toEqual([1, 1, 0, 0]);
+      backend.dispose(a);
+      backend.dispose(b);
+    }
+  });
+
+  it('reshape shares the buffer, counts 4 bytes per element per handle, and each handle frees alone', () => {
+    for (const backend of [cpu, wasm]) {
+      const before = tf.memory();
+      const x = backend.makeTensor(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]);
+      const y = backend.reshape(x, [3, 2]);
+      expect(y.shape).toEqual([3, 2]);
+      // One buffer underneath; tf.memory (so memory()) counts bytes per live tensor, as core's
+      // MemoryInfo says: 4 per float32 element of every handle.
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1);
+      expect(tf.memory().numTensors).toBe(before.numTensors + 2);
+      expect(tf.memory().numBytes).toBe(before.numBytes + 48);
+      backend.dispose(x);
+      expect(tf.memory().numBytes).toBe(before.numBytes + 24);
+      expect(Array.from(read(backend, y))).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(tf.memory().numBytes).toBe(before.numBytes);
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+    }
+  });
+
+  it('logSoftmax of a 2^17-long row stays within a few roundings of float64 on wasm', () => {
+    // tf.logSoftmax sums the row with wasm's float32 running sum (≈19 roundings here).
+    const n = 2 ** 17;
+    const values = Float32Array.from({ length: n }, (_, i) => 30 * Math.sin(i * 0.37));
+    const x = wasm.makeTensor(values, [1, n]);
+    const got = read(wasm, wasm.logSoftmax(x));
+    wasm.dispose(x);
+    const max = values.reduce((m, v) => Math.max(m, v), Number.NEGATIVE_INFINITY);
+    const lse = max + Math.log(values.reduce((s, v) => s + Math.exp(v - max), 0));
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const expected = (values[i] as number) - lse;
+      const error =
+        Math.abs((got[i] as number) - expected) / (2 ** -24 * Math.abs(expected) + 1e-6);
+      worst = Math.max(worst, error);
+    }
+    expect(worst).toBeLessThanOrEqual(4);
+  });
+
+  it('matMul, transpose and the activations leave no intermediates, on both engines', () => {
+    for (const backend of [cpu, wasm]) {
+      const a = backend.makeTensor(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]);
+      const product = backend.matMul(a, a, false, true);
+      expect(product.shape).toEqual([2, 2]);
+      expect(Array.from(read(backend, product))).toEqual([14, 32, 32, 77]);
+      expect(Array.from(read(backend, backend.transpose(a, [1, 0])))).toEqual([1, 4, 2, 5, 3, 6]);
+      for (const op of [backend.relu, backend.sigmoid, backend.tanh, backend.logSoftmax]) {
+        backend.dispose(op.call(backend, a));
+      }
+      backend.dispose(a);
+    }
+  });
+});

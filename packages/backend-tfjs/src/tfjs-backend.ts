@@ -13,6 +13,7 @@ import { compensatedLog1p, nanMaximum, stableSoftplus } from './kernels/elementw
 import { gaussianLogRatio, gaussianSample } from './kernels/gaussian.js';
 import { randomNormal } from './kernels/random-normal.js';
 import { sumAxes } from './kernels/sum.js';
+import { compare, logSoftmax } from './kernels/training.js';
 
 /** A tensor of the tfjs backend: the tfjs tensor itself. */
 export type TfjsTensor = tf.Tensor & BackendTensor;
@@ -134,6 +135,37 @@ export class TfjsBackend implements Backend {
   sum(x: BackendTensor, axes: readonly number[]): TfjsTensor {
     return this.#run(() => sumAxes(asTf(x), axes, this.traits.accurateSum));
   }
+
+  matMul(a: BackendTensor, b: BackendTensor, transposeA: boolean, transposeB: boolean): TfjsTensor {
+    return this.#run(() => tf.matMul(asTf(a), asTf(b), transposeA, transposeB));
+  }
+
+  transpose(x: BackendTensor, perm: readonly number[]): TfjsTensor {
+    return this.#run(() => tf.transpose(asTf(x), [...perm]));
+  }
+
+  /**
+   * A new tfjs tensor on the same data, not a copy: tfjs counts references to the buffer, so
+   * disposing either tensor leaves the other intact and the buffer goes with the last one.
+   * `memory()` still reports 4 bytes per element for each live handle, as `MemoryInfo` says
+   * (`tf.memory().numBytes` is per tensor; `numDataBuffers` is what shows the sharing).
+   */
+  reshape(x: BackendTensor, shape: readonly number[]): TfjsTensor {
+    return this.#run(() => tf.reshape(asTf(x), [...shape]));
+  }
+
+  relu = (x: BackendTensor) => this.#run(() => tf.relu(asTf(x)));
+  sigmoid = (x: BackendTensor) => this.#run(() => tf.sigmoid(asTf(x)));
+  tanh = (x: BackendTensor) => this.#run(() => tf.tanh(asTf(x)));
+
+  logSoftmax(x: BackendTensor): TfjsTensor {
+    return this.#run(() => logSoftmax(asTf(x), this.traits.accurateSum));
+  }
+
+  greater = (a: BackendTensor, b: BackendTensor) =>
+    this.#run(() => compare(asTf(a), asTf(b), tf.greater));
+  less = (a: BackendTensor, b: BackendTensor) =>
+    this.#run(() => compare(asTf(a), asTf(b), tf.less));
 
   gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): TfjsTensor {
     return this.#run(() => gaussianSample(this.#gaussian, asTf(mu), asTf(rho), key));
