@@ -20,6 +20,8 @@ const repeats = arg('repeats', [7])[0];
 
 /** Median seconds per call of `fn`, each repeat running at least ~20 ms. */
 function time(fn) {
+  // Warm up: let V8 optimise before anything is timed.
+  for (const t0 = performance.now(); performance.now() - t0 < 30; ) fn();
   let calls = 1;
   for (;;) {
     const t0 = performance.now();
@@ -43,7 +45,9 @@ for (const threads of threadCounts) {
   for (const sigmaCache of [true, false]) {
     const name = `cpu-t${threads}-${sigmaCache ? 'cache' : 'nocache'}`;
     registerBackend(name, () => new CpuBackend({ name, threads, sigmaCache }));
-    await setBackend(name);
+    const backend = await setBackend(name);
+    const used = await backend.whenReady();
+    if (used !== threads) throw new Error(`${name}: ${used} threads up, not ${threads}`);
     for (const n of sizes) {
       const dist = new GaussianDistribution([n], { rhoInit: -3, rng: 1 });
       const gen = rng(2);

@@ -5,6 +5,16 @@
 import { registerBackend } from '@illia-ts/core';
 import { CpuBackend } from './cpu-backend.js';
 
-registerBackend('cpu', () => new CpuBackend(), { priority: 1 });
+// In Node the factory waits for the worker threads (tens of ms), so large kernels use every core
+// from the first call; where there are none it resolves at once.
+registerBackend(
+  'cpu',
+  async () => {
+    const backend = new CpuBackend();
+    await backend.whenReady();
+    return backend;
+  },
+  { priority: 1 },
+);
 
-export { CpuBackend, type CpuTensor } from './cpu-backend.js';
+export { CpuBackend, type CpuBackendOptions, type CpuTensor } from './cpu-backend.js';

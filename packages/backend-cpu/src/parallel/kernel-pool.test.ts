@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../cpu-backend.js';
+import { testWorkerUrl } from './test-worker.js';
+
+const one = new CpuBackend({ threads: 1 });
+const uncached = new CpuBackend({ threads: 1, sigmaCache: false });
+let two: CpuBackend;
+
+/** Uniform values in [lo, hi) from a fixed linear congruential sequence. */
+function values(n: number, lo: number, hi: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((hi - lo) * s) / 2 ** 32;
+  }
+  return out;
+}
+
+describe('cpu kernels give bitwise the same results on 1 and 2 threads, cached or not', () => {
+  it('starts a worker', async () => {
+    two = new CpuBackend({ threads: 2, parallelThreshold: 1, workerUrl: await testWorkerUrl() });
+    expect(await two.whenReady()).toBe(2);
+  });
+
+  for (const n of [1, 2047, 2048, 2049, 10_000, 300_001]) {
+    it(`randomNormal, gaussianSample and gaussianLogRatio at ${n} elements`, () => {
+      const key = { seed: 7, counter: n };
+      const prior = { mu: 0.1, std: 0.2 };
+      const results = [one, uncached, two].map((b) => {
+        const mu = b.makeTensor(values(n, -1, 1, 1), [n]);
+        const rho = b.makeTensor(values(n, -20, 20, 2), [n]);
+        const x = b.makeTensor(values(n, -2, 2, 3), [n]);
+        const eps = b.readSync(b.randomNormal([n], key));
+        const draws = [b.gaussianSample(mu, rho, key), b.gaussianSample(mu, rho, key)];
+        const logRatio = b.readSync(b.gaussianLogRatio(x, mu, rho, prior))[0];
+        return { eps, draws: draws.map((d) => b.readSync(d)), logRatio };
+      });
+      const [a, u, t] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
+      for (const other of [u, t]) {
+        expect(other.eps).toEqual(a.eps);
+        expect(other.draws[0]).toEqual(a.draws[0]);
+        expect(other.draws[1]).toEqual(a.draws[0]);
+        expect(Object.is(other.logRatio, a.logRatio)).toBe(true);
+      }
+    });
+  }
+});
