@@ -60,6 +60,11 @@ export interface CpuBackendOptions {
   readonly workerUrl?: URL;
 }
 
+/** Arrays shorter than this are not recycled: small allocations are cheap. */
+const RECYCLE_MIN_LENGTH = 16384;
+/** At most this many bytes of disposed tensors' arrays are kept for reuse. */
+const RECYCLE_MAX_BYTES = 128 * 2 ** 20;
+
 /** The thread count `threads` asks for, from the option, `ILLIA_CPU_THREADS`, or the machine. */
 function threadCount(threads: number | undefined): number {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
@@ -92,6 +97,9 @@ export class CpuBackend implements Backend {
   readonly #pool: KernelPool | null;
   readonly #parallelThreshold: number;
   readonly #cacheSigma: boolean;
+  /** Arrays of disposed tensors by length, for reuse; not counted by `memory()`. */
+  readonly #spare = new Map<number, Float32Array[]>();
+  #spareBytes = 0;
 
   /** A cpu backend; `options` may be just its name. */
   constructor(options: CpuBackendOptions | string = {}) {
@@ -113,12 +121,32 @@ export class CpuBackend implements Backend {
     return this.#pool.threads;
   }
 
-  /** A zeroed array of `n` floats, in shared memory when threads may work on it. */
+  /**
+   * An array of `n` floats for a kernel that writes every element, in shared memory when threads
+   * may work on it. Large ones come from the arrays of disposed tensors when one of the same length
+   * is spare: a fresh one costs a page fault per 4 KiB on first write (about as much as the draws).
+   */
   #alloc(n: number): Float32Array {
-    if (this.#pool !== null && n >= this.#parallelThreshold) {
+    const shared = this.#pool !== null && n >= this.#parallelThreshold;
+    const spare = n >= RECYCLE_MIN_LENGTH ? this.#spare.get(n)?.pop() : undefined;
+    if (spare !== undefined) {
+      this.#spareBytes -= spare.byteLength;
+      if (spare.buffer instanceof SharedArrayBuffer === shared) return spare;
+    }
+    if (shared) {
       return new Float32Array(new SharedArrayBuffer(n * Float32Array.BYTES_PER_ELEMENT));
     }
     return new Float32Array(n);
+  }
+
+  /** Keeps the array of a disposed tensor for {@link #alloc}, up to {@link RECYCLE_MAX_BYTES}. */
+  #recycle(values: Float32Array): void {
+    if (values.length < RECYCLE_MIN_LENGTH) return;
+    if (this.#spareBytes + values.byteLength > RECYCLE_MAX_BYTES) return;
+    const list = this.#spare.get(values.length);
+    if (list === undefined) this.#spare.set(values.length, [values]);
+    else list.push(values);
+    this.#spareBytes += values.byteLength;
   }
 
   #run(job: Job, n: number): number {
@@ -157,7 +185,11 @@ export class CpuBackend implements Backend {
   dispose(x: BackendTensor): void {
     const t = x as CpuTensor;
     t.sigmaCache = undefined;
-    if (this.#live.delete(t)) this.#numBytes -= t.values.byteLength;
+    if (this.#live.delete(t)) {
+      this.#numBytes -= t.values.byteLength;
+      // Nothing reads a disposed tensor (core refuses it, and reads return copies).
+      this.#recycle(t.values);
+    }
   }
 
   memory(): MemoryInfo {
