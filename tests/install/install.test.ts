@@ -12,13 +12,14 @@ const root = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'illia-ts-install-'));
 const app = join(work, 'app');
 
-/** The code block between the quick-start markers of README.md. */
-function readmeQuickStart(): string {
+/** The code block between the `name` markers of README.md. */
+function readmeBlock(name: string): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = /<!-- quickstart:start -->\s*```js\n([\s\S]*?)```\s*<!-- quickstart:end -->/.exec(
-    readme,
+  const pattern = new RegExp(
+    `<!-- ${name}:start -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${name}:end -->`,
   );
-  if (!section?.[1]) throw new Error('README.md has no quick start between the quickstart markers');
+  const section = pattern.exec(readme);
+  if (!section?.[1]) throw new Error(`README.md has no code block between the ${name} markers`);
   return section[1];
 }
 
@@ -76,12 +77,19 @@ describe('installed from npm pack, outside the repository', () => {
   });
 
   it("runs the README's quick start verbatim", () => {
-    const run = node(readmeQuickStart());
+    const run = node(readmeBlock('quickstart'));
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/\[ 3, 4 \]/);
     const logProb = /logProb (-?[\d.]+)/.exec(run.stdout);
     expect(Number.isFinite(Number(logProb?.[1]))).toBe(true);
+  });
+
+  it("runs the README's learning example verbatim", () => {
+    const run = node(readmeBlock('learning'));
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe('trained 8 variables');
   });
 
   it('ready() finds the installed backend without an import', () => {

@@ -65,7 +65,11 @@ export function loadDigits(seed = 1, trainCount = 8000): { train: Digits; test: 
   const pick = (indices: number[]): Digits => {
     const out = new Float32Array(indices.length * PIXELS);
     indices.forEach((idx, row) => out.set(images[idx] as number[], row * PIXELS));
-    return { images: out, labels: Uint8Array.from(indices, (idx) => labels[idx] as number), count: indices.length };
+    return {
+      images: out,
+      labels: Uint8Array.from(indices, (idx) => labels[idx] as number),
+      count: indices.length,
+    };
   };
   return { train: pick(order.slice(0, trainCount)), test: pick(order.slice(trainCount)) };
 }
@@ -77,6 +81,10 @@ export interface MnistOptions {
   batchSize?: number;
   lr?: number;
   klWeight?: number;
+  /** Initial rho of every weight and bias (sigma = softplus(rho)). */
+  rhoInit?: number;
+  /** Standard deviation of the N(0, stdPrior²) prior. */
+  stdPrior?: number;
   /** Forward passes averaged at test time. */
   samples?: number;
   /** Use only this many training images (for quick tests). */
@@ -107,14 +115,19 @@ export async function runMnist(options: MnistOptions = {}): Promise<MnistResult>
     klWeight = 0.1,
     samples = 10,
     seed = 1,
+    rhoInit = -4,
+    stdPrior = 0.1,
   } = options;
   const started = performance.now();
   const { train: all, test } = loadDigits(seed);
   const trainCount = Math.min(options.trainCount ?? all.count, all.count);
+  const gaussian = { rhoInit, stdPrior };
+  const layer = (inputs: number, outputs: number, rng: number) =>
+    new Linear(inputs, outputs, { weightsDistribution: gaussian, biasDistribution: gaussian, rng });
   const model = new Sequential(
-    new Linear(PIXELS, hidden, { rng: seed }),
+    layer(PIXELS, hidden, seed),
     new ReLU(),
-    new Linear(hidden, CLASSES, { rng: seed + 1 }),
+    layer(hidden, CLASSES, seed + 1),
   );
   const elbo = new ELBOLoss(crossEntropyLoss, { numSamples: 1, klWeight });
   const optimizer = new Adam(model.parameters(), { lr });
@@ -160,7 +173,8 @@ export async function runMnist(options: MnistOptions = {}): Promise<MnistResult>
   for (let i = 0; i < test.count; i++) {
     let best = 0;
     for (let c = 1; c < CLASSES; c++) {
-      if ((digits.mean[i * CLASSES + c] as number) > (digits.mean[i * CLASSES + best] as number)) best = c;
+      if ((digits.mean[i * CLASSES + c] as number) > (digits.mean[i * CLASSES + best] as number))
+        best = c;
     }
     if (best === test.labels[i]) correct++;
   }
