@@ -4,7 +4,7 @@
  * between threads give bitwise the same results: sums are formed per block, then added in block
  * order.
  */
-import { softplus, softplusWithLogSum } from './fast-math.js';
+import { softplusRange, softplusWithLogSum } from './fast-math.js';
 import { BLOCK, fillNormalBlocks } from './random-normal.js';
 
 /** sigma of one block when it is not cached; one per thread (module instance). */
@@ -23,7 +23,7 @@ export function sigmaRange(
   withLog: boolean,
 ): number {
   if (withLog) return softplusWithLogSum(rho, start, end, sigma, offset);
-  for (let i = start; i < end; i++) sigma[i - offset] = softplus(rho[i] as number);
+  softplusRange(rho, start, end, sigma, offset);
   return 0;
 }
 
