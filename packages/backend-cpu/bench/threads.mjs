@@ -32,7 +32,8 @@ for (let round = 0; round < 30; round++) {
     for (const [op, f] of Object.entries(o)) {
       const t0 = performance.now();
       f();
-      (times[`${op} ${k}`] ??= []).push(performance.now() - t0);
+      const name = `${op} ${k}`;
+      times[name] = [...(times[name] ?? []), performance.now() - t0];
     }
   }
 }
