@@ -5,7 +5,7 @@ import { describeMachine } from './machine.js';
 import { runJob, type SubjectJob } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { BenchReport, Measurement } from './results.js';
-import { backendForDevice } from './subjects/illia.js';
+import { backendForDevice, ceilingOf } from './subjects/illia.js';
 import type { WorkerMessage } from './worker.js';
 
 /** The illia backend packages, in the order `ready()` tries them. */
@@ -130,9 +130,18 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
   for (const { subject, reason } of discovered?.failed ?? []) {
     for (const device of options.devices) unavailable.push({ subject, device, reason });
   }
+  // Each ceiling runs right after the first backend compared with it: on a busy machine the load
+  // drifts, and a ratio of two measurements taken close together drifts less.
+  const order: string[] = [];
+  for (const backend of backends) {
+    order.push(backend);
+    const ceiling = ceilingOf(backend);
+    if (options.ceilings.includes(ceiling) && !order.includes(ceiling)) order.push(ceiling);
+  }
+  for (const ceiling of options.ceilings) if (!order.includes(ceiling)) order.push(ceiling);
   const jobs: SubjectJob[] = [];
   for (const device of options.devices) {
-    for (const subject of [...backends, ...options.ceilings]) {
+    for (const subject of order) {
       // CPU-only engines have nothing to say about a GPU device.
       const cpuOnly = subject.startsWith('ceiling:')
         ? subject === 'ceiling:js' || subject.startsWith('ceiling:tfjs-')
