@@ -4,7 +4,7 @@
  * between threads give bitwise the same results: sums are formed per block, then added in block
  * order.
  */
-import { softplusRange, softplusWithLogSum } from './fast-math.js';
+import { expNonPositive, log1pUnit, softplusRange, softplusWithLogSum } from './fast-math.js';
 import { BLOCK, fillNormalBlocks } from './random-normal.js';
 
 /** sigma of one block when it is not cached; one per thread (module instance). */
@@ -61,15 +61,20 @@ export function sampleBlocks(
     fillNormalBlocks(out, seed, counter, b, b + 1);
     const start = b * BLOCK;
     const end = Math.min(out.length, start + BLOCK);
-    let s = sigma;
-    let offset = 0;
-    if (s === null) {
-      s = scratch;
-      offset = start;
-      sigmaRange(rho, start, end, s, offset, false);
-    }
-    for (let i = start; i < end; i++) {
-      out[i] = (mu[i] as number) + (s[i - offset] as number) * (out[i] as number);
+    if (sigma !== null) {
+      for (let i = start; i < end; i++) {
+        out[i] = (mu[i] as number) + (sigma[i] as number) * (out[i] as number);
+      }
+    } else {
+      // softplusRange's two passes, the second one fused with the multiply-add: the same sigma.
+      for (let i = start; i < end; i++) {
+        scratch[i - start] = expNonPositive(-Math.abs(rho[i] as number));
+      }
+      for (let i = start; i < end; i++) {
+        const x = rho[i] as number;
+        const l = log1pUnit(scratch[i - start] as number);
+        out[i] = (mu[i] as number) + (x > 0 ? x + l : l) * (out[i] as number);
+      }
     }
   }
 }
