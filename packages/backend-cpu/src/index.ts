@@ -5,16 +5,10 @@
 import { registerBackend } from '@illia-ts/core';
 import { CpuBackend } from './cpu-backend.js';
 
-// In Node the factory waits for the worker threads (tens of ms), so large kernels use every core
-// from the first call; where there are none it resolves at once.
-registerBackend(
-  'cpu',
-  async () => {
-    const backend = new CpuBackend();
-    await backend.whenReady();
-    return backend;
-  },
-  { priority: 1 },
-);
+// Synchronous, so that `import '@illia-ts/backend-cpu'` makes cpu current at once (SPEC: a backend
+// becomes current as soon as it is ready). Worker threads start in the background; until they are
+// up, kernels run on the calling thread with bitwise the same results (`await backend.whenReady()`
+// waits for them).
+registerBackend('cpu', () => new CpuBackend(), { priority: 1 });
 
 export { CpuBackend, type CpuBackendOptions, type CpuTensor } from './cpu-backend.js';
