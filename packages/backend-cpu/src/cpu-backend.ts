@@ -41,8 +41,9 @@ export interface CpuBackendOptions {
   /** Its name (default `cpu`). */
   readonly name?: string;
   /**
-   * Threads for large tensors, the calling one included (default: the machine's available
-   * parallelism, at most 8, or `ILLIA_CPU_THREADS`; 1 in browsers). Results are bitwise the same for every count.
+   * Threads for large tensors, the calling one included (default: `ILLIA_CPU_THREADS`, else the
+   * machine's available parallelism, at most 8; 1 in browsers). Results are bitwise the same for
+   * every count.
    */
   readonly threads?: number;
   /**
@@ -139,7 +140,10 @@ export class CpuBackend implements Backend {
     return new Float32Array(n);
   }
 
-  /** Keeps the array of a disposed tensor for {@link #alloc}, up to {@link RECYCLE_MAX_BYTES}. */
+  /**
+   * Keeps the array of a disposed tensor for {@link #alloc}, up to {@link RECYCLE_MAX_BYTES}. Safe
+   * because every tensor owns its array (kernels never wrap another tensor's array).
+   */
   #recycle(values: Float32Array): void {
     if (values.length < RECYCLE_MIN_LENGTH) return;
     if (this.#spareBytes + values.byteLength > RECYCLE_MAX_BYTES) return;
