@@ -2,8 +2,17 @@ import { checkGaussian } from './reference.js';
 import type { Measurement } from './results.js';
 import { quantile } from './stats.js';
 import { subjectFor } from './subjects/index.js';
-import type { Device, GaussianSetup, Operation, Session, Workload } from './subjects/types.js';
-import { Unavailable } from './subjects/types.js';
+import type {
+  Device,
+  GaussianSetup,
+  Operation,
+  Session,
+  TrainSetup,
+  TrainWorkload,
+  Workload,
+} from './subjects/types.js';
+import { GAUSSIAN_OPS, trainLabel, trainSize, Unavailable } from './subjects/types.js';
+import { checkTraining, trainBatch } from './train-reference.js';
 
 /** How each measurement is timed. */
 export interface TimingOptions {
@@ -24,7 +33,29 @@ export interface SubjectJob {
   readonly sizes: readonly number[];
   readonly ops: readonly Operation[];
   readonly setup: GaussianSetup;
+  /** The training step's MLP; `trainStep` runs once per hidden width. */
+  readonly train: TrainSetup;
   readonly timing: TimingOptions;
+}
+
+/**
+ * Every (size, operation) a job measures: the training step at each hidden width (its size is
+ * the weight count) first, while the process is small, then the Gaussian operations at each size.
+ */
+export function jobCells(
+  job: Pick<SubjectJob, 'sizes' | 'ops' | 'train'>,
+): { size: number; op: Operation; hidden?: number }[] {
+  const cells: { size: number; op: Operation; hidden?: number }[] = [];
+  if (job.ops.includes('trainStep')) {
+    for (const hidden of [...job.train.hidden].sort((a, b) => a - b)) {
+      cells.push({ size: trainSize(job.train, hidden), op: 'trainStep', hidden });
+    }
+  }
+  const gaussianOps = job.ops.filter((op) => GAUSSIAN_OPS.includes(op));
+  for (const size of [...job.sizes].sort((a, b) => a - b)) {
+    for (const op of gaussianOps) cells.push({ size, op });
+  }
+  return cells;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -70,37 +101,56 @@ function errorText(error: unknown): string {
  */
 export async function runJob(job: SubjectJob, emit: (row: Measurement) => void): Promise<void> {
   const subject = subjectFor(job.subject);
-  const sizes = [...job.sizes].sort((a, b) => a - b);
+  const cells = jobCells(job);
   const base = {
     subject: subject.id,
     role: subject.role,
     ...(subject.ceiling === undefined ? {} : { ceiling: subject.ceiling }),
     device: job.device,
   };
-  const all = (status: Measurement['status'], reason: string, size?: number, engine?: string) => {
-    for (const s of size === undefined ? sizes : [size]) {
-      for (const op of job.ops) emit({ ...base, engine, op, size: s, status, reason });
+  const gaussianOps = job.ops.filter((op) => GAUSSIAN_OPS.includes(op));
+  const emitAll = (
+    which: readonly { size: number; op: Operation; hidden?: number }[],
+    status: Measurement['status'],
+    reason: string,
+    engine?: string,
+  ) => {
+    for (const { size, op, hidden } of which) {
+      const label = hidden === undefined ? {} : { label: trainLabel(job.train, hidden) };
+      emit({ ...base, engine, op, size, ...label, status, reason });
     }
   };
   let session: Session;
   try {
     session = await subject.open(job.device);
   } catch (error) {
-    all(error instanceof Unavailable ? 'unavailable' : 'error', errorText(error));
+    emitAll(cells, error instanceof Unavailable ? 'unavailable' : 'error', errorText(error));
     return;
   }
   const engine = session.engine;
   try {
+    for (const cell of cells) {
+      if (cell.hidden === undefined) continue;
+      const row = { ...base, engine, op: cell.op, size: cell.size };
+      await measureTrainStep(session, cell.hidden, job, row, emit);
+    }
+    const sizes = [...new Set(cells.filter((c) => c.hidden === undefined).map((c) => c.size))];
     for (const size of sizes) {
+      const here = gaussianOps.map((op) => ({ size, op }));
       let workload: Workload;
       try {
         workload = await session.workload(size, job.setup);
       } catch (error) {
-        all(error instanceof Unavailable ? 'unavailable' : 'error', errorText(error), size, engine);
+        emitAll(
+          here,
+          error instanceof Unavailable ? 'unavailable' : 'error',
+          errorText(error),
+          engine,
+        );
         continue;
       }
       try {
-        await measureSize(workload, size, job, { ...base, engine }, emit);
+        await measureSize(workload, size, job, gaussianOps, { ...base, engine }, emit);
       } finally {
         workload.dispose();
       }
@@ -110,10 +160,90 @@ export async function runJob(job: SubjectJob, emit: (row: Measurement) => void):
   }
 }
 
+/** Times `fn` and makes the row of an `ok` measurement. */
+async function timed(
+  fn: () => Promise<void>,
+  size: number,
+  timing: TimingOptions,
+  liveTensors: () => number | null,
+): Promise<Partial<Measurement>> {
+  gc?.();
+  const { perCall, batch } = await time(fn, timing);
+  const medianMs = quantile(perCall, 0.5);
+  return {
+    status: 'ok',
+    samples: perCall.length,
+    batch,
+    medianMs,
+    p10Ms: quantile(perCall, 0.1),
+    p90Ms: quantile(perCall, 0.9),
+    throughput: size / (medianMs / 1000),
+    peakRssMiB: peakRssMiB(),
+    liveTensors: liveTensors(),
+  };
+}
+
+/** Checks the subject's training against float64, then times its training step. */
+async function measureTrainStep(
+  session: Session,
+  hidden: number,
+  job: SubjectJob,
+  base: Pick<Measurement, 'subject' | 'role' | 'ceiling' | 'device' | 'engine' | 'op' | 'size'>,
+  emit: (row: Measurement) => void,
+): Promise<void> {
+  const row = { ...base, label: trainLabel(job.train, hidden) };
+  if (!session.trainWorkload) {
+    emit({ ...row, status: 'n/a', reason: `${base.subject} has no training step` });
+    return;
+  }
+  let workload: TrainWorkload;
+  try {
+    workload = await session.trainWorkload(hidden, job.train, job.setup);
+  } catch (error) {
+    const status = error instanceof Unavailable ? 'unavailable' : 'error';
+    emit({ ...row, status, reason: errorText(error) });
+    return;
+  }
+  try {
+    let trainCheck: Measurement['trainCheck'];
+    try {
+      const { problems, ...numbers } = checkTraining(
+        job.train,
+        hidden,
+        await workload.checkValues(),
+        trainBatch(job.train, job.setup.seed),
+        job.setup.prior,
+      );
+      trainCheck = numbers;
+      if (problems.length > 0) {
+        emit({ ...row, trainCheck, status: 'wrong', reason: problems.join('; ') });
+        return;
+      }
+    } catch (error) {
+      emit({ ...row, status: 'wrong', reason: `check failed: ${errorText(error)}` });
+      return;
+    }
+    try {
+      const stats = await timed(
+        () => workload.step(),
+        base.size,
+        job.timing,
+        () => workload.liveTensors(),
+      );
+      emit({ ...row, trainCheck, ...stats } as Measurement);
+    } catch (error) {
+      emit({ ...row, trainCheck, status: 'error', reason: errorText(error) });
+    }
+  } finally {
+    workload.dispose();
+  }
+}
+
 async function measureSize(
   workload: Workload,
   size: number,
   job: SubjectJob,
+  ops: readonly Operation[],
   base: Pick<Measurement, 'subject' | 'role' | 'ceiling' | 'device' | 'engine'>,
   emit: (row: Measurement) => void,
 ): Promise<void> {
@@ -129,7 +259,7 @@ async function measureSize(
   } catch (error) {
     wrong = `check failed: ${errorText(error)}`;
   }
-  for (const op of job.ops) {
+  for (const op of ops) {
     const row = { ...base, op, size, ...(check ? { check } : {}) };
     const fn = workload.ops[op];
     if (wrong !== undefined) {
@@ -140,22 +270,9 @@ async function measureSize(
       emit({ ...row, status: 'n/a', reason: `${base.subject} does not implement ${op}` });
       continue;
     }
-    gc?.();
     try {
-      const { perCall, batch } = await time(fn, job.timing);
-      const medianMs = quantile(perCall, 0.5);
-      emit({
-        ...row,
-        status: 'ok',
-        samples: perCall.length,
-        batch,
-        medianMs,
-        p10Ms: quantile(perCall, 0.1),
-        p90Ms: quantile(perCall, 0.9),
-        throughput: size / (medianMs / 1000),
-        peakRssMiB: peakRssMiB(),
-        liveTensors: workload.liveTensors(),
-      });
+      const stats = await timed(fn, size, job.timing, () => workload.liveTensors());
+      emit({ ...row, ...stats } as Measurement);
     } catch (error) {
       emit({ ...row, status: 'error', reason: errorText(error) });
     }

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { TimingOptions } from './measure.js';
+import { parseSubjectId } from './subjects/illia.js';
 import { CEILINGS } from './subjects/index.js';
 import {
   DEVICES,
@@ -7,6 +8,7 @@ import {
   type GaussianSetup,
   OPERATIONS,
   type Operation,
+  type TrainSetup,
 } from './subjects/types.js';
 
 /** Everything a run needs; {@link parseArgs} fills it from the command line. */
@@ -19,6 +21,8 @@ export interface BenchOptions {
   readonly devices: readonly Device[];
   readonly timing: TimingOptions;
   readonly setup: GaussianSetup;
+  /** The training step's MLP and batch. */
+  readonly train: TrainSetup;
   /** Output files; `null` writes none. */
   readonly json: string | null;
   readonly markdown: string | null;
@@ -32,18 +36,26 @@ export interface BenchOptions {
 }
 
 export const DEFAULT_SIZES = [1e2, 1e3, 1e4, 1e5, 1e6, 1e7] as const;
+/** Hidden widths of the training step's MLP (784-100-10 and 784-400-10: 79,510 and 318,010 weights). */
+export const DEFAULT_HIDDEN = [100, 400] as const;
 
 export const USAGE = `Usage: npm run bench -- [options]     (or: node apps/bench/dist/cli.js [options])
 
-Times illia-ts backends (GaussianDistribution construct, sample, logProb, sample+logProb) next to
-ceilings that do the same math directly (plain JS, tfjs, one fused ONNX Runtime graph).
+Times illia-ts backends (GaussianDistribution construct, sample, logProb, sample+logProb, and a
+Bayesian MLP's training step) next to ceilings that do the same math directly (plain JS, tfjs, one
+fused ONNX Runtime graph; the training step has none).
 
   --backends LIST    illia backends, comma-separated (default: every installed one, engine
-                     variants included, e.g. cpu,tfjs,tfjs-wasm,onnx); 'none' for ceilings only;
+                     variants included, and cpu:1thread beside cpu on a multi-core machine, e.g.
+                     cpu,cpu:1thread,tfjs,tfjs-wasm,onnx); 'none' for ceilings only;
+                     NAME:Nthreads (cpu, onnx) runs NAME on N threads (cpu:1thread, onnx:2threads);
                      NAME:composed runs NAME with its fused kernels off
   --ceilings LIST    ${CEILINGS.join(',')} (default: all); 'none' for no ceilings
   --sizes LIST       elements, e.g. 1e2,1e4,1e6 (default: ${DEFAULT_SIZES.map((s) => s.toExponential(0).replace('+', '')).join(',')})
   --ops LIST         ${Object.keys(OPERATIONS).join(',')} (sample+logProb also accepted; default: all)
+  --hidden LIST      hidden widths of the training step's MLP 784-H-10 (default: ${DEFAULT_HIDDEN.join(',')});
+                     its size is the number of weights, (784+1)·H + (H+1)·10
+  --batch N          examples per training step (default 128)
   --device LIST      ${DEVICES.join(',')} (default: cpu); where one is missing, its rows say why
   --repeats N        timed samples per measurement (default 15)
   --warmup N         untimed runs before timing (default 2)
@@ -72,6 +84,19 @@ function list(flag: string, value: string): string[] {
   if (items.length === 0)
     throw new RangeError(`${flag}: expected a comma-separated list, got '${value}'`);
   return items;
+}
+
+function parseHidden(value: string): number[] {
+  const widths = list('--hidden', value).map((item) => {
+    const n = Number(item);
+    if (!Number.isInteger(n) || n < 1 || n > 65536) {
+      throw new RangeError(
+        `--hidden: expected integers from 1 to 65536 such as 100,400, got '${item}'`,
+      );
+    }
+    return n;
+  });
+  return [...new Set(widths)].sort((a, b) => a - b);
 }
 
 function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -106,10 +131,15 @@ function parseSizes(value: string): number[] {
 
 function parseBackends(value: string): string[] {
   return list('--backends', value).map((item) => {
-    if (!/^[a-z][a-z0-9-]*(:composed)?$/.test(item)) {
+    if (!/^[a-z][a-z0-9-]*(:[a-z0-9]+)*$/.test(item)) {
       throw new RangeError(
-        `--backends: expected backend names such as cpu,tfjs-wasm,cpu:composed, got '${item}'`,
+        `--backends: expected backend names such as cpu,tfjs-wasm,cpu:1thread,cpu:composed, got '${item}'`,
       );
+    }
+    try {
+      parseSubjectId(item);
+    } catch (error) {
+      throw new RangeError(`--backends: ${(error as Error).message}`);
     }
     return item;
   });
@@ -151,6 +181,8 @@ const FLAGS = new Set([
   'ceilings',
   'sizes',
   'ops',
+  'hidden',
+  'batch',
   'device',
   'repeats',
   'warmup',
@@ -223,6 +255,16 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       },
       // illia's defaults (SPEC.md): mu ≈ 0, rho ≈ −7 (sigma ≈ 9e-4), prior N(0, 0.1²).
       setup: { muInit: 0, rhoInit: -7, prior: { mu: 0, std: 0.1 }, seed },
+      // An MNIST-sized Bayesian MLP, as backend-tfjs's bench/train-step.mjs: KL weight 0.1, Adam 1e-3.
+      train: {
+        input: 784,
+        hidden:
+          get('hidden') === undefined ? [...DEFAULT_HIDDEN] : parseHidden(get('hidden') as string),
+        classes: 10,
+        batch: integer('--batch', get('batch') ?? '128', 1, 65536),
+        klWeight: 0.1,
+        lr: 1e-3,
+      },
       json: file('json', 'bench.json'),
       markdown: file('md', 'bench.md'),
       svg: file('svg', 'bench.svg'),

@@ -1,5 +1,6 @@
 import type { CheckResult } from './reference.js';
 import type { Device, Operation } from './subjects/types.js';
+import type { TrainCheckResult } from './train-reference.js';
 
 /**
  * What became of one (subject, device, size, operation):
@@ -18,7 +19,10 @@ export interface Measurement {
   readonly device: Device;
   readonly engine?: string;
   readonly op: Operation;
+  /** Elements; for `trainStep`, the MLP's weights (each a Gaussian with mu and rho). */
   readonly size: number;
+  /** What the size is, where a number does not say it (`trainStep`: `784-400-10, batch 128`). */
+  readonly label?: string;
   readonly status: Status;
   readonly reason?: string;
   /** Timed samples, and calls per sample (small sizes are batched to beat timer resolution). */
@@ -36,6 +40,8 @@ export interface Measurement {
   /** Live tensors of the engine after the measurement (parameters and fixed x included). */
   readonly liveTensors?: number | null;
   readonly check?: Omit<CheckResult, 'problems'>;
+  /** The training step's check: gradients and loss against float64, losses over a few steps. */
+  readonly trainCheck?: Omit<TrainCheckResult, 'problems'>;
 }
 
 /** The machine and software a run used. */

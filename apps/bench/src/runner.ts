@@ -1,8 +1,9 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';
-import { runJob, type SubjectJob } from './measure.js';
+import { jobCells, runJob, type SubjectJob } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { BenchReport, Measurement } from './results.js';
 import { backendForDevice, ceilingOf } from './subjects/illia.js';
@@ -52,6 +53,8 @@ export async function installedBackends(): Promise<{
     // Device variants (tfjs-webgpu, onnx-cuda) are run by --device, not listed as backends.
     for (const n of own) if (!/-(webgpu|cuda)$/.test(n)) names.add(n);
     names.add(pkg);
+    // cpu uses every core by default; its one-thread row beside it shows what the threads bring.
+    if (pkg === 'cpu' && availableParallelism() > 1) names.add('cpu:1thread');
     for (const variant of KNOWN_VARIANTS[pkg] ?? []) names.add(variant);
   }
   return { names: [...names], failed };
@@ -84,19 +87,17 @@ function runJobInChild(job: SubjectJob, emit: (row: Measurement) => void): Promi
       const reason =
         failure ??
         `worker exited with ${signal ?? `code ${code}`} (out of memory?) before finishing`;
-      for (const size of job.sizes) {
-        for (const op of job.ops) {
-          if (seen.has(`${size}/${op}`)) continue;
-          emit({
-            subject: job.subject,
-            role: job.subject.startsWith('ceiling:') ? 'ceiling' : 'backend',
-            device: job.device,
-            op,
-            size,
-            status: 'error',
-            reason: reason.split('\n')[0] as string,
-          });
-        }
+      for (const { size, op } of jobCells(job)) {
+        if (seen.has(`${size}/${op}`)) continue;
+        emit({
+          subject: job.subject,
+          role: job.subject.startsWith('ceiling:') ? 'ceiling' : 'backend',
+          device: job.device,
+          op,
+          size,
+          status: 'error',
+          reason: reason.split('\n')[0] as string,
+        });
       }
       resolve();
     });
@@ -153,11 +154,12 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
         sizes: options.sizes,
         ops: options.ops,
         setup: options.setup,
+        train: options.train,
         timing: options.timing,
       });
     }
   }
-  const total = jobs.length * options.sizes.length * options.ops.length;
+  const total = jobs.reduce((n, job) => n + jobCells(job).length, 0);
   const emit = (row: Measurement) => {
     rows.push(row);
     hooks.onRow?.(row, rows.length, total);
@@ -188,6 +190,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
       devices: options.devices,
       timing: options.timing,
       setup: options.setup,
+      train: options.train,
       isolate: options.isolate,
     },
     unavailable,

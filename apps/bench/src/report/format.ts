@@ -27,6 +27,7 @@ export const OP_LABEL: Readonly<Record<Operation, string>> = {
   sample: 'sample',
   logProb: 'logProb',
   sampleLogProb: 'sample+logProb',
+  trainStep: 'training step',
 };
 
 /** What a summary cell shows: throughput and ratio, or why there is none. */
@@ -46,30 +47,51 @@ export function summaryCell(row: Measurement | undefined): string {
   }
 }
 
-/** Rows grouped for the summary tables: per device and operation, subject → size → row. */
-export function summaryGroups(rows: readonly Measurement[]) {
+/** One summary table: a device and operation, its sizes, and each subject's row per size. */
+export interface SummaryGroup {
+  readonly device: string;
+  readonly op: Operation;
+  /** The sizes this operation ran at (the training step has its own). */
+  readonly sizes: readonly number[];
+  readonly subjects: { id: string; cells: (Measurement | undefined)[] }[];
+}
+
+/** A column header: the size, and what it is where a row says (`79510 (784-100-10, batch 128)`). */
+export function sizeHeader(group: SummaryGroup, size: number): string {
+  const label = group.subjects
+    .flatMap((s) => s.cells)
+    .find((c) => c?.size === size && c.label !== undefined)?.label;
+  return label === undefined ? formatSize(size) : `${formatSize(size)} (${label})`;
+}
+
+/**
+ * Rows grouped for the summary tables: per device and operation, subject → size → row. `sizes`
+ * is every size of the run.
+ */
+export function summaryGroups(rows: readonly Measurement[]): {
+  sizes: number[];
+  groups: SummaryGroup[];
+} {
   const subjects = [...new Set(rows.map((r) => r.subject))].sort(
     (a, b) => Number(a.startsWith('ceiling:')) - Number(b.startsWith('ceiling:')),
   );
   const sizes = [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b);
   const devices = [...new Set(rows.map((r) => r.device))];
   const ops = [...new Set(rows.map((r) => r.op))];
-  const groups: {
-    device: string;
-    op: Operation;
-    subjects: { id: string; cells: (Measurement | undefined)[] }[];
-  }[] = [];
+  const groups: SummaryGroup[] = [];
   for (const device of devices) {
     for (const op of ops) {
       const here = rows.filter((r) => r.device === device && r.op === op);
       const ids = subjects.filter((s) => here.some((r) => r.subject === s));
       if (ids.length === 0) continue;
+      const groupSizes = sizes.filter((size) => here.some((r) => r.size === size));
       groups.push({
         device,
         op,
+        sizes: groupSizes,
         subjects: ids.map((id) => ({
           id,
-          cells: sizes.map((size) => here.find((r) => r.subject === id && r.size === size)),
+          cells: groupSizes.map((size) => here.find((r) => r.subject === id && r.size === size)),
         })),
       });
     }

@@ -1,11 +1,17 @@
 import type { BenchReport, Measurement } from '../results.js';
+import { CHECK_STEPS } from '../subjects/illia.js';
 import { OPERATIONS } from '../subjects/types.js';
+
+const CHECK_STEPS_TEXT = `the loss must be finite and fall over its first ${CHECK_STEPS} training steps on the batch`;
+
 import {
   formatRate,
   formatSize,
   formatTime,
   OP_LABEL,
   problems,
+  type SummaryGroup,
+  sizeHeader,
   summaryCell,
   summaryGroups,
 } from './format.js';
@@ -42,7 +48,11 @@ function detailRow(r: Measurement): string[] {
     ok ? `${r.samples}×${r.batch}` : '',
     r.peakRssMiB === undefined ? '' : r.peakRssMiB.toFixed(0),
     r.liveTensors === undefined || r.liveTensors === null ? '' : String(r.liveTensors),
-    r.check ? r.check.relError.toExponential(1) : '',
+    r.check
+      ? r.check.relError.toExponential(1)
+      : r.trainCheck
+        ? r.trainCheck.gradRelError.toExponential(1)
+        : '',
   ];
 }
 
@@ -52,33 +62,46 @@ function detailRow(r: Measurement): string[] {
  * memory, a slower path).
  */
 function scalingSection(report: BenchReport): string[] {
-  const { sizes, groups } = summaryGroups(report.measurements);
-  if (sizes.length < 2) return [];
-  const pairs = sizes.slice(1).map((s, i) => [sizes[i] as number, s] as const);
+  const { groups } = summaryGroups(report.measurements);
+  // One table per list of sizes (the Gaussian operations share one; the training step has its own).
+  const bySizes = new Map<string, SummaryGroup[]>();
+  for (const group of groups) {
+    if (group.sizes.length < 2) continue;
+    const key = group.sizes.join(',');
+    bySizes.set(key, [...(bySizes.get(key) ?? []), group]);
+  }
+  if (bySizes.size === 0) return [];
   const out = [
     '',
     '## Scaling',
     '',
     'Exponent b of time ∝ size^b between neighbouring sizes: 1.00 is linear; below 1, per-call overhead still dominates; above 1, scaling stops there.',
-    '',
   ];
-  const body: string[][] = [];
-  for (const group of groups) {
-    for (const subject of group.subjects) {
-      const cells = pairs.map((_, i) => {
-        const a = subject.cells[i];
-        const b = subject.cells[i + 1];
-        if (a?.status !== 'ok' || b?.status !== 'ok') return '';
-        const exponent =
-          Math.log((b.medianMs as number) / (a.medianMs as number)) / Math.log(b.size / a.size);
-        return exponent.toFixed(2);
-      });
-      body.push([`\`${subject.id}\``, `${OP_LABEL[group.op]} [${group.device}]`, ...cells]);
+  for (const sameSizes of bySizes.values()) {
+    const sizes = (sameSizes[0] as SummaryGroup).sizes;
+    const pairs = sizes.slice(1).map((s, i) => [sizes[i] as number, s] as const);
+    const body: string[][] = [];
+    for (const group of sameSizes) {
+      for (const subject of group.subjects) {
+        const cells = pairs.map((_, i) => {
+          const a = subject.cells[i];
+          const b = subject.cells[i + 1];
+          if (a?.status !== 'ok' || b?.status !== 'ok') return '';
+          const exponent =
+            Math.log((b.medianMs as number) / (a.medianMs as number)) / Math.log(b.size / a.size);
+          return exponent.toFixed(2);
+        });
+        // A row of blanks says nothing (a ceiling without a training step).
+        if (cells.every((c) => c === '')) continue;
+        body.push([`\`${subject.id}\``, `${OP_LABEL[group.op]} [${group.device}]`, ...cells]);
+      }
     }
+    if (body.length === 0) continue;
+    out.push(
+      '',
+      ...table(['', '', ...pairs.map(([a, b]) => `${formatSize(a)}→${formatSize(b)}`)], body, 2),
+    );
   }
-  out.push(
-    ...table(['', '', ...pairs.map(([a, b]) => `${formatSize(a)}→${formatSize(b)}`)], body, 2),
-  );
   return out;
 }
 
@@ -89,7 +112,7 @@ function scalingSection(report: BenchReport): string[] {
  */
 export function markdownReport(report: BenchReport, svgLink: string | null): string {
   const m = report.machine;
-  const { sizes, groups } = summaryGroups(report.measurements);
+  const { groups } = summaryGroups(report.measurements);
   const timing = report.options.timing as {
     warmup: number;
     repeats: number;
@@ -116,6 +139,8 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     `Each cell is millions of elements per second at the median time of one call, measured until the result is readable (\`await t.data()\`). A backend's ratio to its ceiling — the same math written directly on the same engine — is in parentheses: tfjs backends against tfjs, onnx against one hand-fused ONNX Runtime graph, the others against a plain JavaScript loop (one thread). Each measurement: ${timing.warmup} warm-up runs, then up to ${timing.repeats} timed samples (calls batched so a sample lasts ≥ ${timing.minSampleMs} ms; sampling stops after ${timing.maxSeconds} s). Before timing, every subject's \`logProb\` is checked against a float64 reference (relative error ≤ 1e-4) and its samples for mean 0 and variance 1 after standardising; one that fails is shown **WRONG** and not timed. Throughput that stays flat as the size grows is linear scaling; where it falls, scaling stops.`,
     '',
+    `The training step's size is the number of weights of its MLP (each a Gaussian with a mu and a rho), so its cells are millions of weights trained per second; the column says the layer widths and the batch. It has no ceiling (no hand-written training step in plain JS, tfjs or ONNX Runtime), so its rows have no ratio. Before it is timed, one deterministic step (every layer frozen at its means) is checked against a float64 forward and backward pass written in the bench — the loss within 1e-4 and each parameter's gradient within 1e-3 relative L2 error — and ${CHECK_STEPS_TEXT}; one that fails is shown **WRONG**. A subject id \`NAME:Nthread(s)\` is the backend on N threads (\`cpu:1thread\` is \`new CpuBackend({ threads: 1 })\`); plain \`cpu\` uses every core.`,
+    '',
     ...Object.entries(OPERATIONS).map(
       ([op, what]) => `- **${OP_LABEL[op as keyof typeof OP_LABEL]}**: ${what}.`,
     ),
@@ -128,7 +153,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
       `### ${OP_LABEL[group.op]} on ${group.device}`,
       '',
       ...table(
-        ['', ...sizes.map(formatSize)],
+        ['', ...group.sizes.map((size) => sizeHeader(group, size))],
         group.subjects.map((s) => [`\`${s.id}\``, ...s.cells.map(summaryCell)]),
       ),
     );
@@ -145,7 +170,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     '## Every measurement',
     '',
-    'p10 – p90 of the per-call time; samples × calls per sample; peak RSS of the process that ran the subject (sizes run in ascending order, so it is the peak at that size); live tensors of the engine after the measurement (2 parameters and the fixed x are expected); relative error of `logProb` against float64.',
+    `p10 – p90 of the per-call time; samples × calls per sample; peak RSS of the process that ran the subject (the training step first, then the sizes in ascending order, so it is the peak at that size); live tensors of the engine after the measurement (2 parameters and the fixed x are expected; for the training step, 8 parameters, Adam's 16 moments, the batch and its labels: 26); relative error of \`logProb\` against float64, or for the training step the largest relative L2 error of a gradient.`,
     '',
     ...table(
       [
@@ -160,13 +185,13 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
         'samples',
         'peak RSS MiB',
         'live tensors',
-        'logProb rel. err',
+        'check rel. err',
       ],
       report.measurements.map(detailRow),
       3,
     ),
     '',
-    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, setup: report.options.setup, isolate: report.options.isolate })}\``,
+    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, setup: report.options.setup, train: report.options.train, isolate: report.options.isolate })}\``,
     '',
   );
   return out.join('\n');

@@ -28,7 +28,7 @@ const escapeXml = (s: string) =>
  * one line per subject (ceilings dashed). Points exist only for timed, correct measurements.
  */
 export function svgChart(report: BenchReport): string {
-  const { sizes, groups } = summaryGroups(report.measurements);
+  const { groups } = summaryGroups(report.measurements);
   const subjects = [...new Set(groups.flatMap((g) => g.subjects.map((s) => s.id)))];
   // A ceiling takes the colour of the backend it is the ceiling of (dashed), so each pair reads as
   // one engine: how far the solid line sits below the dashed one is the ratio.
@@ -46,8 +46,6 @@ export function svgChart(report: BenchReport): string {
     .map((r) => r.throughput as number);
   const minRate = 10 ** Math.floor(Math.log10(Math.min(...rates, 1e6)));
   const maxRate = 10 ** Math.ceil(Math.log10(Math.max(...rates, 1e7)));
-  const minSize = Math.min(...sizes);
-  const maxSize = Math.max(...sizes, minSize * 10);
 
   const panelW = 420;
   const panelH = 280;
@@ -67,6 +65,9 @@ export function svgChart(report: BenchReport): string {
     const oy = 30 + Math.floor(gi / cols) * panelH + margin.top;
     const w = panelW - margin.left - margin.right;
     const h = panelH - margin.top - margin.bottom;
+    // Each panel spans its own sizes (the training step's are weight counts), to whole decades.
+    const minSize = 10 ** Math.floor(Math.log10(Math.min(...group.sizes)));
+    const maxSize = Math.max(10 ** Math.ceil(Math.log10(Math.max(...group.sizes))), minSize * 10);
     const x = (size: number) =>
       ox + (w * Math.log10(size / minSize)) / Math.log10(maxSize / minSize);
     const y = (rate: number) =>
@@ -82,7 +83,7 @@ export function svgChart(report: BenchReport): string {
         `<text x="${ox - 4}" y="${yy}" text-anchor="end" dominant-baseline="middle">${power(e)}</text>`,
       );
     }
-    for (const size of sizes) {
+    for (const size of group.sizes) {
       const xx = x(size).toFixed(1);
       out.push(
         `<line x1="${xx}" x2="${xx}" y1="${oy}" y2="${oy + h}" stroke="#eee"/>`,
@@ -90,7 +91,7 @@ export function svgChart(report: BenchReport): string {
       );
     }
     out.push(
-      `<text x="${ox + w / 2}" y="${oy + h + 30}" text-anchor="middle" fill="#555">elements</text>`,
+      `<text x="${ox + w / 2}" y="${oy + h + 30}" text-anchor="middle" fill="#555">${group.op === 'trainStep' ? 'weights of the MLP' : 'elements'}</text>`,
       `<text transform="translate(${ox - 50} ${oy + h / 2}) rotate(-90)" text-anchor="middle" fill="#555">elements/s</text>`,
     );
     for (const s of group.subjects) {

@@ -1,5 +1,5 @@
 import type { BenchReport } from '../results.js';
-import { formatSize, OP_LABEL, problems, summaryCell, summaryGroups } from './format.js';
+import { OP_LABEL, problems, sizeHeader, summaryCell, summaryGroups } from './format.js';
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells
@@ -12,14 +12,18 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
  * size, with the backend's ratio to its ceiling in parentheses.
  */
 export function textTable(report: BenchReport): string {
-  const { sizes, groups } = summaryGroups(report.measurements);
+  const { groups } = summaryGroups(report.measurements);
   const m = report.machine;
   const out: string[] = [
     `illia-ts bench: ${m.cpuModel}, ${m.cores} cores, Node ${m.node}`,
     'M elements/s at the median (backend ÷ its ceiling); WRONG = failed the float64 check, not timed',
+    'training step: size = weights of the MLP (input-hidden-classes, batch), M weights/s; no ceiling',
   ];
   for (const group of groups) {
-    const header = [`${OP_LABEL[group.op]} [${group.device}]`, ...sizes.map(formatSize)];
+    const header = [
+      `${OP_LABEL[group.op]} [${group.device}]`,
+      ...group.sizes.map((size) => sizeHeader(group, size)),
+    ];
     const body = group.subjects.map((s) => [s.id, ...s.cells.map(summaryCell)]);
     const widths = header.map((h, i) =>
       Math.max(h.length, ...body.map((r) => (r[i] as string).length)),

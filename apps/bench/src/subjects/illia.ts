@@ -1,5 +1,15 @@
+import { trainBatch } from '../train-reference.js';
 import { packageVersion } from '../versions.js';
-import type { Device, GaussianSetup, Session, Subject, Workload } from './types.js';
+import type {
+  Device,
+  GaussianSetup,
+  Session,
+  Subject,
+  TrainCheckValues,
+  TrainSetup,
+  TrainWorkload,
+  Workload,
+} from './types.js';
 import { Unavailable } from './types.js';
 
 /** The suffix of a subject that runs an illia backend with its fused kernels turned off. */
@@ -28,20 +38,46 @@ export function ceilingOf(name: string): string {
   return 'ceiling:js';
 }
 
+/** What a subject id asks for: `NAME[:Nthread|:Nthreads][:composed]`. */
+export interface SubjectSpec {
+  readonly name: string;
+  readonly composed: boolean;
+  /** Threads asked for, where the id names a count (`cpu:1thread`). */
+  readonly threads?: number;
+}
+
+/** Reads a backend subject id (`cpu`, `cpu:1thread`, `onnx:2threads:composed`). */
+export function parseSubjectId(id: string): SubjectSpec {
+  const [name, ...modifiers] = id.split(':') as [string, ...string[]];
+  let composed = false;
+  let threads: number | undefined;
+  for (const m of modifiers) {
+    const count = /^([1-9][0-9]*)threads?$/.exec(m);
+    if (m === 'composed' && !composed) composed = true;
+    else if (count && threads === undefined) threads = Number(count[1]);
+    else
+      throw new RangeError(
+        `subject '${id}': expected NAME[:Nthreads][:composed] such as cpu:1thread, got modifier '${m}'`,
+      );
+  }
+  return threads === undefined ? { name, composed } : { name, composed, threads };
+}
+
 /** An illia-ts backend, used as a user would: `GaussianDistribution` and `await t.data()`. */
 export function illiaSubject(id: string): Subject {
-  const composed = id.endsWith(COMPOSED_SUFFIX);
-  const name = composed ? id.slice(0, -COMPOSED_SUFFIX.length) : id;
+  const { name, composed, threads } = parseSubjectId(id);
   return {
     id,
     role: 'backend',
     ceiling: ceilingOf(name),
     async open(device: Device): Promise<Session> {
-      const backendName = backendForDevice(name, device);
+      let backendName = backendForDevice(name, device);
       if (backendName === null) throw new Unavailable(`${name} runs on the CPU only`);
       const core = await import('@illia-ts/core');
       try {
         if (device !== 'cpu') await registerDeviceVariant(core, name, device);
+        if (threads !== undefined)
+          backendName = await registerThreadVariant(core, name, backendName, device, threads);
         await core.setBackend(backendName);
       } catch (error) {
         throw new Unavailable((error as Error).message);
@@ -49,13 +85,71 @@ export function illiaSubject(id: string): Subject {
       const fusedBefore = core.fusedKernelsEnabled();
       core.setFusedKernels(!composed);
       const pkg = `@illia-ts/backend-${name.split('-')[0]}`;
+      const used = await threadsInUse(core, threads);
       return {
-        engine: `${pkg}@${packageVersion(pkg)} as '${backendName}'${composed ? ', fused kernels off' : ''}`,
+        engine: `${pkg}@${packageVersion(pkg)} as '${backendName}'${used}${composed ? ', fused kernels off' : ''}`,
         workload: (size, setup) => illiaWorkload(core, size, setup),
+        trainWorkload: (hidden, setup, gaussian) =>
+          illiaTrainWorkload(core, hidden, setup, gaussian),
         close: () => core.setFusedKernels(fusedBefore),
       };
     },
   };
+}
+
+/** `, 2 threads` where the current backend says how many it uses (cpu), or was told (onnx). */
+async function threadsInUse(core: Core, asked: number | undefined): Promise<string> {
+  const backend = core.getBackend() as { whenReady?: () => Promise<unknown> };
+  if (typeof backend.whenReady === 'function') {
+    const n = await backend.whenReady();
+    if (typeof n === 'number') return `, ${n} thread${n === 1 ? '' : 's'}`;
+  }
+  return asked === undefined ? '' : `, ${asked} thread${asked === 1 ? '' : 's'} per op`;
+}
+
+/**
+ * Registers `<backend>-<n>t` (such as `cpu-1t`), the backend with `n` threads, through the option
+ * its package documents: `CpuBackend({ threads })`, `OnnxBackend.create({ intraOpNumThreads })`.
+ */
+async function registerThreadVariant(
+  core: Core,
+  name: string,
+  backendName: string,
+  device: Device,
+  threads: number,
+): Promise<string> {
+  const variant = `${backendName}-${threads}t`;
+  if (core.registeredBackends().includes(variant)) return variant;
+  const pkg = name.split('-')[0] as string;
+  const specifier: string = `@illia-ts/backend-${pkg}`;
+  if (pkg === 'cpu' && name === 'cpu') {
+    const mod = (await import(/* @vite-ignore */ specifier)) as {
+      CpuBackend: new (
+        o: object,
+      ) => import('@illia-ts/core').Backend & {
+        whenReady(): Promise<number>;
+      };
+    };
+    core.registerBackend(variant, async () => {
+      const backend = new mod.CpuBackend({ name: variant, threads });
+      await backend.whenReady();
+      return backend;
+    });
+  } else if (pkg === 'onnx' && name === 'onnx') {
+    const mod = (await import(/* @vite-ignore */ specifier)) as {
+      OnnxBackend: { create(o: object): Promise<import('@illia-ts/core').Backend> };
+    };
+    core.registerBackend(variant, () =>
+      mod.OnnxBackend.create({
+        name: variant,
+        executionProviders: [device],
+        intraOpNumThreads: threads,
+      }),
+    );
+  } else {
+    throw new Unavailable(`${name} has no thread-count option (cpu and onnx have)`);
+  }
+  return variant;
 }
 
 type Core = typeof import('@illia-ts/core');
@@ -161,6 +255,93 @@ async function illiaWorkload(core: Core, size: number, setup: GaussianSetup): Pr
     dispose() {
       x.dispose();
       dist.dispose();
+    },
+  };
+}
+
+/** Training steps the check runs (they are the warm-up too): the loss must fall over them. */
+export const CHECK_STEPS = 5;
+
+/**
+ * The training step as a user writes it: a `Sequential` of Bayesian `Linear` layers and `ReLU`,
+ * `ELBOLoss(crossEntropyLoss)` (one sample), `valueAndGrad`, `Adam.step`, then `await loss.data()`.
+ */
+async function illiaTrainWorkload(
+  core: Core,
+  hidden: number,
+  setup: TrainSetup,
+  gaussian: GaussianSetup,
+): Promise<TrainWorkload> {
+  const dist = {
+    muInit: gaussian.muInit,
+    rhoInit: gaussian.rhoInit,
+    muPrior: gaussian.prior.mu,
+    stdPrior: gaussian.prior.std,
+  };
+  const layer = (inputs: number, outputs: number, seed: number) =>
+    new core.Linear(inputs, outputs, {
+      weightsDistribution: dist,
+      biasDistribution: dist,
+      rng: seed,
+    });
+  const first = layer(setup.input, hidden, gaussian.seed);
+  const second = layer(hidden, setup.classes, gaussian.seed + 1);
+  const model = new core.Sequential(first, new core.ReLU(), second);
+  const elbo = new core.ELBOLoss(core.crossEntropyLoss, {
+    numSamples: 1,
+    klWeight: setup.klWeight,
+  });
+  const params = model.parameters();
+  const optimizer = new core.Adam(params, { lr: setup.lr });
+  const data = trainBatch(setup, gaussian.seed);
+  const x = core.tensor(data.x, [setup.batch, setup.input]);
+  const y = core.oneHot(data.labels, setup.classes);
+  const step = async (): Promise<number> => {
+    const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, y), params);
+    try {
+      optimizer.step(grads);
+      return (await value.data())[0] as number;
+    } finally {
+      value.dispose();
+      for (const g of grads) g.dispose();
+    }
+  };
+  return {
+    async step() {
+      await step();
+    },
+    async checkValues(): Promise<TrainCheckValues> {
+      // One deterministic step first: both layers frozen at their means, nothing updated.
+      first.freeze('mean');
+      second.freeze('mean');
+      let checked: { loss: number; grads: Float32Array[] };
+      try {
+        const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, y), params);
+        try {
+          const [loss, ...gradValues] = await Promise.all([
+            value.data(),
+            ...grads.map((g) => g.data()),
+          ]);
+          checked = { loss: (loss as Float32Array)[0] as number, grads: gradValues };
+        } finally {
+          value.dispose();
+          for (const g of grads) g.dispose();
+        }
+      } finally {
+        first.unfreeze();
+        second.unfreeze();
+      }
+      const values = await Promise.all(params.map((p) => p.data()));
+      const losses: number[] = [];
+      for (let i = 0; i < CHECK_STEPS; i++) losses.push(await step());
+      return { params: values, grads: checked.grads, loss: checked.loss, losses };
+    },
+    liveTensors: () => core.memory().numTensors,
+    dispose() {
+      x.dispose();
+      y.dispose();
+      optimizer.dispose();
+      model.dispose();
     },
   };
 }

@@ -3,10 +3,13 @@ import type { Prior } from '../reference.js';
 /**
  * What the bench times. Each is one user-visible call, timed until its numbers are readable.
  *
- * To add an operation (the training step is next): add its name here and to {@link OPERATIONS},
- * and implement it in the `ops` of the subjects that can run it; the others report it `n/a`.
+ * The Gaussian operations run at every `--sizes` size on a `GaussianDistribution` of that many
+ * elements ({@link Workload}); `trainStep` runs at every `--hidden` width on a Bayesian MLP
+ * ({@link TrainWorkload}), and its size is the MLP's number of weights. To add an operation: add
+ * its name here and to {@link OPERATIONS}, and implement it in the `ops` of the subjects that can
+ * run it; the others report it `n/a`.
  */
-export type Operation = 'construct' | 'sample' | 'logProb' | 'sampleLogProb';
+export type Operation = 'construct' | 'sample' | 'logProb' | 'sampleLogProb' | 'trainStep';
 
 /** Every operation, in the order tables show them, with what it times. */
 export const OPERATIONS: Readonly<Record<Operation, string>> = {
@@ -14,7 +17,64 @@ export const OPERATIONS: Readonly<Record<Operation, string>> = {
   sample: 'sample() until its values are readable',
   logProb: 'logProb(x) of a fixed x until the scalar is readable',
   sampleLogProb: 'sample() then logProb of it, until the scalar is readable',
+  trainStep:
+    'one training step of a Bayesian MLP (input → hidden → classes, ReLU; Linear layers that sample their weights): ELBO of cross-entropy and the KL term, backward by valueAndGrad, Adam step, until the loss is readable; its size is the number of weights (each a Gaussian with mu and rho), so M elements/s is M weights trained per second',
 };
+
+/** The operations timed on a `GaussianDistribution` of each size. */
+export const GAUSSIAN_OPS: readonly Operation[] = [
+  'construct',
+  'sample',
+  'logProb',
+  'sampleLogProb',
+];
+
+/** The Bayesian MLP of the training step, the same for every subject. */
+export interface TrainSetup {
+  /** Features per example (784: an MNIST image). */
+  readonly input: number;
+  /** Widths of the hidden layer, one measurement each. */
+  readonly hidden: readonly number[];
+  readonly classes: number;
+  /** Examples per step. */
+  readonly batch: number;
+  /** Weight of the KL term in the ELBO (divided by the weight count, as `ELBOLoss` does). */
+  readonly klWeight: number;
+  /** Adam's learning rate. */
+  readonly lr: number;
+}
+
+/** The number of weights (Gaussians) of the MLP with `hidden` units: the training step's size. */
+export function trainSize(setup: Pick<TrainSetup, 'input' | 'classes'>, hidden: number): number {
+  return (setup.input + 1) * hidden + (hidden + 1) * setup.classes;
+}
+
+/** How the training step's MLP is written in tables: `784-400-10, batch 128`. */
+export function trainLabel(setup: TrainSetup, hidden: number): string {
+  return `${setup.input}-${hidden}-${setup.classes}, batch ${setup.batch}`;
+}
+
+/**
+ * What the training check needs, in `model.parameters()` order (per layer: weights mu, weights
+ * rho, bias mu, bias rho): the values, the gradients of one deterministic step (every layer
+ * frozen at its means) and its loss, and the losses of the first training steps.
+ */
+export interface TrainCheckValues {
+  readonly params: readonly Float32Array[];
+  readonly grads: readonly Float32Array[];
+  readonly loss: number;
+  readonly losses: readonly number[];
+}
+
+/** One subject's MLP at one hidden width, the batch on its engine, ready to time. */
+export interface TrainWorkload {
+  /** One training step; resolves when its loss is readable. */
+  step(): Promise<void>;
+  /** Values for the float64 check, taken before anything is timed (it trains a few steps). */
+  checkValues(): Promise<TrainCheckValues>;
+  liveTensors(): number | null;
+  dispose(): void;
+}
 
 /** Where a subject runs: `cpu` (wasm included), or a GPU API. */
 export type Device = 'cpu' | 'webgpu' | 'cuda';
@@ -53,6 +113,12 @@ export interface Session {
   /** What it runs on, in words (engine, version, backend, threads). */
   readonly engine: string;
   workload(size: number, setup: GaussianSetup): Promise<Workload>;
+  /** The training step's workload at `hidden` units, where the subject can train (else absent). */
+  trainWorkload?(
+    hidden: number,
+    setup: TrainSetup,
+    gaussian: GaussianSetup,
+  ): Promise<TrainWorkload>;
   close(): Promise<void> | void;
 }
 
