@@ -35,6 +35,8 @@ async function main(): Promise<number> {
     if (report.tool !== '@illia-ts/bench' || !Array.isArray(report.measurements)) {
       throw new TypeError(`--from: expected the JSON of a bench run, got ${options.from}`);
     }
+    // A note given now (where it ran, what else ran, learnt after the run) replaces the run's.
+    if (options.note !== undefined) report = { ...report, note: options.note };
   }
   process.stdout.write(textTable(report));
   // Re-rendering keeps the JSON it came from.

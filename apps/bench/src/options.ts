@@ -67,7 +67,8 @@ fused ONNX Runtime graph; the training step has none).
   --md FILE          Markdown table (default: OUT-DIR/bench.md); 'none' to skip
   --svg FILE         SVG chart (default: OUT-DIR/bench.svg); 'none' to skip
   --note TEXT        a line for the Markdown report (the machine, what else was running)
-  --from FILE        no run: print and write the reports of an earlier run's JSON
+  --from FILE        no run: print and write the reports of an earlier run's JSON (with
+                     --note, that note replaces the run's)
   --in-process       run every subject in this process (faster start; RSS then is the total)
   --help             this text`;
 
