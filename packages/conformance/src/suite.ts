@@ -10,6 +10,7 @@ import type { SuiteContext } from './context.js';
 import { errorTests } from './error-tests.js';
 import { gaussianTests } from './gaussian-tests.js';
 import { gradientTests } from './gradient-tests.js';
+import { learningTests } from './learning-tests.js';
 import { randomTests } from './random-tests.js';
 import { tensorTests } from './tensor-tests.js';
 
@@ -60,5 +61,6 @@ export function describeConformance(options: ConformanceOptions): void {
     gaussianTests(ctx);
     errorTests(ctx, factory);
     gradientTests(ctx);
+    learningTests(ctx);
   });
 }

@@ -169,7 +169,10 @@ function binary(kernel: BinaryKernel, a: Tensor | number, b: Tensor | number): T
     const handle = backend[kernel](ta.handle(), tb.handle());
     return wrap(handle, backend, [ta, tb], (dy, [needA, needB]) => {
       const [ga, gb] = BINARY_GRADIENTS[kernel](ta, tb, dy);
-      return [needA && ga ? unbroadcast(ga, ta.shape) : null, needB && gb ? unbroadcast(gb, tb.shape) : null];
+      return [
+        needA && ga ? unbroadcast(ga, ta.shape) : null,
+        needB && gb ? unbroadcast(gb, tb.shape) : null,
+      ];
     });
   } finally {
     disposeScalars([ta, tb], [a, b]);

@@ -2,7 +2,7 @@ import { GaussianDistribution, type GaussianDistributionOptions } from '../gauss
 import { add, matMul } from '../ops.js';
 import { type Generator, toGenerator } from '../random.js';
 import { formatShape } from '../shape.js';
-import { keep, Tensor, type Variable } from '../tensor.js';
+import { keep, Tensor, tidy, type Variable } from '../tensor.js';
 import { describe } from '../validate.js';
 import type { BayesianModule, KlCost, KlMethod } from './module.js';
 
@@ -70,14 +70,24 @@ export class Linear implements BayesianModule {
       w = this.#frozen.weights;
       b = this.#frozen.bias;
     } else {
-      w = this.weights.sample();
-      b = this.bias?.sample() ?? null;
+      // The layer owns its last sample (klCost('mc') scores it) until the next forward pass.
+      this.#releaseLastSample();
+      w = keep(this.weights.sample());
+      b = this.bias ? keep(this.bias.sample()) : null;
       this.#lastWeights = w;
       this.#lastBias = b;
     }
-    const product = matMul(x, w, { transposeB: true });
-    if (!b) return product;
-    return add(product, b);
+    return tidy(() => {
+      const product = matMul(x, w, { transposeB: true });
+      return b ? add(product, b) : product;
+    });
+  }
+
+  #releaseLastSample(): void {
+    this.#lastWeights?.dispose();
+    this.#lastBias?.dispose();
+    this.#lastWeights = null;
+    this.#lastBias = null;
   }
 
   parameters(): Variable[] {
@@ -87,10 +97,12 @@ export class Linear implements BayesianModule {
   klCost(method: KlMethod = 'mc'): KlCost {
     const numParams = this.weights.numParams + (this.bias?.numParams ?? 0);
     if (method === 'closed') {
-      const kw = this.weights.klDivergence();
-      if (!this.bias) return { kl: kw, numParams };
-      const kb = this.bias.klDivergence();
-      return { kl: add(kw, kb), numParams };
+      const bias = this.bias;
+      const kl = tidy(() => {
+        const kw = this.weights.klDivergence();
+        return bias ? add(kw, bias.klDivergence()) : kw;
+      });
+      return { kl, numParams };
     }
     if (method !== 'mc') {
       throw new RangeError(
@@ -104,10 +116,12 @@ export class Linear implements BayesianModule {
         "Linear.klCost: the 'mc' estimate scores the weights of the last forward pass; call forward() first, in the same scope",
       );
     }
-    const kw = this.weights.logProb(w);
-    if (!this.bias || !b) return { kl: kw, numParams };
-    const kb = this.bias.logProb(b);
-    return { kl: add(kw, kb), numParams };
+    const bias = this.bias;
+    const kl = tidy(() => {
+      const kw = this.weights.logProb(w);
+      return bias && b ? add(kw, bias.logProb(b)) : kw;
+    });
+    return { kl, numParams };
   }
 
   freeze(at: 'sample' | 'mean' = 'sample'): void {
@@ -147,6 +161,7 @@ export class Linear implements BayesianModule {
 
   dispose(): void {
     this.unfreeze();
+    this.#releaseLastSample();
     this.weights.dispose();
     this.bias?.dispose();
   }

@@ -1,6 +1,6 @@
 import { add, logSoftmax, mean, mul, oneHot, square, sub, sum } from '../ops.js';
 import { formatShape, sameShape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, tidy } from '../tensor.js';
 import { checkFinite, describe } from '../validate.js';
 import { isBayesian, type KlMethod, leafModules, type Module } from './module.js';
 
@@ -15,7 +15,7 @@ export function mseLoss(prediction: Tensor, target: Tensor): Tensor {
       `mseLoss: prediction and target must be tensors of one shape, got ${prediction instanceof Tensor ? formatShape(prediction.shape) : describe(prediction)} and ${target instanceof Tensor ? formatShape(target.shape) : describe(target)}`,
     );
   }
-  return mean(square(sub(prediction, target)));
+  return tidy(() => mean(square(sub(prediction, target))));
 }
 
 /**
@@ -35,7 +35,7 @@ export function crossEntropyLoss(logits: Tensor, labels: ArrayLike<number> | Ten
       `crossEntropyLoss: labels must give ${batch} rows of ${classes} classes, got ${formatShape(targets.shape)}`,
     );
   }
-  const loss = mul(sum(mul(targets, logSoftmax(logits))), -1 / batch);
+  const loss = tidy(() => mul(sum(mul(targets, logSoftmax(logits))), -1 / batch));
   if (targets !== labels) targets.dispose();
   return loss;
 }
@@ -67,16 +67,19 @@ export class KLDivergenceLoss {
   }
 
   call(model: Module): Tensor {
-    let total: Tensor | null = null;
-    let numParams = 0;
-    for (const module of leafModules(model)) {
-      if (!isBayesian(module)) continue;
-      const cost = module.klCost(this.method);
-      total = total ? add(total, cost.kl) : cost.kl;
-      numParams += cost.numParams;
-    }
-    if (!total) throw new Error('KLDivergenceLoss: the model has no Bayesian modules');
-    return mul(total, this.weight / numParams);
+    const bayesian = leafModules(model).filter(isBayesian);
+    if (bayesian.length === 0)
+      throw new Error('KLDivergenceLoss: the model has no Bayesian modules');
+    return tidy(() => {
+      let total: Tensor | null = null;
+      let numParams = 0;
+      for (const module of bayesian) {
+        const cost = module.klCost(this.method);
+        total = total ? add(total, cost.kl) : cost.kl;
+        numParams += cost.numParams;
+      }
+      return mul(total as Tensor, this.weight / numParams);
+    });
   }
 }
 
@@ -118,12 +121,14 @@ export class ELBOLoss {
   }
 
   call(model: Module, x: Tensor, target: Tensor): Tensor {
-    let total: Tensor | null = null;
-    for (let s = 0; s < this.numSamples; s++) {
-      const prediction = model.forward(x);
-      const term = add(this.#lossFn(prediction, target), this.kl.call(model));
-      total = total ? add(total, term) : term;
-    }
-    return mul(total as Tensor, 1 / this.numSamples);
+    return tidy(() => {
+      let total: Tensor | null = null;
+      for (let s = 0; s < this.numSamples; s++) {
+        const prediction = model.forward(x);
+        const term = add(this.#lossFn(prediction, target), this.kl.call(model));
+        total = total ? add(total, term) : term;
+      }
+      return mul(total as Tensor, 1 / this.numSamples);
+    });
   }
 }

@@ -45,16 +45,25 @@ function checkRate(
 
 /** Stochastic gradient descent with momentum: `v ← m·v + g`, `p ← p − lr·v`. */
 export class SGD {
-  readonly lr: number;
   readonly momentum: number;
+  #lr: number;
   readonly #params: Variable[];
   readonly #velocity: Array<Tensor | null>;
 
   constructor(params: readonly Variable[], options: { lr?: number; momentum?: number } = {}) {
     this.#params = checkParams('SGD', params);
-    this.lr = checkPositive('SGD', 'lr', options.lr ?? 0.01);
+    this.#lr = checkPositive('SGD', 'lr', options.lr ?? 0.01);
     this.momentum = checkRate('SGD', 'momentum', options.momentum ?? 0, 1);
     this.#velocity = this.#params.map(() => null);
+  }
+
+  /** The learning rate; may be changed between steps (a schedule). */
+  get lr(): number {
+    return this.#lr;
+  }
+
+  set lr(value: number) {
+    this.#lr = checkPositive('SGD', 'lr', value);
   }
 
   /** Updates every parameter in place from its gradient (the gradients are not consumed). */
@@ -81,8 +90,8 @@ export class SGD {
 
 /** Adam (Kingma & Ba 2015), with bias correction. */
 export class Adam {
-  readonly lr: number;
   readonly beta1: number;
+  #lr: number;
   readonly beta2: number;
   readonly epsilon: number;
   readonly #params: Variable[];
@@ -95,10 +104,19 @@ export class Adam {
     options: { lr?: number; beta1?: number; beta2?: number; epsilon?: number } = {},
   ) {
     this.#params = checkParams('Adam', params);
-    this.lr = checkPositive('Adam', 'lr', options.lr ?? 1e-3);
+    this.#lr = checkPositive('Adam', 'lr', options.lr ?? 1e-3);
     this.beta1 = checkRate('Adam', 'beta1', options.beta1 ?? 0.9, 1);
     this.beta2 = checkRate('Adam', 'beta2', options.beta2 ?? 0.999, 1);
     this.epsilon = checkPositive('Adam', 'epsilon', options.epsilon ?? 1e-8);
+  }
+
+  /** The learning rate; may be changed between steps (a schedule). */
+  get lr(): number {
+    return this.#lr;
+  }
+
+  set lr(value: number) {
+    this.#lr = checkPositive('Adam', 'lr', value);
   }
 
   /** Updates every parameter in place from its gradient (the gradients are not consumed). */
