@@ -64,7 +64,9 @@ export function loadDigits(seed = 1, trainCount = 8000): { train: Digits; test: 
   }
   const pick = (indices: number[]): Digits => {
     const out = new Float32Array(indices.length * PIXELS);
-    indices.forEach((idx, row) => out.set(images[idx] as number[], row * PIXELS));
+    indices.forEach((idx, row) => {
+      out.set(images[idx] as number[], row * PIXELS);
+    });
     return {
       images: out,
       labels: Uint8Array.from(indices, (idx) => labels[idx] as number),
@@ -133,6 +135,8 @@ export async function runMnist(options: MnistOptions = {}): Promise<MnistResult>
   const optimizer = new Adam(model.parameters(), { lr });
   const u = uniform(seed + 2);
   const order = Array.from({ length: trainCount }, (_, i) => i);
+  const steps = epochs * Math.ceil(trainCount / batchSize);
+  let step = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(u() * (i + 1));
@@ -141,13 +145,18 @@ export async function runMnist(options: MnistOptions = {}): Promise<MnistResult>
     for (let start = 0; start < trainCount; start += batchSize) {
       const rows = order.slice(start, start + batchSize);
       const xb = new Float32Array(rows.length * PIXELS);
-      rows.forEach((r, k) => xb.set(all.images.subarray(r * PIXELS, (r + 1) * PIXELS), k * PIXELS));
+      rows.forEach((r, k) => {
+        xb.set(all.images.subarray(r * PIXELS, (r + 1) * PIXELS), k * PIXELS);
+      });
       const x = tensor(xb, [rows.length, PIXELS]);
       const labels = rows.map((r) => all.labels[r] as number);
       const { value, grads } = valueAndGrad(
         () => elbo.call(model, x, labelsTensor(labels)),
         model.parameters(),
       );
+      // Cosine decay of the learning rate to zero over the run.
+      optimizer.lr = lr * 0.5 * (1 + Math.cos((Math.PI * step) / steps));
+      step += 1;
       optimizer.step(grads);
       for (const g of grads) g.dispose();
       x.dispose();

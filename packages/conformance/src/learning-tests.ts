@@ -70,7 +70,9 @@ export function learningTests(ctx: SuiteContext): void {
       const atMean = await take(layer.forward(x));
       const expected = await take(matMul(x, layer.weights.mu, { transposeB: true }));
       const bias = await layer.bias!.mu.data();
-      atMean.forEach((v, i) => expect(v).toBeCloseTo(expected[i]! + bias[i % 2]!, 5));
+      atMean.forEach((v, i) => {
+        expect(v).toBeCloseTo(expected[i]! + bias[i % 2]!, 5);
+      });
       layer.unfreeze();
       const a = await take(layer.forward(x));
       layer.freeze();
@@ -145,16 +147,22 @@ export function learningTests(ctx: SuiteContext): void {
       const sgd = new SGD(params, { lr: 0.1, momentum: 0.9 });
       sgd.step(g);
       const mu1 = await dist.mu.data();
-      mu1.forEach((v, i) => expect(v).toBeCloseTo(mu0[i]! - 0.1 * [1, -2, 0.5][i]!, 6));
+      mu1.forEach((v, i) => {
+        expect(v).toBeCloseTo(mu0[i]! - 0.1 * [1, -2, 0.5][i]!, 6);
+      });
       sgd.step(g); // v = 0.9·g + g
       const mu2 = await dist.mu.data();
-      mu2.forEach((v, i) => expect(v).toBeCloseTo(mu1[i]! - 0.1 * 1.9 * [1, -2, 0.5][i]!, 5));
+      mu2.forEach((v, i) => {
+        expect(v).toBeCloseTo(mu1[i]! - 0.1 * 1.9 * [1, -2, 0.5][i]!, 5);
+      });
       sgd.dispose();
       const adam = new Adam(params, { lr: 0.01 });
       adam.step(g);
       const mu3 = await dist.mu.data();
       // Adam's first step moves each parameter by lr against the sign of its gradient.
-      mu3.forEach((v, i) => expect(v).toBeCloseTo(mu2[i]! - 0.01 * Math.sign([1, -2, 0.5][i]!), 5));
+      mu3.forEach((v, i) => {
+        expect(v).toBeCloseTo(mu2[i]! - 0.01 * Math.sign([1, -2, 0.5][i]!), 5);
+      });
       expect(() => adam.step([g[0]!])).toThrow(/one gradient per parameter \(2\), got 1/);
       adam.dispose();
       for (const t of g) t.dispose();
