@@ -132,7 +132,9 @@ export class CpuBackend implements Backend {
     const spare = n >= RECYCLE_MIN_LENGTH ? this.#spare.get(n)?.pop() : undefined;
     if (spare !== undefined) {
       this.#spareBytes -= spare.byteLength;
-      if (spare.buffer instanceof SharedArrayBuffer === shared) return spare;
+      // Without a pool nothing is shared (and browsers may lack SharedArrayBuffer altogether).
+      const spareShared = this.#pool !== null && spare.buffer instanceof SharedArrayBuffer;
+      if (spareShared === shared) return spare;
     }
     if (shared) {
       return new Float32Array(new SharedArrayBuffer(n * Float32Array.BYTES_PER_ELEMENT));
