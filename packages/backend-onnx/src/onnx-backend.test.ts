@@ -9,6 +9,7 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GraphBuilder } from './graph/graph-builder.js';
 import { LazyTensor } from './graph/lazy-tensor.js';
+import { CHUNK_PAIRS } from './kernels/random-normal.js';
 import { OnnxBackend } from './onnx-backend.js';
 
 const backend = new OnnxBackend({ name: 'onnx-unit', intraOpNumThreads: 2 });
@@ -162,6 +163,30 @@ describe('random numbers', () => {
     expect(odd.every(Number.isFinite)).toBe(true);
     const scalar = await draw(backend, [], 1, 0);
     expect(scalar.length).toBe(1);
+  });
+
+  it('draws large tensors in cache-sized chunks with the same numbers as one chain', async () => {
+    // Pair j's draws depend on the key and j alone, at elements j and pairs + j: the largest
+    // unchunked draw and a chunked one (three chains, the last of one pair) must agree there.
+    const whole = 2 * CHUNK_PAIRS;
+    const one = await draw(backend, [2 * whole], 5, 9);
+    const chunked = await draw(backend, [2 * whole + 3], 5, 9);
+    const pairs = whole + 2;
+    let differ = 0;
+    for (let j = 0; j < whole; j++) {
+      if (one[j] !== chunked[j] || one[whole + j] !== chunked[pairs + j]) differ++;
+    }
+    expect(differ).toBe(0);
+    let sum = 0;
+    let sumSq = 0;
+    for (const v of chunked) {
+      sum += v;
+      sumSq += v * v;
+    }
+    const n = chunked.length;
+    // 5 standard errors: of the mean 1/√n, of the second moment √(2/n).
+    expect(Math.abs(sum / n)).toBeLessThan(5 / Math.sqrt(n));
+    expect(Math.abs(sumSq / n - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
   });
 
   it('reuses one session for every key (the key is a graph input)', async () => {
