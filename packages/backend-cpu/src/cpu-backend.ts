@@ -10,6 +10,7 @@ import {
 import {
   BINARY,
   type BinaryFn,
+  binaryShape,
   mapBinary,
   mapUnary,
   UNARY,
@@ -210,7 +211,8 @@ export class CpuBackend implements Backend {
   }
 
   #unary(x: BackendTensor, fn: UnaryFn | undefined): CpuTensor {
-    return this.#wrap(mapUnary((x as CpuTensor).values, fn as UnaryFn), x.shape);
+    const values = (x as CpuTensor).values;
+    return this.#wrap(mapUnary(values, fn as UnaryFn, this.#alloc(values.length)), x.shape);
   }
 
   neg = (x: BackendTensor) => this.#unary(x, UNARY.neg);
@@ -223,12 +225,15 @@ export class CpuBackend implements Backend {
   softplus = (x: BackendTensor) => this.#unary(x, UNARY.softplus);
 
   #binary(a: BackendTensor, b: BackendTensor, fn: BinaryFn | undefined): CpuTensor {
-    const { values, shape } = mapBinary(
+    const shape = binaryShape(a.shape, b.shape);
+    const values = mapBinary(
       (a as CpuTensor).values,
       a.shape,
       (b as CpuTensor).values,
       b.shape,
       fn as BinaryFn,
+      shape,
+      this.#alloc(sizeOf(shape)),
     );
     return this.#wrap(values, shape);
   }

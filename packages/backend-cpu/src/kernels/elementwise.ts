@@ -1,5 +1,5 @@
 /** Elementwise kernels: unary maps and broadcasting binary maps, computed in float64, stored in float32. */
-import { broadcastShapes, sizeOf, stridesOf } from '@illia-ts/core';
+import { broadcastShapes, stridesOf } from '@illia-ts/core';
 import { softplus } from './fast-math.js';
 
 export type UnaryFn = (x: number) => number;
@@ -15,8 +15,8 @@ export const UNARY: Readonly<Record<string, UnaryFn>> = {
   softplus,
 };
 
-export function mapUnary(x: Float32Array, fn: UnaryFn): Float32Array {
-  const out = new Float32Array(x.length);
+/** Writes `fn(x[i])` to `out[i]` (the same length); returns `out`. */
+export function mapUnary(x: Float32Array, fn: UnaryFn, out: Float32Array): Float32Array {
   for (let i = 0; i < x.length; i++) out[i] = fn(x[i] as number);
   return out;
 }
@@ -32,17 +32,26 @@ export const BINARY: Readonly<Record<string, BinaryFn>> = {
   maximum: (a, b) => (a > b || Number.isNaN(a) ? a : b),
 };
 
-/** `fn(a, b)` with NumPy broadcasting; core has checked that the shapes broadcast. */
+/** The shape `a` and `b` broadcast to; core has checked that they do. */
+export function binaryShape(aShape: readonly number[], bShape: readonly number[]): number[] {
+  const shape = broadcastShapes(aShape, bShape);
+  if (shape === null) throw new RangeError('mapBinary: shapes do not broadcast');
+  return shape;
+}
+
+/**
+ * Writes `fn(a, b)` with NumPy broadcasting to `out`, of the broadcast `shape` (from
+ * {@link binaryShape}); returns `out`.
+ */
 export function mapBinary(
   a: Float32Array,
   aShape: readonly number[],
   b: Float32Array,
   bShape: readonly number[],
   fn: BinaryFn,
-): { values: Float32Array; shape: number[] } {
-  const shape = broadcastShapes(aShape, bShape);
-  if (shape === null) throw new RangeError('mapBinary: shapes do not broadcast');
-  const out = new Float32Array(sizeOf(shape));
+  shape: readonly number[],
+  out: Float32Array,
+): Float32Array {
   if (a.length === out.length && b.length === out.length) {
     for (let i = 0; i < out.length; i++) out[i] = fn(a[i] as number, b[i] as number);
   } else if (b.length === 1) {
@@ -69,7 +78,7 @@ export function mapBinary(
       out[i] = fn(a[ia] as number, b[ib] as number);
     }
   }
-  return { values: out, shape };
+  return out;
 }
 
 /** Strides of `shape` seen as `outShape`: 0 along broadcast dimensions. */
