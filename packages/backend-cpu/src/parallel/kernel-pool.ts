@@ -14,10 +14,14 @@ import type * as WorkerThreads from 'node:worker_threads';
 import type { Job } from '../kernels/jobs.js';
 import { runJob } from '../kernels/jobs.js';
 
-/** Control words shared with each worker: the last job posted, the last job done, an error flag. */
+/**
+ * Control words shared with each worker: the last job posted, the last job done, an error flag,
+ * and a flag the worker sets as it exits (so a dead worker cannot leave the caller waiting).
+ */
 const POSTED = 0;
 const DONE = 1;
 const FAILED = 2;
+const EXITED = 3;
 
 interface PoolWorker {
   readonly port: WorkerThreads.MessagePort;
@@ -129,12 +133,17 @@ export class KernelPool {
         done !== seq;
         done = Atomics.load(control, DONE)
       ) {
-        Atomics.wait(control, DONE, done);
+        if (Atomics.load(control, EXITED) !== 0) {
+          this.#up = false;
+          failed = true;
+          break;
+        }
+        Atomics.wait(control, DONE, done, 1000);
       }
       if (Atomics.exchange(control, FAILED, 0) !== 0) failed = true;
     }
     if (failed) {
-      // A worker threw (it should not): give the caller the same job on one thread.
+      // A worker threw or exited (it should not): the caller runs the whole job on one thread.
       if (job.kind === 'logRatio') job.partials = null;
       return runJob(job, 0, numBlocks);
     }

@@ -13,6 +13,7 @@ import { type Job, runJob } from '../kernels/jobs.js';
 const POSTED = 0;
 const DONE = 1;
 const FAILED = 2;
+const EXITED = 3;
 
 interface Task {
   readonly job: Job;
@@ -21,6 +22,10 @@ interface Task {
 }
 
 const { control, port } = workerData as { control: Int32Array; port: MessagePort };
+process.on('exit', () => {
+  Atomics.store(control, EXITED, 1);
+  Atomics.notify(control, DONE);
+});
 parentPort?.postMessage('ready');
 
 let seen = 0;
