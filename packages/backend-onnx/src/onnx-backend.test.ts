@@ -124,6 +124,32 @@ describe('sum', () => {
   });
 });
 
+describe('buffer reuse', () => {
+  it('reuses the buffer of a disposed large tensor, never one still read or used', async () => {
+    const n = 2 ** 16;
+    const x = backend.makeTensor(new Float32Array(n).fill(2), [n]);
+    const y = backend.exp(x);
+    backend.dispose(x); // y still needs x: not pooled
+    const pooled = backend.pooledBytes();
+    expect(backend.pooledBytes()).toBe(pooled);
+    // Two reads of one handle, disposed when the first ends: the second still gets the values.
+    const [a, b] = await Promise.all([
+      backend.read(y).finally(() => backend.dispose(y)),
+      backend.read(y),
+    ]);
+    expect(a[0]).toBe(Math.fround(Math.exp(2)));
+    expect(b).toEqual(a);
+    expect(backend.pooledBytes()).toBeGreaterThan(pooled); // x and y went back
+    // The next tensors of that size take pooled buffers and hold their own values.
+    const z = backend.sqrt(backend.makeTensor(new Float32Array(n).fill(9), [n]));
+    const zs = await backend.read(z);
+    zs.fill(0); // the caller's copy: the tensor keeps its values
+    expect((await backend.read(z))[n - 1]).toBe(3);
+    expect(a[0]).toBe(Math.fround(Math.exp(2))); // a reused buffer never is a caller's copy
+    backend.dispose(z);
+  });
+});
+
 describe('random numbers', () => {
   const draw = async (b: OnnxBackend, shape: number[], seed: number, counter: number) => {
     const t = b.randomNormal(shape, { seed, counter });

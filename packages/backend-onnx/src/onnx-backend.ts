@@ -11,6 +11,7 @@ import {
   type UnaryKernel,
 } from '@illia-ts/core';
 import * as ort from 'onnxruntime-node';
+import { BufferPool } from './buffer-pool.js';
 import { GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph/graph-builder.js';
 import { LazyTensor } from './graph/lazy-tensor.js';
 import { planGraph } from './graph/plan.js';
@@ -50,6 +51,9 @@ import { SessionCache, type SessionCacheStats } from './session-cache.js';
  */
 const FLUSH_DEPTH = 256;
 
+/** The most memory that buffers of disposed tensors keep for reuse (see BufferPool). */
+const POOL_BYTES = 256 * 2 ** 20;
+
 /**
  * The `onnx` backend: every op is recorded into a graph, and reading a tensor runs what it needs
  * as one ONNX graph in one ONNX Runtime `InferenceSession`, cached by the graph's structure.
@@ -68,6 +72,7 @@ export class OnnxBackend implements Backend {
   readonly #live = new Set<LazyTensor>();
   #numBytes = 0;
   readonly #cache: SessionCache;
+  readonly #pool = new BufferPool(POOL_BYTES);
 
   constructor(options: OnnxBackendOptions = {}) {
     this.options = resolveOptions(options);
@@ -124,14 +129,47 @@ export class OnnxBackend implements Backend {
 
   async read(x: BackendTensor): Promise<Float32Array> {
     const t = x as LazyTensor;
-    if (t.values === null) await this.#materialize([t]);
-    return (t.values as Float32Array).slice();
+    // Pinned while it reads: the handle may be disposed before the read ends (two reads of one
+    // handle, the first then disposing it), and its buffer must not be reused meanwhile.
+    t.inUse++;
+    try {
+      if (t.values === null) {
+        const [fresh] = await this.#materialize([t]);
+        // The run's output is a fresh array that nothing else holds: it can be the caller's
+        // copy if the tensor keeps the values in a reused buffer instead, which saves allocating
+        // (and page-faulting in) a second fresh one. Not while anything else uses it.
+        // (Read again after the await: another read may have materialised it first.)
+        const stored = t.values as Float32Array | null;
+        if (fresh !== undefined && stored === fresh && t.inUse === 1) {
+          const own = this.#pool.take(fresh.length);
+          if (own !== undefined) {
+            own.set(fresh);
+            t.replaceValues(own);
+            return fresh;
+          }
+        }
+      }
+      return (t.values as Float32Array).slice();
+    } finally {
+      t.inUse--;
+      this.#recycle(t);
+    }
   }
 
   dispose(x: BackendTensor): void {
     const t = x as LazyTensor;
     // The node itself stays while pending ops use it; only the caller's handle goes.
-    if (this.#live.delete(t)) this.#numBytes -= t.size * 4;
+    if (this.#live.delete(t)) {
+      this.#numBytes -= t.size * 4;
+      this.#recycle(t);
+    }
+  }
+
+  /** Pools the buffer of `t` if its handle is disposed and nothing needs its values any more. */
+  #recycle(t: LazyTensor): void {
+    if (this.#live.has(t)) return;
+    const values = t.takeValues();
+    if (values !== null) this.#pool.give(values);
   }
 
   memory(): MemoryInfo {
@@ -143,14 +181,26 @@ export class OnnxBackend implements Backend {
     return this.#cache.stats();
   }
 
-  /** Releases every cached session; the backend stays usable (sessions are made again). */
+  /** Releases every cached session and pooled buffer; the backend stays usable. */
   releaseSessions(): void {
     this.#cache.clear();
+    this.#pool.clear();
   }
 
-  /** Runs the graph of `targets` and stores their values (and those of live nodes on the way). */
-  async #materialize(targets: readonly LazyTensor[]): Promise<void> {
+  /** Bytes of disposed tensors' buffers kept for reuse (not counted by {@link memory}). */
+  pooledBytes(): number {
+    return this.#pool.bytes;
+  }
+
+  /**
+   * Runs the graph of `targets` and stores their values (and those of live nodes on the way);
+   * returns the run's output arrays, the targets' first.
+   */
+  async #materialize(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
     const plan = planGraph(targets, (t) => this.#live.has(t));
+    // Pinned from now: the feeds hold their arrays, which must not be pooled and reused before
+    // the run has read them.
+    for (const leaf of plan.leaves) leaf.inUse++;
     let outputs: ort.Tensor[];
     try {
       outputs = await this.#cache.with(plan.key, plan.model, async (session) => {
@@ -164,10 +214,19 @@ export class OnnxBackend implements Backend {
         `onnx: running the graph of a tensor of shape [${targets[0]?.shape.join(', ')}] on ${this.options.executionProviders.join(', ')} failed: ${(error as Error).message}`,
         { cause: error },
       );
+    } finally {
+      for (const leaf of plan.leaves) {
+        leaf.inUse--;
+        this.#recycle(leaf);
+      }
     }
+    const arrays = outputs.map((o) => o.data as Float32Array);
     plan.outputs.forEach((t, i) => {
-      t.materialize((outputs[i] as ort.Tensor).data as Float32Array);
+      for (const input of t.materialize(arrays[i] as Float32Array)) this.#recycle(input);
+      // A background flush may compute a node whose handle was disposed meanwhile.
+      this.#recycle(t);
     });
+    return arrays;
   }
 
   randomNormal(shape: readonly number[], key: RandomKey): LazyTensor {

@@ -44,6 +44,12 @@ export class LazyTensor implements BackendTensor {
   #values: Float32Array | null;
   #pending: Pending | null;
   #flushing = false;
+  /** Pending nodes that take this one as an input (its values must stay while they wait). */
+  consumers = 0;
+  /** Runs in flight fed from its values, and reads in progress (they need the values after). */
+  inUse = 0;
+  /** Whether its values went back to the buffer pool (the handle was disposed). */
+  #recycled = false;
 
   private constructor(
     shape: readonly number[],
@@ -69,6 +75,7 @@ export class LazyTensor implements BackendTensor {
     params: readonly ScalarParam[] = [],
   ): LazyTensor {
     const depth = 1 + Math.max(0, ...inputs.map((t) => t.depth));
+    for (const input of inputs) input.consumers++;
     return new LazyTensor(shape, null, { op, inputs, params, depth });
   }
 
@@ -96,10 +103,39 @@ export class LazyTensor implements BackendTensor {
     this.#flushing = true;
   }
 
-  /** Stores the computed values and drops the recorded op, releasing its inputs. */
-  materialize(values: Float32Array): void {
-    if (this.#values !== null) return;
+  /**
+   * Stores the computed values and drops the recorded op, releasing its inputs; returns those
+   * inputs (none if it was already materialised), whose buffers may now be free to reuse.
+   */
+  materialize(values: Float32Array): readonly LazyTensor[] {
+    if (this.#values !== null || this.#recycled) return [];
+    const inputs = this.#pending?.inputs ?? [];
+    for (const input of inputs) input.consumers--;
     this.#values = values;
     this.#pending = null;
+    return inputs;
+  }
+
+  /** Swaps in another buffer holding the same values (a pooled copy). */
+  replaceValues(values: Float32Array): void {
+    this.#values = values;
+  }
+
+  /**
+   * Gives up the values of a disposed node that nothing needs any more (no pending consumer, no
+   * run in flight), for reuse; the node is unusable afterwards. Returns null if they are still
+   * needed or were never computed.
+   */
+  takeValues(): Float32Array | null {
+    const values = this.#values;
+    if (values === null || this.consumers > 0 || this.inUse > 0) return null;
+    this.#values = null;
+    this.#recycled = true;
+    return values;
+  }
+
+  /** Whether its values were handed back for reuse (only a disposed handle's are). */
+  get recycled(): boolean {
+    return this.#recycled;
   }
 }

@@ -19,6 +19,8 @@ export interface Plan {
   /** Equal keys mean equal models: the cache key of the session. */
   readonly key: string;
   readonly feeds: readonly Feed[];
+  /** The materialised nodes whose values are fed (they must stay until the run ends). */
+  readonly leaves: readonly LazyTensor[];
   /** The nodes the graph computes, in the order of its outputs `out0`, `out1`, … */
   readonly outputs: readonly LazyTensor[];
   /** The serialised model (built only when the cache misses). */
@@ -40,9 +42,14 @@ export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) 
   const slots: Slot[] = [];
   const parts: string[] = [];
   const feeds: Feed[] = [];
+  const leaves: LazyTensor[] = [];
 
   const leaf = (t: LazyTensor): string => {
-    const values = t.values as Float32Array;
+    const values = t.values;
+    // Core refuses disposed tensors, so this is a bug here, not a user error: say so, not crash.
+    if (values === null)
+      throw new Error('onnx: a disposed tensor reached a graph (its buffer was reused)');
+    leaves.push(t);
     const name = `in${slots.length}`;
     slots.push({ kind: 'tensor', tensor: t });
     feeds.push({ name, type: 'float32', data: values, dims: t.shape });
@@ -97,6 +104,7 @@ export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) 
   return {
     key: parts.join(';'),
     feeds,
+    leaves,
     outputs,
     model: () => buildModel(order, slots, outputs),
   };
