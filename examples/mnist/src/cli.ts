@@ -3,7 +3,7 @@ import { memory, ready } from '@illia-ts/core';
 import { runMnist } from './mnist.js';
 
 await ready();
-const epochs = Number(process.env.MNIST_EPOCHS ?? 10);
+const epochs = Number(process.env.MNIST_EPOCHS ?? 15);
 console.log(
   `Bayesian MLP 784-400-10 on MNIST (mnist package: 8,000 train, 2,000 held out), backend '${memory().backend}'`,
 );
@@ -16,6 +16,7 @@ const result = await runMnist({
   rhoInit: numeric('MNIST_RHO_INIT'),
   lr: numeric('MNIST_LR'),
   hidden: numeric('MNIST_HIDDEN'),
+  seed: numeric('MNIST_SEED'),
   onProgress: (epoch, fraction, loss) => {
     const done = Math.round(fraction * width);
     process.stderr.write(

@@ -16,12 +16,12 @@ describe('MNIST example (small settings)', () => {
     expect(train.images.every((v) => v >= 0 && v <= 1)).toBe(true);
   });
 
-  it('learns: a small model on 2,000 images beats 85% and finds noise more uncertain', async () => {
+  it('learns: a small model on 4,000 images beats 85% and finds noise more uncertain', async () => {
     const before = memory().numTensors;
     const result = await runMnist({
-      epochs: 2,
-      hidden: 64,
-      trainCount: 2000,
+      epochs: 3,
+      hidden: 100,
+      trainCount: 4000,
       samples: 5,
       batchSize: 50,
     });

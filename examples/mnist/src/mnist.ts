@@ -110,14 +110,14 @@ export interface MnistResult {
 
 export async function runMnist(options: MnistOptions = {}): Promise<MnistResult> {
   const {
-    epochs = 10,
+    epochs = 15,
     hidden = 400,
     batchSize = 100,
-    lr = 1e-3,
-    klWeight = 0.1,
-    samples = 10,
+    lr = 3e-3,
+    klWeight = 0.5,
+    samples = 20,
     seed = 1,
-    rhoInit = -4,
+    rhoInit = -3,
     stdPrior = 0.1,
   } = options;
   const started = performance.now();
