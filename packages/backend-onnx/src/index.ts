@@ -23,7 +23,7 @@ registerBackend(
   { priority: 1 },
 );
 
-export { OnnxBackend } from './onnx-backend.js';
+export { type GraphStats, OnnxBackend } from './onnx-backend.js';
 export {
   type ExecutionProvider,
   type OnnxBackendOptions,

@@ -70,6 +70,13 @@ export class OnnxBackend implements Backend {
   /** The options in force, defaults applied. */
   readonly options: ResolvedOptions;
   readonly #live = new Set<LazyTensor>();
+  /** Live handles not computed yet: every run computes them all (see {@link #run}). */
+  readonly #livePending = new Set<LazyTensor>();
+  /** The last run queued, or null when none is in flight: runs go one after the other. */
+  #tail: Promise<void> | null = null;
+  #runs = 0;
+  #lastNodes = 0;
+  #lastOutputs = 0;
   #numBytes = 0;
   readonly #cache: SessionCache;
   readonly #pool = new BufferPool(POOL_BYTES);
@@ -108,6 +115,7 @@ export class OnnxBackend implements Backend {
 
   #record(t: LazyTensor): LazyTensor {
     this.#live.add(t);
+    if (t.values === null) this.#livePending.add(t);
     this.#numBytes += t.size * 4;
     if (t.depth >= FLUSH_DEPTH) {
       t.markFlushing();
@@ -160,6 +168,7 @@ export class OnnxBackend implements Backend {
     const t = x as LazyTensor;
     // The node itself stays while pending ops use it; only the caller's handle goes.
     if (this.#live.delete(t)) {
+      this.#livePending.delete(t);
       this.#numBytes -= t.size * 4;
       this.#recycle(t);
     }
@@ -181,6 +190,14 @@ export class OnnxBackend implements Backend {
     return this.#cache.stats();
   }
 
+  /**
+   * Graph runs so far, and the pending nodes and outputs of the last one (for tests and
+   * benchmarks: a training loop's graphs must not grow from step to step).
+   */
+  graphStats(): GraphStats {
+    return { runs: this.#runs, lastNodes: this.#lastNodes, lastOutputs: this.#lastOutputs };
+  }
+
   /** Releases every cached session and pooled buffer; the backend stays usable. */
   releaseSessions(): void {
     this.#cache.clear();
@@ -193,11 +210,67 @@ export class OnnxBackend implements Backend {
   }
 
   /**
+   * Computes `targets` and stores their values; returns the run's output arrays, the targets'
+   * first (none if they were computed meanwhile). Runs go one after the other: a run starts from
+   * the values that earlier ones computed instead of computing them again. With none in flight
+   * the graph is planned at once (a background flush takes the chain as it is when called).
+   */
+  #materialize(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
+    const run =
+      this.#tail === null ? this.#run(targets) : this.#tail.then(() => this.#run(targets));
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tail = tail;
+    void tail.then(() => {
+      if (this.#tail === tail) this.#tail = null;
+    });
+    return run;
+  }
+
+  /**
+   * Runs one graph that computes `targets` and every other live handle still pending (and live
+   * nodes on the way), and stores their values.
+   *
+   * Computing every pending live handle is what keeps a training loop's graphs from growing: its
+   * step reads the loss, while the new parameters and optimizer state (assigned from lazy results,
+   * which the loss does not need) are still pending. Left pending, they would be computed inside
+   * the next read's graph as internal nodes, never stored (their handles are disposed by the
+   * next assign), so every read would recompute the whole history from the first values. Run
+   * together, one graph per step computes forward, backward and update once, and the next step
+   * starts from stored values: the graph's structure repeats and its session is cached.
+   */
+  async #run(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
+    const wanted = targets.filter((t) => t.values === null && !t.recycled);
+    if (wanted.length === 0) return [];
+    const roots = [...wanted];
+    const isWanted = new Set(wanted);
+    for (const t of this.#livePending) {
+      if (t.values === null && !isWanted.has(t)) roots.push(t);
+    }
+    if (roots.length === wanted.length) return this.#runGraph(wanted);
+    try {
+      return await this.#runGraph(roots);
+    } catch (error) {
+      // Another pending handle may be what fails: the targets alone may still run.
+      try {
+        return await this.#runGraph(wanted);
+      } catch {
+        throw error;
+      }
+    }
+  }
+
+  /**
    * Runs the graph of `targets` and stores their values (and those of live nodes on the way);
    * returns the run's output arrays, the targets' first.
    */
-  async #materialize(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
+  async #runGraph(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
     const plan = planGraph(targets, (t) => this.#live.has(t));
+    this.#runs++;
+    this.#lastNodes = plan.nodes;
+    this.#lastOutputs = plan.outputs.length;
     // Pinned from now: the feeds hold their arrays, which must not be pooled and reused before
     // the run has read them.
     for (const leaf of plan.leaves) leaf.inUse++;
@@ -223,6 +296,7 @@ export class OnnxBackend implements Backend {
     const arrays = outputs.map((o) => o.data as Float32Array);
     plan.outputs.forEach((t, i) => {
       for (const input of t.materialize(arrays[i] as Float32Array)) this.#recycle(input);
+      this.#livePending.delete(t);
       // A background flush may compute a node whose handle was disposed meanwhile.
       this.#recycle(t);
     });
@@ -334,6 +408,16 @@ export class OnnxBackend implements Backend {
       ),
     );
   }
+}
+
+/** What {@link OnnxBackend.graphStats} reports. */
+export interface GraphStats {
+  /** Graphs run so far. */
+  readonly runs: number;
+  /** Pending nodes (recorded ops) that the last graph computed. */
+  readonly lastNodes: number;
+  /** Nodes whose values the last graph stored. */
+  readonly lastOutputs: number;
 }
 
 /** NumPy broadcasting of two shapes that core has checked broadcast. */

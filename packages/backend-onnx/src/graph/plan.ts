@@ -23,6 +23,8 @@ export interface Plan {
   readonly leaves: readonly LazyTensor[];
   /** The nodes the graph computes, in the order of its outputs `out0`, `out1`, … */
   readonly outputs: readonly LazyTensor[];
+  /** Pending nodes the graph computes. */
+  readonly nodes: number;
   /** The serialised model (built only when the cache misses). */
   model(): Uint8Array;
 }
@@ -106,6 +108,7 @@ export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) 
     feeds,
     leaves,
     outputs,
+    nodes: order.length,
     model: () => buildModel(order, slots, outputs),
   };
 }
