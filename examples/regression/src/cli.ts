@@ -8,11 +8,14 @@ await ready();
 console.log(`Bayesian MLP regression (Blundell et al. 2015) on backend '${memory().backend}'`);
 const result = await runRegression({
   onProgress: (step, loss) => {
-    if (step % 500 === 0) console.log(`  step ${String(step).padStart(5)}  loss ${loss.toFixed(5)}`);
+    if (step % 500 === 0)
+      console.log(`  step ${String(step).padStart(5)}  loss ${loss.toFixed(5)}`);
   },
 });
 writeFileSync(out, regressionSvg(result));
 console.log(`predictive std on the training range [0, 0.5]: ${result.stdIn.toFixed(4)}`);
 console.log(`predictive std on [0.6, 1.2], away from data: ${result.stdOut.toFixed(4)}`);
-console.log(`ratio ${(result.stdOut / result.stdIn).toFixed(2)} (goal ≥ 3)   ${result.seconds.toFixed(1)} s   plot: ${out}`);
+console.log(
+  `ratio ${(result.stdOut / result.stdIn).toFixed(2)} (goal ≥ 3)   ${result.seconds.toFixed(1)} s   plot: ${out}`,
+);
 console.log(`live tensors after: ${memory().numTensors}`);

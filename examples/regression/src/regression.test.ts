@@ -13,7 +13,10 @@ describe('regression example (small settings)', () => {
     // The mean follows the data where there are data: within 0.1 of the noise-free curve.
     result.grid.x.forEach((x, i) => {
       if (x >= 0.05 && x <= 0.45) {
-        expect(Math.abs((result.grid.mean[i] as number) - curve(x, 0)), `mean at x = ${x}`).toBeLessThan(0.1);
+        expect(
+          Math.abs((result.grid.mean[i] as number) - curve(x, 0)),
+          `mean at x = ${x}`,
+        ).toBeLessThan(0.1);
       }
     });
     const svg = regressionSvg(result);

@@ -58,7 +58,12 @@ function uniform(seed: number): () => number {
 
 /** The curve of Blundell et al. with noise ε ~ N(0, 0.02²). */
 export function curve(x: number, noise: number): number {
-  return x + 0.3 * Math.sin(2 * Math.PI * (x + noise)) + 0.3 * Math.sin(4 * Math.PI * (x + noise)) + noise;
+  return (
+    x +
+    0.3 * Math.sin(2 * Math.PI * (x + noise)) +
+    0.3 * Math.sin(4 * Math.PI * (x + noise)) +
+    noise
+  );
 }
 
 export async function runRegression(options: RegressionOptions = {}): Promise<RegressionResult> {
@@ -77,7 +82,13 @@ export async function runRegression(options: RegressionOptions = {}): Promise<Re
       biasDistribution: { stdPrior: 1, rhoInit: -5 },
       rng: seed,
     });
-  const model = new Sequential(layer(1, hidden), new ReLU(), layer(hidden, hidden), new ReLU(), layer(hidden, 1));
+  const model = new Sequential(
+    layer(1, hidden),
+    new ReLU(),
+    layer(hidden, hidden),
+    new ReLU(),
+    layer(hidden, 1),
+  );
   const x = tensor(xs, [points, 1]);
   const y = tensor(ys, [points, 1]);
   const elbo = new ELBOLoss(mseLoss, { numSamples: 1, klWeight: 0.01 });
@@ -104,7 +115,9 @@ export async function runRegression(options: RegressionOptions = {}): Promise<Re
   model.dispose();
 
   const meanStd = (lo: number, hi: number) => {
-    const picked = gridX.flatMap((g, i) => (g >= lo - 1e-9 && g <= hi + 1e-9 ? [std[i] as number] : []));
+    const picked = gridX.flatMap((g, i) =>
+      g >= lo - 1e-9 && g <= hi + 1e-9 ? [std[i] as number] : [],
+    );
     return picked.reduce((s, v) => s + v, 0) / picked.length;
   };
   return {
@@ -129,8 +142,12 @@ export function regressionSvg(result: RegressionResult): string {
   const yMax = Math.max(...highs, ...train.y, 1.5);
   const clampY = (v: number) => Math.min(Math.max(v, yMin), yMax);
   const sx = (v: number) => pad + ((v - -0.2) / 1.4) * (width - 2 * pad);
-  const sy = (v: number) => height - pad - ((clampY(v) - yMin) / (yMax - yMin)) * (height - 2 * pad);
-  const line = (ys: number[]) => ys.map((v, i) => `${i ? 'L' : 'M'}${sx(grid.x[i] as number).toFixed(1)},${sy(v).toFixed(1)}`).join('');
+  const sy = (v: number) =>
+    height - pad - ((clampY(v) - yMin) / (yMax - yMin)) * (height - 2 * pad);
+  const line = (ys: number[]) =>
+    ys
+      .map((v, i) => `${i ? 'L' : 'M'}${sx(grid.x[i] as number).toFixed(1)},${sy(v).toFixed(1)}`)
+      .join('');
   const band = `${line(highs)}${lows
     .map((v, i) => [grid.x[i] as number, v] as const)
     .reverse()
@@ -138,10 +155,16 @@ export function regressionSvg(result: RegressionResult): string {
     .join('')}Z`;
   const truth = grid.x.map((gx) => curve(gx, 0));
   const dots = train.x
-    .map((tx, i) => `<circle cx="${sx(tx).toFixed(1)}" cy="${sy(train.y[i] as number).toFixed(1)}" r="2" fill="#222"/>`)
+    .map(
+      (tx, i) =>
+        `<circle cx="${sx(tx).toFixed(1)}" cy="${sy(train.y[i] as number).toFixed(1)}" r="2" fill="#222"/>`,
+    )
     .join('');
   const ticks = [-0.2, 0, 0.2, 0.4, 0.6, 0.8, 1, 1.2]
-    .map((t) => `<text x="${sx(t).toFixed(1)}" y="${height - pad + 18}" font-size="12" text-anchor="middle">${t}</text>`)
+    .map(
+      (t) =>
+        `<text x="${sx(t).toFixed(1)}" y="${height - pad + 18}" font-size="12" text-anchor="middle">${t}</text>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
