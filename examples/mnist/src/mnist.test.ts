@@ -14,7 +14,7 @@ describe('MNIST example (small settings)', () => {
     // Every digit is held out, roughly in proportion (about 200 each).
     for (const c of counts) expect(c).toBeGreaterThan(120);
     expect(train.images.every((v) => v >= 0 && v <= 1)).toBe(true);
-  });
+  }, 60_000);
 
   it('learns: a small model on 4,000 images beats 85% and finds noise more uncertain', async () => {
     const before = memory().numTensors;
