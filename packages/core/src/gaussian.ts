@@ -85,10 +85,7 @@ export class GaussianDistribution {
           backend.randomNormal(this.shape, this.#generator.nextKey()),
           backend,
         );
-        const scale = new Tensor(backend.makeTensor(Float32Array.of(INIT_STD), []), backend);
-        const offset = new Tensor(backend.makeTensor(Float32Array.of(init), []), backend);
-        const scaled = new Tensor(backend.mul(eps.handle(), scale.handle()), backend);
-        return new Tensor(backend.add(scaled.handle(), offset.handle()), backend);
+        return add(mul(eps, INIT_STD), init);
       }),
     );
   }
