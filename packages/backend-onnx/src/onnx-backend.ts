@@ -72,8 +72,8 @@ export class OnnxBackend implements Backend {
   readonly #live = new Set<LazyTensor>();
   /** Live handles not computed yet: every run computes them all (see {@link #run}). */
   readonly #livePending = new Set<LazyTensor>();
-  /** The last run queued, or null when none is in flight: runs go one after the other. */
-  #tail: Promise<void> | null = null;
+  /** Nodes that runs in flight compute, and when those runs end. */
+  readonly #inFlight = new Map<LazyTensor, Promise<void>>();
   #runs = 0;
   #lastNodes = 0;
   #lastOutputs = 0;
@@ -211,22 +211,24 @@ export class OnnxBackend implements Backend {
 
   /**
    * Computes `targets` and stores their values; returns the run's output arrays, the targets'
-   * first (none if they were computed meanwhile). Runs go one after the other: a run starts from
-   * the values that earlier ones computed instead of computing them again. With none in flight
-   * the graph is planned at once (a background flush takes the chain as it is when called).
+   * first (none if runs in flight compute them all: it waits for those). The graph is planned at
+   * once (a background flush takes the chain as it is when called); nodes that runs in flight
+   * compute are its inputs, fed when those runs end, so nothing is computed twice.
    */
   #materialize(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
-    const run =
-      this.#tail === null ? this.#run(targets) : this.#tail.then(() => this.#run(targets));
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#tail = tail;
-    void tail.then(() => {
-      if (this.#tail === tail) this.#tail = null;
-    });
-    return run;
+    const wanted = targets.filter((t) => t.values === null && !t.recycled);
+    const todo = wanted.filter((t) => !this.#inFlight.has(t));
+    if (todo.length === 0) {
+      return Promise.all(wanted.map((t) => this.#inFlight.get(t))).then(() => {
+        if (wanted.some((t) => t.values === null)) {
+          throw new Error(
+            `onnx: the graph that computes a tensor of shape [${wanted[0]?.shape.join(', ')}] failed (see the error of the read that ran it)`,
+          );
+        }
+        return [];
+      });
+    }
+    return this.#run(todo);
   }
 
   /**
@@ -241,13 +243,11 @@ export class OnnxBackend implements Backend {
    * together, one graph per step computes forward, backward and update once, and the next step
    * starts from stored values: the graph's structure repeats and its session is cached.
    */
-  async #run(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
-    const wanted = targets.filter((t) => t.values === null && !t.recycled);
-    if (wanted.length === 0) return [];
+  async #run(wanted: readonly LazyTensor[]): Promise<Float32Array[]> {
     const roots = [...wanted];
     const isWanted = new Set(wanted);
     for (const t of this.#livePending) {
-      if (t.values === null && !isWanted.has(t)) roots.push(t);
+      if (t.values === null && !isWanted.has(t) && !this.#inFlight.has(t)) roots.push(t);
     }
     if (roots.length === wanted.length) return this.#runGraph(wanted);
     try {
@@ -267,18 +267,39 @@ export class OnnxBackend implements Backend {
    * returns the run's output arrays, the targets' first.
    */
   async #runGraph(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
-    const plan = planGraph(targets, (t) => this.#live.has(t));
+    const plan = planGraph(
+      targets,
+      (t) => this.#live.has(t),
+      (t) => this.#inFlight.has(t),
+    );
     this.#runs++;
     this.#lastNodes = plan.nodes;
     this.#lastOutputs = plan.outputs.length;
+    // Inputs that runs in flight compute: fed when those runs end.
+    const before: Promise<void>[] = [];
+    for (const leaf of plan.leaves) {
+      const running = this.#inFlight.get(leaf);
+      if (running !== undefined) before.push(running);
+    }
+    let ended = () => {};
+    const end = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    for (const t of plan.outputs) {
+      this.#inFlight.set(t, end);
+      // Chains recorded on top of it count their depth from here.
+      t.markFlushing();
+    }
     // Pinned from now: the feeds hold their arrays, which must not be pooled and reused before
     // the run has read them.
     for (const leaf of plan.leaves) leaf.inUse++;
     let outputs: ort.Tensor[];
     try {
+      // On a miss the model is built now, before anything else can materialise its nodes.
       outputs = await this.#cache.with(plan.key, plan.model, async (session) => {
+        await Promise.all(before);
         const feeds: Record<string, ort.Tensor> = {};
-        for (const f of plan.feeds) feeds[f.name] = new ort.Tensor(f.type, f.data, f.dims);
+        for (const f of plan.feeds) feeds[f.name] = new ort.Tensor(f.type, f.data(), f.dims);
         const results = await session.run(feeds);
         return session.outputNames.map((name) => results[name] as ort.Tensor);
       });
@@ -292,7 +313,11 @@ export class OnnxBackend implements Backend {
         leaf.inUse--;
         this.#recycle(leaf);
       }
+      // Stored (below) before the runs that wait for them go on; on failure they go on and fail.
+      for (const t of plan.outputs) if (this.#inFlight.get(t) === end) this.#inFlight.delete(t);
+      ended();
     }
+    // Synchronously after the run: nothing that waits on `end` resumes before this.
     const arrays = outputs.map((o) => o.data as Float32Array);
     plan.outputs.forEach((t, i) => {
       for (const input of t.materialize(arrays[i] as Float32Array)) this.#recycle(input);

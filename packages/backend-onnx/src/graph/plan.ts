@@ -11,7 +11,9 @@ import type { LazyTensor, ScalarParam } from './lazy-tensor.js';
 export interface Feed {
   readonly name: string;
   readonly type: 'float32' | 'uint32';
-  readonly data: Float32Array | Uint32Array;
+  /** The values: a scalar param's, or the node's (read when the run starts: a node that another
+   * run in flight computes has them only once that run has ended). */
+  readonly data: () => Float32Array | Uint32Array;
   readonly dims: readonly number[];
 }
 
@@ -19,7 +21,8 @@ export interface Plan {
   /** Equal keys mean equal models: the cache key of the session. */
   readonly key: string;
   readonly feeds: readonly Feed[];
-  /** The materialised nodes whose values are fed (they must stay until the run ends). */
+  /** The nodes whose values are fed: materialised ones, and those that runs in flight compute
+   * (`ready`); they must stay until the run ends. */
   readonly leaves: readonly LazyTensor[];
   /** The nodes the graph computes, in the order of its outputs `out0`, `out1`, … */
   readonly outputs: readonly LazyTensor[];
@@ -36,9 +39,14 @@ type Slot =
 /**
  * Plans the graph that computes `targets` (pending nodes) and also outputs every pending node
  * on the way for which `keep` is true (live handles), so that running it materialises those too
- * and later graphs start from their values instead of recomputing them.
+ * and later graphs start from their values instead of recomputing them. Pending nodes for which
+ * `ready` is true (computed by a run in flight) are inputs, like materialised ones.
  */
-export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) => boolean): Plan {
+export function planGraph(
+  targets: readonly LazyTensor[],
+  keep: (t: LazyTensor) => boolean,
+  ready: (t: LazyTensor) => boolean = () => false,
+): Plan {
   const order: LazyTensor[] = [];
   const index = new Map<LazyTensor, string>();
   const slots: Slot[] = [];
@@ -47,14 +55,17 @@ export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) 
   const leaves: LazyTensor[] = [];
 
   const leaf = (t: LazyTensor): string => {
-    const values = t.values;
     // Core refuses disposed tensors, so this is a bug here, not a user error: say so, not crash.
-    if (values === null)
-      throw new Error('onnx: a disposed tensor reached a graph (its buffer was reused)');
+    if (t.pendingOp === null && t.values === null) throw disposedLeaf();
     leaves.push(t);
     const name = `in${slots.length}`;
     slots.push({ kind: 'tensor', tensor: t });
-    feeds.push({ name, type: 'float32', data: values, dims: t.shape });
+    const data = () => {
+      const values = t.values;
+      if (values === null) throw disposedLeaf();
+      return values;
+    };
+    feeds.push({ name, type: 'float32', data, dims: t.shape });
     parts.push(`${name}[${t.shape.join(',')}]`);
     return name;
   };
@@ -66,7 +77,7 @@ export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) 
       const [t, expanded] = stack.pop() as [LazyTensor, boolean];
       if (index.has(t)) continue;
       const pending = t.pendingOp;
-      if (pending === null) {
+      if (pending === null || ready(t)) {
         index.set(t, leaf(t));
         continue;
       }
@@ -81,12 +92,8 @@ export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) 
       const params = pending.params.map((p) => {
         const name = `in${slots.length}`;
         slots.push({ kind: 'param', param: p });
-        feeds.push({
-          name,
-          type: p.type,
-          data: p.type === 'float32' ? Float32Array.of(p.value) : Uint32Array.of(p.value),
-          dims: [],
-        });
+        const data = p.type === 'float32' ? Float32Array.of(p.value) : Uint32Array.of(p.value);
+        feeds.push({ name, type: p.type, data: () => data, dims: [] });
         return `${name}:${p.type}`;
       });
       const ref = `n${order.length}`;
@@ -111,6 +118,12 @@ export function planGraph(targets: readonly LazyTensor[], keep: (t: LazyTensor) 
     nodes: order.length,
     model: () => buildModel(order, slots, outputs),
   };
+}
+
+function disposedLeaf(): Error {
+  return new Error(
+    'onnx: a graph input has no values: a disposed tensor (its buffer was reused), or one whose own graph failed',
+  );
 }
 
 function buildModel(
