@@ -25,7 +25,7 @@ const backend = new OnnxBackend({ name: 'onnx-training', intraOpNumThreads: 2 })
 registerBackend('onnx-training', () => backend);
 const f32 = (values: number[]) => Float32Array.from(values);
 
-describe('a training loop', () => {
+describe('a training loop', { timeout: 60_000 }, () => {
   it('runs one graph of constant size per step, from stored parameters, with a cached session', async () => {
     await setBackend('onnx-training');
     const [inputs, hidden, classes, batch] = [12, 16, 3, 8];
@@ -91,7 +91,7 @@ describe('a training loop', () => {
   });
 });
 
-describe('a training loop that never yields', () => {
+describe('a training loop that never yields', { timeout: 60_000 }, () => {
   const train = async (readEveryStep: boolean, steps: number) => {
     const dist = { muInit: 0, rhoInit: -5, muPrior: 0, stdPrior: 0.1 };
     const model = new Sequential(
