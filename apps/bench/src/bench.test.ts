@@ -28,6 +28,8 @@ describe('bench', () => {
         '2',
         '--warmup',
         '1',
+        '--warmup-ms',
+        '0',
         '--min-sample-ms',
         '0.1',
         '--max-seconds',
@@ -120,5 +122,8 @@ describe('bench', () => {
       "--hidden: expected integers from 1 to 65536 such as 100,400, got '0'",
     );
     expect(() => parseArgs(['--bogus'], '/')).toThrow(/unknown argument '--bogus'/);
+    expect(() => parseArgs(['--warmup-ms', '-1'], '/')).toThrow(
+      /--warmup-ms: expected a number ≥ 0, got '-1'/,
+    );
   });
 });

@@ -16,8 +16,14 @@ import { checkTraining, trainBatch } from './train-reference.js';
 
 /** How each measurement is timed. */
 export interface TimingOptions {
-  /** Untimed runs first (JIT, caches, lazy graph compilation). */
+  /** Untimed runs first (JIT, caches, lazy graph compilation), at least this many… */
   readonly warmup: number;
+  /**
+   * …and for at least this long: V8 optimises a small call only after thousands of runs, and the
+   * C allocator reuses freed large blocks (instead of mapping fresh pages) only after a few have
+   * been freed. Without it the first timed samples measure start-up, not the steady state.
+   */
+  readonly warmupMs: number;
   /** Timed samples wanted; the median, p10 and p90 are over them. */
   readonly repeats: number;
   /** A timed sample batches calls until it lasts at least this long (timer resolution). */
@@ -70,7 +76,8 @@ async function time(
   t: TimingOptions,
 ): Promise<{ perCall: number[]; batch: number }> {
   let last = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < t.warmup; i++) {
+  const warmupStart = performance.now();
+  for (let i = 0; i < t.warmup || performance.now() - warmupStart < t.warmupMs; i++) {
     const start = performance.now();
     await fn();
     last = performance.now() - start;

@@ -58,7 +58,8 @@ fused ONNX Runtime graph; the training step has none).
   --batch N          examples per training step (default 128)
   --device LIST      ${DEVICES.join(',')} (default: cpu); where one is missing, its rows say why
   --repeats N        timed samples per measurement (default 15)
-  --warmup N         untimed runs before timing (default 2)
+  --warmup N         untimed runs before timing, at least (default 2)
+  --warmup-ms X      and untimed runs for at least X ms (default 500: JIT, allocator)
   --min-sample-ms X  batch calls so that one timed sample lasts at least X ms (default 10)
   --max-seconds X    stop sampling a measurement after X s once it has 3 samples (default 2)
   --seed N           seed of every generator (default 1)
@@ -112,6 +113,14 @@ function positive(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
     throw new RangeError(`${flag}: expected a positive number, got '${value}'`);
+  }
+  return n;
+}
+
+function nonNegative(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new RangeError(`${flag}: expected a number ≥ 0, got '${value}'`);
   }
   return n;
 }
@@ -187,6 +196,7 @@ const FLAGS = new Set([
   'device',
   'repeats',
   'warmup',
+  'warmup-ms',
   'min-sample-ms',
   'max-seconds',
   'seed',
@@ -251,6 +261,7 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       timing: {
         repeats: integer('--repeats', get('repeats') ?? '15', 1),
         warmup: integer('--warmup', get('warmup') ?? '2', 0),
+        warmupMs: nonNegative('--warmup-ms', get('warmup-ms') ?? '500'),
         minSampleMs: positive('--min-sample-ms', get('min-sample-ms') ?? '10'),
         maxSeconds: positive('--max-seconds', get('max-seconds') ?? '2'),
       },

@@ -115,6 +115,8 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
   const { groups } = summaryGroups(report.measurements);
   const timing = report.options.timing as {
     warmup: number;
+    /** Absent in reports written before the option existed. */
+    warmupMs?: number;
     repeats: number;
     minSampleMs: number;
     maxSeconds: number;
@@ -137,7 +139,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     '## How to read it',
     '',
-    `Each cell is millions of elements per second at the median time of one call, measured until the result is readable (\`await t.data()\`). A backend's ratio to its ceiling — the same math written directly on the same engine — is in parentheses: tfjs backends against tfjs, onnx against one hand-fused ONNX Runtime graph, the others against a plain JavaScript loop (one thread). Each measurement: ${timing.warmup} warm-up runs, then up to ${timing.repeats} timed samples (calls batched so a sample lasts ≥ ${timing.minSampleMs} ms; sampling stops after ${timing.maxSeconds} s). Before timing, every subject's \`logProb\` is checked against a float64 reference (relative error ≤ 1e-4) and its samples for mean 0 and variance 1 after standardising; one that fails is shown **WRONG** and not timed. Throughput that stays flat as the size grows is linear scaling; where it falls, scaling stops.`,
+    `Each cell is millions of elements per second at the median time of one call, measured until the result is readable (\`await t.data()\`). A backend's ratio to its ceiling — the same math written directly on the same engine — is in parentheses: tfjs backends against tfjs, onnx against one hand-fused ONNX Runtime graph, the others against a plain JavaScript loop (one thread). Each measurement: ${timing.warmup} warm-up runs${timing.warmupMs ? ` and at least ${timing.warmupMs} ms of them (V8 optimises small calls after thousands of runs, and the allocator reuses freed memory only after some has been freed)` : ''}, then up to ${timing.repeats} timed samples (calls batched so a sample lasts ≥ ${timing.minSampleMs} ms; sampling stops after ${timing.maxSeconds} s). Before timing, every subject's \`logProb\` is checked against a float64 reference (relative error ≤ 1e-4) and its samples for mean 0 and variance 1 after standardising; one that fails is shown **WRONG** and not timed. Throughput that stays flat as the size grows is linear scaling; where it falls, scaling stops.`,
     '',
     `The training step's size is the number of weights of its MLP (each a Gaussian with a mu and a rho), so its cells are millions of weights trained per second; the column says the layer widths and the batch. It has no ceiling (no hand-written training step in plain JS, tfjs or ONNX Runtime), so its rows have no ratio. Before it is timed, one deterministic step (every layer frozen at its means) is checked against a float64 forward and backward pass written in the bench — the loss within 1e-4 and each parameter's gradient within 1e-3 relative L2 error — and ${CHECK_STEPS_TEXT}; one that fails is shown **WRONG**. A subject id \`NAME:Nthread(s)\` is the backend on N threads (\`cpu:1thread\` is \`new CpuBackend({ threads: 1 })\`); plain \`cpu\` uses every core.`,
     '',
