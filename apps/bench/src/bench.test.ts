@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,35 @@ import { parseSubjectId } from './subjects/illia.js';
 import { checkTraining, trainBatch, trainReference } from './train-reference.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'illia-bench-'));
+
+/** A Python with numpy on this machine, if any (the project never needs one). */
+const pythonWithNumpy = ['python3', '/usr/bin/python3'].find((python) => {
+  try {
+    execFileSync(python, ['-c', 'import numpy'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+/** Runs the bench in this process with only `ceilings` (tiny sizes), Python chosen by `python`. */
+async function runRivals(ceilings: string, python: string) {
+  const saved = process.env.ILLIA_BENCH_PYTHON;
+  process.env.ILLIA_BENCH_PYTHON = python;
+  try {
+    const parsed = parseArgs(
+      ['--backends', 'none', '--ceilings', ceilings, '--sizes', '1000', '--ops', 'sample,logProb']
+        .concat(['--repeats', '2', '--warmup-ms', '0', '--min-sample-ms', '0.1'])
+        .concat(['--max-seconds', '0.05', '--in-process', '--json', 'none', '--md', 'none']),
+      dir,
+    );
+    if (parsed.help) throw new Error('unexpected --help');
+    return (await runBench(parsed.options)).measurements;
+  } finally {
+    if (saved === undefined) delete process.env.ILLIA_BENCH_PYTHON;
+    else process.env.ILLIA_BENCH_PYTHON = saved;
+  }
+}
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('bench', () => {
@@ -97,6 +127,28 @@ describe('bench', () => {
       expect.stringMatching(/the loss did not fall over 2 steps/),
     ]);
   });
+
+  it('reports the Python rivals unavailable, with the reason, where there is no such Python', async () => {
+    const rows = await runRivals('torch', '/nonexistent/python3');
+    expect(rows.map((r) => [r.subject, r.op, r.status])).toEqual([
+      ['ceiling:torch', 'sample', 'unavailable'],
+      ['ceiling:torch', 'logProb', 'unavailable'],
+    ]);
+    expect(rows[0]?.reason).toMatch(/no Python with torch \(\/nonexistent\/python3: .*ENOENT/);
+  });
+
+  it.skipIf(pythonWithNumpy === undefined)(
+    'times the numpy rival after checking it against float64 (where Python has numpy)',
+    async () => {
+      const rows = await runRivals('numpy', pythonWithNumpy as string);
+      expect(rows.map((r) => [r.subject, r.op, r.status])).toEqual([
+        ['ceiling:numpy', 'sample', 'ok'],
+        ['ceiling:numpy', 'logProb', 'ok'],
+      ]);
+      expect(rows[0]?.check?.relError).toBeLessThan(1e-4);
+      expect(rows[0]?.engine).toMatch(/^numpy \d/);
+    },
+  );
 
   it('reads thread counts and modifiers in subject ids', () => {
     expect(parseSubjectId('cpu:1thread')).toEqual({ name: 'cpu', composed: false, threads: 1 });

@@ -167,15 +167,14 @@ export async function runJob(job: SubjectJob, emit: (row: Measurement) => void):
   }
 }
 
-/** Times `fn` and makes the row of an `ok` measurement. */
+/** Runs `timing` (which returns milliseconds per call of each timed sample) and makes the row. */
 async function timed(
-  fn: () => Promise<void>,
+  timing: () => Promise<{ perCall: number[]; batch: number }>,
   size: number,
-  timing: TimingOptions,
   liveTensors: () => number | null,
 ): Promise<Partial<Measurement>> {
   gc?.();
-  const { perCall, batch } = await time(fn, timing);
+  const { perCall, batch } = await timing();
   const medianMs = quantile(perCall, 0.5);
   return {
     status: 'ok',
@@ -232,9 +231,8 @@ async function measureTrainStep(
     }
     try {
       const stats = await timed(
-        () => workload.step(),
+        () => time(() => workload.step(), job.timing),
         base.size,
-        job.timing,
         () => workload.liveTensors(),
       );
       emit({ ...row, trainCheck, ...stats } as Measurement);
@@ -278,7 +276,12 @@ async function measureSize(
       continue;
     }
     try {
-      const stats = await timed(fn, size, job.timing, () => workload.liveTensors());
+      const { timeOp } = workload;
+      const stats = await timed(
+        () => (timeOp ? timeOp(op, job.timing) : time(fn, job.timing)),
+        size,
+        () => workload.liveTensors(),
+      );
       emit({ ...row, ...stats } as Measurement);
     } catch (error) {
       emit({ ...row, status: 'error', reason: errorText(error) });

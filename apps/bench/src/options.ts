@@ -43,7 +43,8 @@ export const USAGE = `Usage: npm run bench -- [options]     (or: node apps/bench
 
 Times illia-ts backends (GaussianDistribution construct, sample, logProb, sample+logProb, and a
 Bayesian MLP's training step) next to ceilings that do the same math directly (plain JS, tfjs, one
-fused ONNX Runtime graph; the training step has none).
+fused ONNX Runtime graph; the training step has none) and, where Python has them, PyTorch and
+numpy (ceiling:torch, ceiling:numpy; ILLIA_BENCH_PYTHON picks the interpreter).
 
   --backends LIST    illia backends, comma-separated (default: every installed one, engine
                      variants included, and cpu:1thread beside cpu on a multi-core machine, e.g.

@@ -7,6 +7,7 @@ import { jobCells, runJob, type SubjectJob } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { BenchReport, Measurement } from './results.js';
 import { backendForDevice, ceilingOf } from './subjects/illia.js';
+import { CPU_ONLY_CEILINGS } from './subjects/index.js';
 import type { WorkerMessage } from './worker.js';
 
 /** The illia backend packages, in the order `ready()` tries them. */
@@ -145,7 +146,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
     for (const subject of order) {
       // CPU-only engines have nothing to say about a GPU device.
       const cpuOnly = subject.startsWith('ceiling:')
-        ? subject === 'ceiling:js' || subject.startsWith('ceiling:tfjs-')
+        ? CPU_ONLY_CEILINGS.includes(subject)
         : backendForDevice(subject.split(':')[0] as string, device) === null;
       if (device !== 'cpu' && cpuOnly) continue;
       jobs.push({

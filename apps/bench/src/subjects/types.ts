@@ -1,3 +1,4 @@
+import type { TimingOptions } from '../measure.js';
 import type { Prior } from '../reference.js';
 
 /**
@@ -101,6 +102,11 @@ export interface CheckValues {
 export interface Workload {
   /** The operations it implements; each resolves when its result is readable. */
   readonly ops: Partial<Record<Operation, () => Promise<void>>>;
+  /**
+   * For a subject in another process: times `op` there, by the same rules, and returns the
+   * milliseconds per call of each timed sample (its `ops` then only say which it implements).
+   */
+  timeOp?(op: Operation, timing: TimingOptions): Promise<{ perCall: number[]; batch: number }>;
   /** Values for the float64 check, taken before anything is timed. */
   checkValues(): Promise<CheckValues>;
   /** Live tensors of its engine, where the engine counts them (else null). */

@@ -1,0 +1,202 @@
+"""The bench's Python rivals: the same Gaussian operations in PyTorch or numpy.
+
+Run by the bench (`subjects/python-rival.ts`) as `python3 rival.py ENGINE`, ENGINE `torch` or
+`numpy`. It reads one JSON request per line on stdin and answers one JSON line on stdout. It times
+itself, with the bench's own rules (warm-up runs and time, calls batched to a minimum sample
+length, a median over repeats), so a pipe round trip never counts as work.
+
+Each operation ends with its result in host memory, as a user would read it: a torch CPU tensor
+or a numpy array is already there, so no copy is added (illia-ts reads copy into a fresh array).
+
+Requests: {"cmd": "open"}, {"cmd": "setup", "size", "muInit", "rhoInit", "prior", "seed"},
+{"cmd": "check"}, {"cmd": "time", "op", "timing"}, {"cmd": "free"}.
+"""
+
+import base64
+import json
+import math
+import os
+import sys
+import time
+
+
+def b64(array):
+    """float32 values as base64 of their little-endian bytes."""
+    return base64.b64encode(array.astype("<f4").tobytes()).decode("ascii")
+
+
+class TorchEngine:
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+        # Debian's build starts with one thread; PyTorch's usual default is one per core.
+        torch.set_num_threads(os.cpu_count() or 1)
+        self.name = (
+            f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads"
+        )
+
+    def setup(self, size, mu_init, rho_init, prior, seed):
+        torch = self.torch
+        self.gen = torch.Generator().manual_seed(seed)
+        self.mu = mu_init + 0.1 * torch.randn(size, generator=self.gen)
+        self.rho = rho_init + 0.1 * torch.randn(size, generator=self.gen)
+        self.prior_mu = prior["mu"]
+        self.prior_std = prior["std"]
+        self.x = self.sample()
+
+    def sample(self):
+        torch = self.torch
+        eps = torch.randn(self.mu.shape, generator=self.gen)
+        return self.mu + torch.nn.functional.softplus(self.rho) * eps
+
+    def log_prob(self, x):
+        torch = self.torch
+        sigma = torch.nn.functional.softplus(self.rho)
+        log_posterior = (
+            -torch.log(sigma) - 0.5 * ((x - self.mu) / sigma) ** 2
+        ).sum()
+        log_prior = (
+            -math.log(self.prior_std)
+            - 0.5 * ((x - self.prior_mu) / self.prior_std) ** 2
+        ).sum()
+        # The 0.5·log 2π of both cancel.
+        return float(log_posterior - log_prior)
+
+    def arrays(self, *tensors):
+        return [t.numpy() for t in tensors]
+
+
+class NumpyEngine:
+    def __init__(self):
+        import numpy
+
+        self.np = numpy
+        self.name = f"numpy {numpy.__version__}, 1 thread, PCG64 + ziggurat"
+
+    def setup(self, size, mu_init, rho_init, prior, seed):
+        np = self.np
+        self.gen = np.random.default_rng(seed)
+        self.mu = (mu_init + 0.1 * self.gen.standard_normal(size, np.float32)).astype(
+            np.float32
+        )
+        self.rho = (
+            rho_init + 0.1 * self.gen.standard_normal(size, np.float32)
+        ).astype(np.float32)
+        self.prior_mu = np.float32(prior["mu"])
+        self.prior_std = np.float32(prior["std"])
+        self.x = self.sample()
+
+    def softplus(self, rho):
+        np = self.np
+        return np.maximum(rho, 0) + np.log1p(np.exp(-np.abs(rho)))
+
+    def sample(self):
+        eps = self.gen.standard_normal(self.mu.shape, self.np.float32)
+        return self.mu + self.softplus(self.rho) * eps
+
+    def log_prob(self, x):
+        np = self.np
+        sigma = self.softplus(self.rho)
+        log_posterior = (-np.log(sigma) - 0.5 * ((x - self.mu) / sigma) ** 2).sum(
+            dtype=np.float64
+        )
+        log_prior = (
+            -np.log(self.prior_std) - 0.5 * ((x - self.prior_mu) / self.prior_std) ** 2
+        ).sum(dtype=np.float64)
+        return float(log_posterior - log_prior)
+
+    def arrays(self, *arrays):
+        return arrays
+
+
+def time_op(fn, timing):
+    """The bench's rules (`measure.ts`): milliseconds per call of each timed sample."""
+    now = time.perf_counter
+    last = math.inf
+    begin_warmup = now()
+    i = 0
+    while i < timing["warmup"] or (now() - begin_warmup) * 1000 < timing["warmupMs"]:
+        start = now()
+        fn()
+        last = (now() - start) * 1000
+        i += 1
+    batch = (
+        max(1, min(10_000, math.ceil(timing["minSampleMs"] / max(last, 1e-4))))
+        if math.isfinite(last)
+        else 1
+    )
+    per_call = []
+    begin = now()
+    while len(per_call) < timing["repeats"]:
+        start = now()
+        for _ in range(batch):
+            fn()
+        end = now()
+        per_call.append((end - start) * 1000 / batch)
+        if len(per_call) >= 3 and end - begin > timing["maxSeconds"]:
+            break
+    return {"perCall": per_call, "batch": batch}
+
+
+def main():
+    which = sys.argv[1] if len(sys.argv) > 1 else ""
+    engines = {"torch": TorchEngine, "numpy": NumpyEngine}
+    engine = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        cmd = request["cmd"]
+        try:
+            if cmd == "open":
+                if which not in engines:
+                    raise ValueError(f"engine: expected torch or numpy, got {which!r}")
+                try:
+                    engine = engines[which]()
+                except ImportError as error:
+                    reply = {"unavailable": f"{which} is not installed for {sys.executable} ({error})"}
+                else:
+                    reply = {"engine": engine.name}
+            elif cmd == "setup":
+                engine.setup(
+                    request["size"],
+                    request["muInit"],
+                    request["rhoInit"],
+                    request["prior"],
+                    request["seed"],
+                )
+                reply = {"ok": True}
+            elif cmd == "check":
+                sample = engine.sample()
+                mu, rho, x, sample = engine.arrays(engine.mu, engine.rho, engine.x, sample)
+                reply = {
+                    "mu": b64(mu),
+                    "rho": b64(rho),
+                    "x": b64(x),
+                    "sample": b64(sample),
+                    "logProb": engine.log_prob(engine.x),
+                }
+            elif cmd == "time":
+                ops = {
+                    "sample": engine.sample,
+                    "logProb": lambda: engine.log_prob(engine.x),
+                    "sampleLogProb": lambda: engine.log_prob(engine.sample()),
+                }
+                op = request["op"]
+                reply = (
+                    time_op(ops[op], request["timing"])
+                    if op in ops
+                    else {"na": f"the {which} rival does not implement {op}"}
+                )
+            elif cmd == "free":
+                engine.mu = engine.rho = engine.x = None
+                reply = {"ok": True}
+            else:
+                raise ValueError(f"cmd: unknown request {cmd!r}")
+        except Exception as error:  # every failure goes back to the bench as a row's reason
+            reply = {"error": f"{type(error).__name__}: {error}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

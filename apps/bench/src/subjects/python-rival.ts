@@ -1,0 +1,149 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { TimingOptions } from '../measure.js';
+import type { Device, Operation, Session, Subject, Workload } from './types.js';
+import { Unavailable } from './types.js';
+
+/** The Python rivals: the same operations in PyTorch or numpy, where Python has them. */
+export type RivalEngine = 'torch' | 'numpy';
+
+/**
+ * `python/rival.py` of the bench package, from its build (`dist/`) or its sources
+ * (`src/subjects/`, under vitest). It times itself with the bench's rules, so a pipe round trip
+ * never counts as work.
+ */
+const SCRIPT = ['../python/rival.py', '../../python/rival.py']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((path) => existsSync(path));
+
+/**
+ * Where to look for Python: `ILLIA_BENCH_PYTHON`, else `python3` on the PATH, then the system's
+ * (Debian's `python3-torch` installs for `/usr/bin/python3`, which a pyenv shim may hide).
+ */
+function pythonCandidates(): string[] {
+  const chosen = process.env.ILLIA_BENCH_PYTHON;
+  return chosen ? [chosen] : ['python3', '/usr/bin/python3'];
+}
+
+/** One `rival.py` process: JSON lines in, JSON lines out, one answer per request. */
+class RivalProcess {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #lines: Interface;
+  readonly #waiting: ((line: string | null) => void)[] = [];
+  #stderr = '';
+  #exited = false;
+
+  constructor(python: string, script: string, engine: RivalEngine) {
+    this.#child = spawn(python, [script, engine], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child.stderr.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString()).slice(-2000);
+    });
+    this.#lines = createInterface({ input: this.#child.stdout });
+    this.#lines.on('line', (line) => this.#waiting.shift()?.(line));
+    const end = () => {
+      this.#exited = true;
+      for (const resolve of this.#waiting.splice(0)) resolve(null);
+    };
+    this.#child.on('error', (error) => {
+      this.#stderr = `${this.#stderr}${error.message}`;
+      end();
+    });
+    this.#child.on('close', end);
+  }
+
+  /** Sends one request; resolves to the answer, or throws what Python said went wrong. */
+  async request(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (this.#exited) throw new Error(`python exited: ${this.#stderr.trim() || 'no message'}`);
+    const line = await new Promise<string | null>((resolve) => {
+      this.#waiting.push(resolve);
+      this.#child.stdin.write(`${JSON.stringify(message)}\n`);
+    });
+    if (line === null) throw new Error(`python exited: ${this.#stderr.trim() || 'no message'}`);
+    const answer = JSON.parse(line) as Record<string, unknown>;
+    if (typeof answer.error === 'string') throw new Error(answer.error);
+    return answer;
+  }
+
+  close(): void {
+    this.#lines.close();
+    this.#child.stdin.end();
+    this.#child.kill();
+  }
+}
+
+function floats(base64: unknown): Float32Array {
+  const bytes = Buffer.from(base64 as string, 'base64');
+  // A copy: Buffer's memory may be pooled and unaligned for a Float32Array.
+  return new Float32Array(new Uint8Array(bytes).buffer);
+}
+
+/**
+ * `ceiling:torch` or `ceiling:numpy`: no backend's ceiling, but the rival a user would otherwise
+ * pick, run side by side in the same bench run. Unavailable where Python lacks the engine.
+ */
+export function pythonRival(engine: RivalEngine): Subject {
+  return {
+    id: `ceiling:${engine}`,
+    role: 'ceiling',
+    async open(device: Device): Promise<Session> {
+      if (device !== 'cpu') throw new Unavailable(`the ${engine} rival runs on the CPU only`);
+      if (SCRIPT === undefined) throw new Unavailable('python/rival.py is missing from the bench');
+      const reasons: string[] = [];
+      for (const python of pythonCandidates()) {
+        const rival = new RivalProcess(python, SCRIPT, engine);
+        let answer: Record<string, unknown>;
+        try {
+          answer = await rival.request({ cmd: 'open' });
+        } catch (error) {
+          rival.close();
+          reasons.push(`${python}: ${(error as Error).message.split('\n')[0]}`);
+          continue;
+        }
+        if (typeof answer.unavailable === 'string') {
+          rival.close();
+          reasons.push(answer.unavailable);
+          continue;
+        }
+        return {
+          engine: String(answer.engine),
+          workload: (size, setup) => rivalWorkload(rival, size, setup),
+          close: () => rival.close(),
+        };
+      }
+      throw new Unavailable(`no Python with ${engine} (${reasons.join('; ')})`);
+    },
+  };
+}
+
+async function rivalWorkload(
+  rival: RivalProcess,
+  size: number,
+  setup: Parameters<Session['workload']>[1],
+): Promise<Workload> {
+  await rival.request({ cmd: 'setup', size, ...setup });
+  const timeOp = async (op: Operation, timing: TimingOptions) => {
+    const answer = await rival.request({ cmd: 'time', op, timing });
+    return { perCall: answer.perCall as number[], batch: answer.batch as number };
+  };
+  const notHere = () => Promise.reject(new Error('timed by the rival process itself'));
+  return {
+    ops: { sample: notHere, logProb: notHere, sampleLogProb: notHere },
+    timeOp,
+    async checkValues() {
+      const answer = await rival.request({ cmd: 'check' });
+      return {
+        mu: floats(answer.mu),
+        rho: floats(answer.rho),
+        x: floats(answer.x),
+        sample: floats(answer.sample),
+        logProb: answer.logProb as number,
+      };
+    },
+    liveTensors: () => null,
+    dispose() {
+      void rival.request({ cmd: 'free' }).catch(() => {});
+    },
+  };
+}
