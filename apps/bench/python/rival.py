@@ -9,7 +9,9 @@ Each operation ends with its result in host memory, as a user would read it: a t
 or a numpy array is already there, so no copy is added (illia-ts reads copy into a fresh array).
 
 Requests: {"cmd": "open"}, {"cmd": "setup", "size", "muInit", "rhoInit", "prior", "seed"},
-{"cmd": "check"}, {"cmd": "time", "op", "timing"}, {"cmd": "free"}.
+{"cmd": "check"}, {"cmd": "time", "op", "timing"}, {"cmd": "free"}; for torch's training step,
+{"cmd": "trainSetup", "hidden", "setup", "gaussian", "x", "labels"}, {"cmd": "trainCheck",
+"steps"} and {"cmd": "timeTrain", "timing"}.
 """
 
 import base64
@@ -64,7 +66,67 @@ class TorchEngine:
         return float(log_posterior - log_prior)
 
     def arrays(self, *tensors):
-        return [t.numpy() for t in tensors]
+        return [t.detach().numpy() for t in tensors]
+
+    def train_setup(self, hidden, setup, gaussian, x, labels):
+        """The bench's Bayesian MLP (input → hidden → classes, ReLU), as illia-ts builds it."""
+        torch = self.torch
+        sizes = [(hidden, setup["input"]), (hidden,), (setup["classes"], hidden), (setup["classes"],)]
+        gen = torch.Generator().manual_seed(gaussian["seed"])
+        self.params = []
+        for shape in sizes:
+            for init in (gaussian["muInit"], gaussian["rhoInit"]):
+                self.params.append((init + 0.1 * torch.randn(shape, generator=gen)).requires_grad_())
+        self.train_gen = torch.Generator().manual_seed(gaussian["seed"] + 1)
+        self.batch_x = torch.from_numpy(x.copy()).reshape(setup["batch"], setup["input"])
+        self.labels = torch.tensor(labels, dtype=torch.long)
+        self.kl_scale = setup["klWeight"] / sum(p.numel() for p in self.params[::2])
+        self.prior_mu = gaussian["prior"]["mu"]
+        self.prior_std = gaussian["prior"]["std"]
+        self.frozen = False
+        self.optimizer = torch.optim.Adam(self.params, lr=setup["lr"])
+
+    def train_loss(self):
+        """ELBO of one sample: cross-entropy + klWeight · (one-sample KL) / number of weights."""
+        torch = self.torch
+        functional = torch.nn.functional
+        weights = []
+        kl = 0.0
+        for mu, rho in zip(self.params[::2], self.params[1::2]):
+            sigma = functional.softplus(rho)
+            w = mu if self.frozen else mu + sigma * torch.randn(mu.shape, generator=self.train_gen)
+            kl = kl + (
+                -torch.log(sigma)
+                - 0.5 * ((w - mu) / sigma) ** 2
+                + math.log(self.prior_std)
+                + 0.5 * ((w - self.prior_mu) / self.prior_std) ** 2
+            ).sum()
+            weights.append(w)
+        w1, b1, w2, b2 = weights
+        logits = functional.linear(functional.relu(functional.linear(self.batch_x, w1, b1)), w2, b2)
+        return functional.cross_entropy(logits, self.labels) + self.kl_scale * kl
+
+    def train_step(self):
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.train_loss()
+        loss.backward()
+        self.optimizer.step()
+        return float(loss)
+
+    def train_check(self, steps):
+        """A deterministic step at the means (nothing updated), then `steps` training steps."""
+        self.frozen = True
+        loss = self.train_loss()
+        grads = self.torch.autograd.grad(loss, self.params)
+        self.frozen = False
+        params = [p.detach().clone() for p in self.params]
+        losses = [self.train_step() for _ in range(steps)]
+        return {
+            "params": [b64(p.numpy()) for p in params],
+            "grads": [b64(g.numpy()) for g in grads],
+            "loss": float(loss),
+            "losses": losses,
+        }
 
 
 class NumpyEngine:
@@ -187,6 +249,20 @@ def main():
                     if op in ops
                     else {"na": f"the {which} rival does not implement {op}"}
                 )
+            elif cmd == "trainSetup":
+                if not hasattr(engine, "train_setup"):
+                    raise ValueError(f"the {which} rival has no training step")
+                import numpy
+
+                x = numpy.frombuffer(base64.b64decode(request["x"]), "<f4")
+                engine.train_setup(
+                    request["hidden"], request["setup"], request["gaussian"], x, request["labels"]
+                )
+                reply = {"ok": True}
+            elif cmd == "trainCheck":
+                reply = engine.train_check(request["steps"])
+            elif cmd == "timeTrain":
+                reply = time_op(engine.train_step, request["timing"])
             elif cmd == "free":
                 engine.mu = engine.rho = engine.x = None
                 reply = {"ok": True}

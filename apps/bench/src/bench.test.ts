@@ -20,13 +20,24 @@ const pythonWithNumpy = ['python3', '/usr/bin/python3'].find((python) => {
   }
 });
 
+/** A Python with PyTorch on this machine, if any. */
+const pythonWithTorch = ['python3', '/usr/bin/python3'].find((python) => {
+  try {
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+
 /** Runs the bench in this process with only `ceilings` (tiny sizes), Python chosen by `python`. */
-async function runRivals(ceilings: string, python: string) {
+async function runRivals(ceilings: string, python: string, ops = 'sample,logProb') {
   const saved = process.env.ILLIA_BENCH_PYTHON;
   process.env.ILLIA_BENCH_PYTHON = python;
   try {
     const parsed = parseArgs(
-      ['--backends', 'none', '--ceilings', ceilings, '--sizes', '1000', '--ops', 'sample,logProb']
+      ['--backends', 'none', '--ceilings', ceilings, '--sizes', '1000', '--ops', ops]
+        .concat(['--hidden', '4', '--batch', '8'])
         .concat(['--repeats', '2', '--warmup-ms', '0', '--min-sample-ms', '0.1'])
         .concat(['--max-seconds', '0.05', '--in-process', '--json', 'none', '--md', 'none']),
       dir,
@@ -147,6 +158,17 @@ describe('bench', () => {
       ]);
       expect(rows[0]?.check?.relError).toBeLessThan(1e-4);
       expect(rows[0]?.engine).toMatch(/^numpy \d/);
+    },
+  );
+
+  it.skipIf(pythonWithTorch === undefined)(
+    "checks PyTorch's training step against float64 before timing it (where Python has torch)",
+    async () => {
+      const rows = await runRivals('torch', pythonWithTorch as string, 'trainStep');
+      expect(rows.map((r) => [r.subject, r.op, r.status])).toEqual([
+        ['ceiling:torch', 'trainStep', 'ok'],
+      ]);
+      expect(rows[0]?.trainCheck?.gradRelError).toBeLessThan(1e-3);
     },
   );
 

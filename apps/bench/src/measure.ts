@@ -231,7 +231,7 @@ async function measureTrainStep(
     }
     try {
       const stats = await timed(
-        () => time(() => workload.step(), job.timing),
+        () => workload.timeStep?.(job.timing) ?? time(() => workload.step(), job.timing),
         base.size,
         () => workload.liveTensors(),
       );

@@ -3,7 +3,19 @@ import { existsSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TimingOptions } from '../measure.js';
-import type { Device, Operation, Session, Subject, Workload } from './types.js';
+import { trainBatch } from '../train-reference.js';
+import { CHECK_STEPS } from './illia.js';
+import type {
+  Device,
+  GaussianSetup,
+  Operation,
+  Session,
+  Subject,
+  TrainCheckValues,
+  TrainSetup,
+  TrainWorkload,
+  Workload,
+} from './types.js';
 import { Unavailable } from './types.js';
 
 /** The Python rivals: the same operations in PyTorch or numpy, where Python has them. */
@@ -109,6 +121,12 @@ export function pythonRival(engine: RivalEngine): Subject {
         return {
           engine: String(answer.engine),
           workload: (size, setup) => rivalWorkload(rival, size, setup),
+          ...(engine === 'torch'
+            ? {
+                trainWorkload: (hidden, setup, gaussian) =>
+                  rivalTrainWorkload(rival, hidden, setup, gaussian),
+              }
+            : {}),
           close: () => rival.close(),
         };
       }
@@ -120,7 +138,7 @@ export function pythonRival(engine: RivalEngine): Subject {
 async function rivalWorkload(
   rival: RivalProcess,
   size: number,
-  setup: Parameters<Session['workload']>[1],
+  setup: GaussianSetup,
 ): Promise<Workload> {
   await rival.request({ cmd: 'setup', size, ...setup });
   const timeOp = async (op: Operation, timing: TimingOptions) => {
@@ -145,5 +163,45 @@ async function rivalWorkload(
     dispose() {
       void rival.request({ cmd: 'free' }).catch(() => {});
     },
+  };
+}
+
+/**
+ * PyTorch's training step of the bench's Bayesian MLP (`rival.py`): the same batch, sizes, ELBO
+ * and Adam, with `torch.optim.Adam` and autograd, timed in the Python process.
+ */
+async function rivalTrainWorkload(
+  rival: RivalProcess,
+  hidden: number,
+  setup: TrainSetup,
+  gaussian: GaussianSetup,
+): Promise<TrainWorkload> {
+  const batch = trainBatch(setup, gaussian.seed);
+  const x = Buffer.from(batch.x.buffer, batch.x.byteOffset, batch.x.byteLength).toString('base64');
+  await rival.request({
+    cmd: 'trainSetup',
+    hidden,
+    setup,
+    gaussian,
+    x,
+    labels: [...batch.labels],
+  });
+  return {
+    step: () => Promise.reject(new Error('timed by the rival process itself')),
+    async timeStep(timing) {
+      const answer = await rival.request({ cmd: 'timeTrain', timing });
+      return { perCall: answer.perCall as number[], batch: answer.batch as number };
+    },
+    async checkValues(): Promise<TrainCheckValues> {
+      const answer = await rival.request({ cmd: 'trainCheck', steps: CHECK_STEPS });
+      return {
+        params: (answer.params as string[]).map(floats),
+        grads: (answer.grads as string[]).map(floats),
+        loss: answer.loss as number,
+        losses: answer.losses as number[],
+      };
+    },
+    liveTensors: () => null,
+    dispose() {},
   };
 }

@@ -71,6 +71,8 @@ export interface TrainCheckValues {
 export interface TrainWorkload {
   /** One training step; resolves when its loss is readable. */
   step(): Promise<void>;
+  /** For a subject in another process: times `step` there, as {@link Workload.timeOp}. */
+  timeStep?(timing: TimingOptions): Promise<{ perCall: number[]; batch: number }>;
   /** Values for the float64 check, taken before anything is timed (it trains a few steps). */
   checkValues(): Promise<TrainCheckValues>;
   liveTensors(): number | null;
