@@ -28,8 +28,8 @@ export interface ConformanceOptions {
  * Registers the conformance suite for one backend as vitest tests: tensors and kernels against
  * float64, random-number statistics (mean, variance, KS at p < 1e-6, correlations) and
  * reproducibility, `GaussianDistribution` against SPEC.md, every bad input's error, gradients
- * against central differences (where the backend has the training kernels), and no leaks (each
- * test ends with as many live tensors as it began with).
+ * against central differences, and no leaks (each test ends with as many live tensors as it
+ * began with).
  */
 export function describeConformance(options: ConformanceOptions): void {
   const { name, factory } = options;
@@ -61,6 +61,6 @@ export function describeConformance(options: ConformanceOptions): void {
     gaussianTests(ctx);
     errorTests(ctx, factory);
     gradientTests(ctx);
-    learningTests(ctx);
+    learningTests();
   });
 }

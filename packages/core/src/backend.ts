@@ -6,8 +6,11 @@
  * broadcast, axes in range, tensors it created itself and has not disposed).
  */
 
-/** The version of this interface. Core refuses a backend that implements another one. */
-export const BACKEND_API_VERSION = 1 as const;
+/**
+ * The version of this interface. Core refuses a backend that implements another one.
+ * 1: the first. 2: the training kernels (matMul … less) are required, no longer optional.
+ */
+export const BACKEND_API_VERSION = 2 as const;
 
 /** A backend's handle on one tensor. Backends extend it with whatever they need. */
 export interface BackendTensor {
@@ -38,9 +41,9 @@ export interface GaussianPrior {
   readonly std: number;
 }
 
-/** Optional elementwise kernels that training needs. */
+/** The elementwise kernels that training needs. */
 export type TrainingUnaryKernel = 'relu' | 'sigmoid' | 'tanh';
-/** Optional broadcasting comparisons: 1 where true, 0 where false. */
+/** Broadcasting comparisons: 1 where true, 0 where false. */
 export type ComparisonKernel = 'greater' | 'less';
 
 /** The elementwise kernels every backend has. */
@@ -103,32 +106,31 @@ export interface Backend {
    */
   sum(x: BackendTensor, axes: readonly number[]): BackendTensor;
 
-  // Kernels that training needs (gradients, layers, losses). Optional until every backend has
-  // them: core names a missing one when an op needs it.
+  // Kernels that training needs (gradients, layers, losses).
 
   /** `a · b` for 2-D `a` and `b`, either transposed first. Core has checked the inner sizes. */
-  matMul?(
+  matMul(
     a: BackendTensor,
     b: BackendTensor,
     transposeA: boolean,
     transposeB: boolean,
   ): BackendTensor;
   /** Permutes the axes: output axis i is input axis `perm[i]`. */
-  transpose?(x: BackendTensor, perm: readonly number[]): BackendTensor;
+  transpose(x: BackendTensor, perm: readonly number[]): BackendTensor;
   /** The same values, row-major, in another shape of the same size. */
-  reshape?(x: BackendTensor, shape: readonly number[]): BackendTensor;
+  reshape(x: BackendTensor, shape: readonly number[]): BackendTensor;
   /** `max(x, 0)` */
-  relu?(x: BackendTensor): BackendTensor;
+  relu(x: BackendTensor): BackendTensor;
   /** `1 / (1 + e^−x)`, without overflow. */
-  sigmoid?(x: BackendTensor): BackendTensor;
+  sigmoid(x: BackendTensor): BackendTensor;
   /** Hyperbolic tangent. */
-  tanh?(x: BackendTensor): BackendTensor;
+  tanh(x: BackendTensor): BackendTensor;
   /** `x − logsumexp(x)` along the last axis, computed stably. */
-  logSoftmax?(x: BackendTensor): BackendTensor;
+  logSoftmax(x: BackendTensor): BackendTensor;
   /** `a > b` as 1 or 0, broadcasting. */
-  greater?(a: BackendTensor, b: BackendTensor): BackendTensor;
+  greater(a: BackendTensor, b: BackendTensor): BackendTensor;
   /** `a < b` as 1 or 0, broadcasting. */
-  less?(a: BackendTensor, b: BackendTensor): BackendTensor;
+  less(a: BackendTensor, b: BackendTensor): BackendTensor;
 
   /**
    * Optional fused kernel: `mu + softplus(rho) ⊙ eps` with `eps` the draws that
@@ -152,3 +154,38 @@ export interface Backend {
 
 /** What {@link registerBackend} takes: something that makes the backend, maybe asynchronously. */
 export type BackendFactory = () => Backend | Promise<Backend>;
+
+/**
+ * Every method a backend must have, checked when it is set (so a backend written in plain
+ * JavaScript, or against another version of this file, fails with the names of what it lacks).
+ */
+export const REQUIRED_KERNELS = [
+  'makeTensor',
+  'read',
+  'dispose',
+  'memory',
+  'randomNormal',
+  'neg',
+  'exp',
+  'log',
+  'log1p',
+  'abs',
+  'square',
+  'sqrt',
+  'softplus',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'maximum',
+  'sum',
+  'matMul',
+  'transpose',
+  'reshape',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'logSoftmax',
+  'greater',
+  'less',
+] as const satisfies readonly (keyof Backend)[];

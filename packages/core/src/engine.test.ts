@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_API_VERSION, type Backend } from './backend.js';
+import { BACKEND_API_VERSION, type Backend, REQUIRED_KERNELS } from './backend.js';
 import { backendPackage, getBackend, ready, registerBackend, setBackend } from './engine.js';
 import { Generator, rng } from './random.js';
 import { broadcastShapes } from './shape.js';
@@ -46,10 +46,23 @@ describe('registry', () => {
     expect(registerBackend('future', () => future)).toBe(true);
     expect(registerBackend('future', () => future)).toBe(false);
     await expect(setBackend('future')).rejects.toThrow(
-      /implements Backend API version 2, but this @illia-ts\/core expects version 1/,
+      new RegExp(
+        `implements Backend API version ${BACKEND_API_VERSION + 1}, but this @illia-ts/core expects version ${BACKEND_API_VERSION}`,
+      ),
     );
     // A backend that failed is not made current.
     expect(() => getBackend()).toThrow(/no backend is ready/);
+  });
+
+  it('refuses a backend that lacks a required kernel, naming what it lacks', async () => {
+    const partial = { apiVersion: BACKEND_API_VERSION, name: 'partial' } as Record<string, unknown>;
+    for (const kernel of REQUIRED_KERNELS) partial[kernel] = () => undefined;
+    delete partial.matMul;
+    delete partial.less;
+    registerBackend('partial', () => partial as unknown as Backend);
+    await expect(setBackend('partial')).rejects.toThrow(
+      `backend 'partial' claims Backend API version ${BACKEND_API_VERSION} but lacks matMul, less: every method of that version is required`,
+    );
   });
 
   it('reports a factory that throws', async () => {

@@ -3,7 +3,12 @@
  * tidy scopes are open. Kept on `globalThis` so that two copies of core in one app share one
  * registry (as tfjs does in `global_util.ts`).
  */
-import { BACKEND_API_VERSION, type Backend, type BackendFactory } from './backend.js';
+import {
+  BACKEND_API_VERSION,
+  type Backend,
+  type BackendFactory,
+  REQUIRED_KERNELS,
+} from './backend.js';
 import { describe } from './validate.js';
 
 interface Registration {
@@ -82,6 +87,12 @@ function checkBackend(name: string, backend: unknown): Backend {
   if (b.apiVersion !== BACKEND_API_VERSION) {
     throw new Error(
       `backend '${name}' implements Backend API version ${describe(b.apiVersion)}, but this @illia-ts/core expects version ${BACKEND_API_VERSION}: install matching versions of @illia-ts/core and ${backendPackage(name)}`,
+    );
+  }
+  const missing = REQUIRED_KERNELS.filter((k) => typeof b[k] !== 'function');
+  if (missing.length > 0) {
+    throw new TypeError(
+      `backend '${name}' claims Backend API version ${BACKEND_API_VERSION} but lacks ${missing.join(', ')}: every method of that version is required`,
     );
   }
   engineState().names.set(b as Backend, name);

@@ -15,6 +15,7 @@ export {
   type GaussianPrior,
   type MemoryInfo,
   type RandomKey,
+  REQUIRED_KERNELS,
   type TrainingUnaryKernel,
   type UnaryKernel,
 } from './backend.js';

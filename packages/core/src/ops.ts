@@ -46,25 +46,6 @@ export function commonBackend(where: string, args: Readonly<Record<string, Tenso
   return first?.[1] ?? getBackend();
 }
 
-type OptionalKernel =
-  | TrainingUnaryKernel
-  | ComparisonKernel
-  | 'matMul'
-  | 'transpose'
-  | 'reshape'
-  | 'logSoftmax';
-
-/** The backend's optional kernel `kernel`, or an error naming it. */
-function kernelOf<K extends OptionalKernel>(backend: Backend, kernel: K): NonNullable<Backend[K]> {
-  const fn = backend[kernel];
-  if (typeof fn !== 'function') {
-    throw new Error(
-      `${kernel}: backend '${backendName(backend)}' has no '${kernel}' kernel (needed for training); use a backend that has it, such as cpu`,
-    );
-  }
-  return fn.bind(backend) as NonNullable<Backend[K]>;
-}
-
 function wrap(
   handle: BackendTensor,
   backend: Backend,
@@ -97,10 +78,7 @@ const UNARY_GRADIENTS: Record<
 function unary(kernel: UnaryKernel | TrainingUnaryKernel, x: Tensor): Tensor {
   const handle = handleOf(kernel, 'x', x);
   const backend = x.backend;
-  const run =
-    kernel === 'relu' || kernel === 'sigmoid' || kernel === 'tanh'
-      ? kernelOf(backend, kernel)
-      : backend[kernel].bind(backend);
+  const run = backend[kernel].bind(backend);
   const gradient = UNARY_GRADIENTS[kernel];
   const out: Tensor = wrap(run(handle), backend, [x], (dy) => [gradient(x, out, dy)]);
   return out;
@@ -189,7 +167,7 @@ function disposeScalars(made: readonly Tensor[], given: ReadonlyArray<Tensor | n
 function comparison(kernel: ComparisonKernel, a: Tensor | number, b: Tensor | number): Tensor {
   const { ta, tb, backend } = operands(kernel, a, b);
   try {
-    return wrap(kernelOf(backend, kernel)(ta.handle(), tb.handle()), backend, [ta, tb]);
+    return wrap(backend[kernel](ta.handle(), tb.handle()), backend, [ta, tb]);
   } finally {
     disposeScalars([ta, tb], [a, b]);
   }
@@ -305,9 +283,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
       `reshape: shape ${formatShape(dims)} holds ${sizeOf(dims)} values, but x (shape ${formatShape(x.shape)}) has ${x.size}`,
     );
   }
-  return wrap(kernelOf(x.backend, 'reshape')(handle, dims), x.backend, [x], (dy) => [
-    reshape(dy, x.shape),
-  ]);
+  return wrap(x.backend.reshape(handle, dims), x.backend, [x], (dy) => [reshape(dy, x.shape)]);
 }
 
 /** Permutes the axes (default: reversed). */
@@ -330,9 +306,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   p.forEach((axis, i) => {
     inverse[axis] = i;
   });
-  return wrap(kernelOf(x.backend, 'transpose')(handle, p), x.backend, [x], (dy) => [
-    transpose(dy, inverse),
-  ]);
+  return wrap(x.backend.transpose(handle, p), x.backend, [x], (dy) => [transpose(dy, inverse)]);
 }
 
 /**
@@ -360,7 +334,7 @@ export function matMul(
       `matMul: inner sizes differ: a ${formatShape(a.shape)}${transposeA ? 'ᵀ' : ''} · b ${formatShape(b.shape)}${transposeB ? 'ᵀ' : ''}`,
     );
   }
-  const handle = kernelOf(backend, 'matMul')(ha, hb, transposeA, transposeB);
+  const handle = backend.matMul(ha, hb, transposeA, transposeB);
   return wrap(handle, backend, [a, b], (dy, [needA, needB]) => [
     !needA
       ? null
@@ -380,7 +354,7 @@ export function logSoftmax(x: Tensor): Tensor {
   const handle = handleOf('logSoftmax', 'x', x);
   if (x.shape.length === 0)
     throw new RangeError('logSoftmax: x must have at least one axis, got a scalar');
-  const out: Tensor = wrap(kernelOf(x.backend, 'logSoftmax')(handle), x.backend, [x], (dy) => {
+  const out: Tensor = wrap(x.backend.logSoftmax(handle), x.backend, [x], (dy) => {
     const keptShape = [...x.shape.slice(0, -1), 1];
     return [sub(dy, mul(exp(out), reshape(sum(dy, -1), keptShape)))];
   });
