@@ -7,16 +7,10 @@ import {
   type RandomKey,
   sizeOf,
 } from '@illia-ts/core';
-import {
-  BINARY,
-  type BinaryFn,
-  binaryShape,
-  mapBinary,
-  mapUnary,
-  UNARY,
-  type UnaryFn,
-} from './kernels/elementwise.js';
+import { BINARY, type BinaryFn, binaryShape, mapBinary } from './kernels/elementwise.js';
 import { type Job, runJob } from './kernels/jobs.js';
+import { type BinaryOp, binaryLayout, type UnaryOp } from './kernels/maps.js';
+import { matMulDims, matMulPanels, panelsOf } from './kernels/matmul.js';
 import { blocksOf } from './kernels/random-normal.js';
 import { sumAxes } from './kernels/sum.js';
 import * as training from './kernels/training.js';
@@ -75,6 +69,23 @@ const RECYCLE_MAX_BYTES = 128 * 2 ** 20;
 const unzeroed = (
   globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => { buffer: ArrayBuffer } } }
 ).Buffer?.allocUnsafeSlow;
+
+/**
+ * A matMul is split between threads from `parallelThreshold` times this many multiply-adds: one
+ * costs about a sixteenth of an element of the Gaussian kernels (0.3 against 5 ns).
+ */
+const MATMUL_MACS_PER_ELEMENT = 16;
+
+/** Each binary op as a function, for the broadcasts that `maps.ts` does not cover. */
+const BINARY_FNS: Readonly<Record<BinaryOp, BinaryFn>> = {
+  add: BINARY.add as BinaryFn,
+  sub: BINARY.sub as BinaryFn,
+  mul: BINARY.mul as BinaryFn,
+  div: BINARY.div as BinaryFn,
+  maximum: BINARY.maximum as BinaryFn,
+  greater: (p, q) => (p > q ? 1 : 0),
+  less: (p, q) => (p < q ? 1 : 0),
+};
 
 /** Below this many elements a read is a plain `slice()` (small allocations are cheap). */
 const UNZEROED_MIN_LENGTH = 16384;
@@ -137,11 +148,16 @@ export class CpuBackend implements Backend {
 
   /**
    * An array of `n` floats for a kernel that writes every element, in shared memory when threads
-   * may work on it. Large ones come from the arrays of disposed tensors when one of the same length
-   * is spare: a fresh one costs a page fault per 4 KiB on first write (about as much as the draws).
+   * may work on it (from `parallelThreshold` elements, or from the recycled length: a matMul's
+   * work is not its size; or when `shared` says so). Large ones come from the arrays of disposed
+   * tensors when one of the same length is spare: a fresh one costs a page fault per 4 KiB on
+   * first write (about as much as the draws).
    */
-  #alloc(n: number): Float32Array {
-    const shared = this.#pool !== null && n >= this.#parallelThreshold;
+  #alloc(
+    n: number,
+    shared = n >= Math.min(this.#parallelThreshold, RECYCLE_MIN_LENGTH),
+  ): Float32Array {
+    shared &&= this.#pool !== null;
     const spare = n >= RECYCLE_MIN_LENGTH ? this.#spare.get(n)?.pop() : undefined;
     if (spare !== undefined) {
       this.#spareBytes -= spare.byteLength;
@@ -226,60 +242,94 @@ export class CpuBackend implements Backend {
     return this.#wrap(out, [...shape]);
   }
 
-  #unary(x: BackendTensor, fn: UnaryFn | undefined): CpuTensor {
+  /** An elementwise op of one tensor (`maps.ts`), split between threads when large. */
+  #unary(x: BackendTensor, op: UnaryOp): CpuTensor {
     const values = (x as CpuTensor).values;
-    return this.#wrap(mapUnary(values, fn as UnaryFn, this.#alloc(values.length)), x.shape);
+    const out = this.#alloc(values.length);
+    this.#run({ kind: 'unary', op, x: values, out }, values.length);
+    return this.#wrap(out, x.shape);
   }
 
-  neg = (x: BackendTensor) => this.#unary(x, UNARY.neg);
-  exp = (x: BackendTensor) => this.#unary(x, UNARY.exp);
-  log = (x: BackendTensor) => this.#unary(x, UNARY.log);
-  log1p = (x: BackendTensor) => this.#unary(x, UNARY.log1p);
-  sqrt = (x: BackendTensor) => this.#unary(x, UNARY.sqrt);
-  square = (x: BackendTensor) => this.#unary(x, UNARY.square);
-  abs = (x: BackendTensor) => this.#unary(x, UNARY.abs);
-  softplus = (x: BackendTensor) => this.#unary(x, UNARY.softplus);
+  neg = (x: BackendTensor) => this.#unary(x, 'neg');
+  exp = (x: BackendTensor) => this.#unary(x, 'exp');
+  log = (x: BackendTensor) => this.#unary(x, 'log');
+  log1p = (x: BackendTensor) => this.#unary(x, 'log1p');
+  sqrt = (x: BackendTensor) => this.#unary(x, 'sqrt');
+  square = (x: BackendTensor) => this.#unary(x, 'square');
+  abs = (x: BackendTensor) => this.#unary(x, 'abs');
+  softplus = (x: BackendTensor) => this.#unary(x, 'softplus');
 
-  #binary(a: BackendTensor, b: BackendTensor, fn: BinaryFn | undefined): CpuTensor {
+  /**
+   * A broadcasting elementwise op: same shapes, a scalar or a repeated vector run a loop of their
+   * own (`maps.ts`), split between threads when large; other broadcasts go through `mapBinary`.
+   */
+  #binary(a: BackendTensor, b: BackendTensor, op: BinaryOp): CpuTensor {
     const shape = binaryShape(a.shape, b.shape);
-    const values = mapBinary(
-      (a as CpuTensor).values,
-      a.shape,
-      (b as CpuTensor).values,
-      b.shape,
-      fn as BinaryFn,
-      shape,
-      this.#alloc(sizeOf(shape)),
-    );
-    return this.#wrap(values, shape);
+    const av = (a as CpuTensor).values;
+    const bv = (b as CpuTensor).values;
+    const n = sizeOf(shape);
+    const out = this.#alloc(n);
+    const layout = binaryLayout(a.shape, b.shape, shape);
+    if (layout === null) mapBinary(av, a.shape, bv, b.shape, BINARY_FNS[op], shape, out);
+    else this.#run({ kind: 'binary', op, a: av, b: bv, out, layout }, n);
+    return this.#wrap(out, shape);
   }
 
-  add = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, BINARY.add);
-  sub = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, BINARY.sub);
-  mul = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, BINARY.mul);
-  div = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, BINARY.div);
-  maximum = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, BINARY.maximum);
+  add = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'add');
+  sub = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'sub');
+  mul = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'mul');
+  div = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'div');
+  maximum = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'maximum');
 
   sum(x: BackendTensor, axes: readonly number[]): CpuTensor {
     const { values, shape } = sumAxes((x as CpuTensor).values, x.shape, axes);
     return this.#wrap(values, shape);
   }
 
+  /**
+   * `op(a) · op(b)`; from `MATMUL_MACS_PER_ELEMENT · parallelThreshold` multiply-adds, its row
+   * panels are split between threads (operands outside shared memory are copied there first).
+   */
   matMul(a: BackendTensor, b: BackendTensor, transposeA: boolean, transposeB: boolean): CpuTensor {
-    const { values, shape } = training.matMul(
-      (a as CpuTensor).values,
-      a.shape,
-      (b as CpuTensor).values,
-      b.shape,
-      transposeA,
-      transposeB,
-    );
-    return this.#wrap(values, shape);
+    const av = (a as CpuTensor).values;
+    const bv = (b as CpuTensor).values;
+    const dims = matMulDims(a.shape, b.shape, transposeA, transposeB);
+    const { m, k, n } = dims;
+    const panels = panelsOf(m);
+    const pool = this.#pool;
+    const split =
+      pool !== null &&
+      pool.threads > 1 &&
+      panels > 1 &&
+      m * k * n >= MATMUL_MACS_PER_ELEMENT * this.#parallelThreshold;
+    const out = this.#alloc(m * n, split || undefined);
+    if (!split) {
+      matMulPanels(av, bv, out, dims, transposeA, transposeB, 0, panels);
+      return this.#wrap(out, [m, n]);
+    }
+    const sa = this.#sharedCopy(av);
+    const sb = this.#sharedCopy(bv);
+    pool.run({ kind: 'matMul', out, a: sa, b: sb, dims, transposeA, transposeB }, panels);
+    if (sa !== av) this.#recycle(sa);
+    if (sb !== bv) this.#recycle(sb);
+    return this.#wrap(out, [m, n]);
+  }
+
+  /** `values` if workers can read it, else a copy in shared memory (for {@link #recycle} after). */
+  #sharedCopy(values: Float32Array): Float32Array {
+    if (values.buffer instanceof SharedArrayBuffer) return values;
+    const copy = this.#alloc(values.length, true);
+    copy.set(values);
+    return copy;
   }
 
   transpose(x: BackendTensor, perm: readonly number[]): CpuTensor {
-    const { values, shape } = training.transpose((x as CpuTensor).values, x.shape, perm);
-    return this.#wrap(values, shape);
+    const values = (x as CpuTensor).values;
+    const out = this.#alloc(values.length);
+    return this.#wrap(
+      training.transpose(values, x.shape, perm, out),
+      training.transposeShape(x.shape, perm),
+    );
   }
 
   reshape(x: BackendTensor, shape: readonly number[]): CpuTensor {
@@ -289,16 +339,17 @@ export class CpuBackend implements Backend {
     return this.#wrap(copy, [...shape]);
   }
 
-  relu = (x: BackendTensor) => this.#unary(x, (v) => Math.max(v, 0));
-  sigmoid = (x: BackendTensor) => this.#unary(x, training.sigmoid);
-  tanh = (x: BackendTensor) => this.#unary(x, Math.tanh);
+  relu = (x: BackendTensor) => this.#unary(x, 'relu');
+  sigmoid = (x: BackendTensor) => this.#unary(x, 'sigmoid');
+  tanh = (x: BackendTensor) => this.#unary(x, 'tanh');
 
   logSoftmax(x: BackendTensor): CpuTensor {
-    return this.#wrap(training.logSoftmax((x as CpuTensor).values, x.shape), x.shape);
+    const values = (x as CpuTensor).values;
+    return this.#wrap(training.logSoftmax(values, x.shape, this.#alloc(values.length)), x.shape);
   }
 
-  greater = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, (p, q) => (p > q ? 1 : 0));
-  less = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, (p, q) => (p < q ? 1 : 0));
+  greater = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'greater');
+  less = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'less');
 
   /** The sigma cache of `rho`, made on first use; null when caching is off. */
   #sigmaOf(rho: CpuTensor): SigmaCache | null {

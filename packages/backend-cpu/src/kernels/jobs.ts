@@ -4,7 +4,9 @@
  * function on different ranges, so a job gives the same bits however it is split.
  */
 import { logRatioBlocks, sampleBlocks, sigmaBlocks } from './gaussian.js';
-import { fillNormalBlocks } from './random-normal.js';
+import { type BinaryLayout, type BinaryOp, binaryRange, type UnaryOp, unaryRange } from './maps.js';
+import { type MatMulDims, matMulPanels } from './matmul.js';
+import { BLOCK, fillNormalBlocks } from './random-normal.js';
 
 /** A kernel over blocks, with everything it reads and writes. */
 export type Job =
@@ -30,6 +32,25 @@ export type Job =
       priorScale: number;
       /** Where each block's total goes when the blocks are split between threads. */
       partials: Float64Array | null;
+    }
+  | { readonly kind: 'unary'; op: UnaryOp; x: Float32Array; out: Float32Array }
+  | {
+      readonly kind: 'binary';
+      op: BinaryOp;
+      a: Float32Array;
+      b: Float32Array;
+      out: Float32Array;
+      layout: BinaryLayout;
+    }
+  | {
+      /** `out = op(a) · op(b)`; its blocks are panels of output rows (`matmul.ts`). */
+      readonly kind: 'matMul';
+      out: Float32Array;
+      a: Float32Array;
+      b: Float32Array;
+      dims: MatMulDims;
+      transposeA: boolean;
+      transposeB: boolean;
     };
 
 /** Runs blocks `[firstBlock, endBlock)` of `job`; for `logRatio`, returns their total. */
@@ -66,5 +87,37 @@ export function runJob(job: Job, firstBlock: number, endBlock: number): number {
         firstBlock,
         endBlock,
       );
+    case 'unary':
+      unaryRange(
+        job.op,
+        job.x,
+        job.out,
+        firstBlock * BLOCK,
+        Math.min(job.out.length, endBlock * BLOCK),
+      );
+      return 0;
+    case 'binary':
+      binaryRange(
+        job.op,
+        job.a,
+        job.b,
+        job.out,
+        job.layout,
+        firstBlock * BLOCK,
+        Math.min(job.out.length, endBlock * BLOCK),
+      );
+      return 0;
+    case 'matMul':
+      matMulPanels(
+        job.a,
+        job.b,
+        job.out,
+        job.dims,
+        job.transposeA,
+        job.transposeB,
+        firstBlock,
+        endBlock,
+      );
+      return 0;
   }
 }
