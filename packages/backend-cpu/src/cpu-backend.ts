@@ -172,8 +172,9 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * Keeps the array of a disposed tensor for {@link #alloc}, up to {@link RECYCLE_MAX_BYTES}. Safe
-   * because every tensor owns its array (kernels never wrap another tensor's array).
+   * Keeps the array of a disposed tensor (or a kernel's temporary copy) for {@link #alloc}, up to
+   * {@link RECYCLE_MAX_BYTES}. Safe because every tensor owns its array (kernels never wrap another
+   * tensor's array).
    */
   #recycle(values: Float32Array): void {
     if (values.length < RECYCLE_MIN_LENGTH) return;
@@ -302,7 +303,7 @@ export class CpuBackend implements Backend {
       pool.threads > 1 &&
       panels > 1 &&
       m * k * n >= MATMUL_MACS_PER_ELEMENT * this.#parallelThreshold;
-    const out = this.#alloc(m * n, split || undefined);
+    const out = split ? this.#alloc(m * n, true) : this.#alloc(m * n);
     if (!split) {
       matMulPanels(av, bv, out, dims, transposeA, transposeB, 0, panels);
       return this.#wrap(out, [m, n]);

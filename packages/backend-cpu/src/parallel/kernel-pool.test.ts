@@ -1,5 +1,17 @@
+import { sizeOf } from '@illia-ts/core';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../cpu-backend.js';
+import {
+  BINARY,
+  type BinaryFn,
+  binaryShape,
+  mapBinary,
+  mapUnary,
+  UNARY,
+  type UnaryFn,
+} from '../kernels/elementwise.js';
+import type { BinaryOp, UnaryOp } from '../kernels/maps.js';
+import { sigmoid } from '../kernels/training.js';
 import { testWorkerUrl } from './test-worker.js';
 
 const one = new CpuBackend({ threads: 1 });
@@ -137,6 +149,77 @@ describe('matMul is the float64 sum in order, bitwise the same on 1 and 2 thread
           }
         });
       }
+    }
+  }
+});
+
+describe('elementwise ops are bitwise those of mapUnary/mapBinary, on 1 and 2 threads', {
+  timeout: 60_000,
+}, () => {
+  const n = 70_001;
+  const x = values(n, -30, 30, 11);
+  x.set([0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-40]);
+  const unaryOps = {
+    ...UNARY,
+    relu: (v: number) => Math.max(v, 0),
+    sigmoid,
+    tanh: Math.tanh,
+  } as Record<UnaryOp, UnaryFn>;
+  for (const [op, fn] of Object.entries(unaryOps) as Array<[UnaryOp, UnaryFn]>) {
+    it(op, () => {
+      const expected = mapUnary(x, fn, new Float32Array(n));
+      for (const backend of [one, two]) {
+        const t = backend.makeTensor(x, [n]);
+        const y = backend[op](t);
+        expect(firstDifference(backend.readSync(y), expected)).toBe(-1);
+        backend.dispose(t);
+        backend.dispose(y);
+      }
+    });
+  }
+
+  const binaryOps = {
+    ...BINARY,
+    greater: (p: number, q: number) => (p > q ? 1 : 0),
+    less: (p: number, q: number) => (p < q ? 1 : 0),
+  } as Record<BinaryOp, BinaryFn>;
+  const shapes: Array<[string, number[], number[]]> = [
+    ['same shapes', [301, 233], [301, 233]],
+    ['a scalar tensor', [301, 233], []],
+    ['a scalar first', [1], [301, 233]],
+    ['a bias', [301, 233], [233]],
+    ['a bias with a leading 1, first', [1, 233], [301, 233]],
+    ['a row of a 3-D tensor', [3, 101, 233], [1, 101, 233]],
+    ['a column (mapBinary)', [301, 1], [301, 233]],
+    ['a row and a column (mapBinary)', [1, 233], [301, 1]],
+    ['nothing', [0, 3], [3]],
+  ];
+  for (const [op, fn] of Object.entries(binaryOps) as Array<[BinaryOp, BinaryFn]>) {
+    for (const [label, aShape, bShape] of shapes) {
+      it(`${op} with ${label}`, () => {
+        const a = values(sizeOf(aShape), -3, 3, 12);
+        const b = values(sizeOf(bShape), -3, 3, 13);
+        a.set([0, Number.NaN, 2].slice(0, a.length));
+        b.set([-0, 1, Number.NaN].slice(0, b.length));
+        const shape = binaryShape(aShape, bShape);
+        const expected = mapBinary(
+          a,
+          aShape,
+          b,
+          bShape,
+          fn,
+          shape,
+          new Float32Array(sizeOf(shape)),
+        );
+        for (const backend of [one, two]) {
+          const ta = backend.makeTensor(a, aShape);
+          const tb = backend.makeTensor(b, bShape);
+          const y = backend[op](ta, tb);
+          expect(y.shape).toEqual(shape);
+          expect(firstDifference(backend.readSync(y), expected)).toBe(-1);
+          for (const t of [ta, tb, y]) backend.dispose(t);
+        }
+      });
     }
   }
 });
