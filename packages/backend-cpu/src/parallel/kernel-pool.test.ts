@@ -11,6 +11,8 @@ import {
   type UnaryFn,
 } from '../kernels/elementwise.js';
 import type { BinaryOp, UnaryOp } from '../kernels/maps.js';
+import { matMulPanels, panelsOf } from '../kernels/matmul.js';
+import { wasmTiles } from '../kernels/matmul-wasm.js';
 import { sigmoid } from '../kernels/training.js';
 import { testWorkerUrl } from './test-worker.js';
 
@@ -31,12 +33,18 @@ function values(n: number, lo: number, hi: number, seed: number): Float32Array {
   return out;
 }
 
-/** The index of the first element whose bits differ, or −1 (toEqual is slow on 10⁵ elements). */
+/**
+ * The index of the first element whose bits differ, or −1 (toEqual is slow on 10⁵ elements). Any
+ * two NaNs count as equal: JavaScript and WebAssembly leave a NaN's sign and payload unspecified
+ * (x64 keeps one operand's, whichever the register allocator put first).
+ */
 function firstDifference(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return 0;
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
   const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== y[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
+  }
   return -1;
 }
 
@@ -113,6 +121,9 @@ function sparse(n: number, fraction: number, seed: number, specials: number[] = 
 describe('matMul is the float64 sum in order, bitwise the same on 1 and 2 threads', {
   timeout: 60_000,
 }, () => {
+  it('has its WebAssembly SIMD kernels in Node', () => {
+    expect(wasmTiles(0)).not.toBeNull();
+  });
   const shapes: Array<[number, number, number]> = [
     [1, 1, 1],
     [2, 3, 5],
@@ -147,6 +158,20 @@ describe('matMul is the float64 sum in order, bitwise the same on 1 and 2 thread
             for (const t of [a, b, product]) backend.dispose(t);
             expect(backend.memory()).toEqual(before);
           }
+          // The TypeScript kernels, which run where WebAssembly SIMD is missing.
+          const scalar = new Float32Array(m * n);
+          matMulPanels(
+            aValues,
+            bValues,
+            scalar,
+            { m, k, n },
+            transposeA,
+            transposeB,
+            0,
+            panelsOf(m),
+            false,
+          );
+          expect(firstDifference(scalar, expected)).toBe(-1);
         });
       }
     }
