@@ -18,6 +18,7 @@ import base64
 import json
 import math
 import os
+import resource
 import sys
 import time
 
@@ -33,7 +34,7 @@ class TorchEngine:
 
         self.torch = torch
         # Debian's build starts with one thread; PyTorch's usual default is one per core.
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
         self.name = (
             f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads"
         )
@@ -172,6 +173,11 @@ class NumpyEngine:
         return arrays
 
 
+def peak_rss_mib():
+    """This process's peak resident set size (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def time_op(fn, timing):
     """The bench's rules (`measure.ts`): milliseconds per call of each timed sample."""
     now = time.perf_counter
@@ -198,17 +204,22 @@ def time_op(fn, timing):
         per_call.append((end - start) * 1000 / batch)
         if len(per_call) >= 3 and end - begin > timing["maxSeconds"]:
             break
-    return {"perCall": per_call, "batch": batch}
+    return {"perCall": per_call, "batch": batch, "peakRssMiB": peak_rss_mib()}
 
 
 def main():
+    # Replies go to a private copy of stdout; whatever a library prints goes to stderr, so it can
+    # never be taken for a reply.
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     which = sys.argv[1] if len(sys.argv) > 1 else ""
     engines = {"torch": TorchEngine, "numpy": NumpyEngine}
     engine = None
     for line in sys.stdin:
-        request = json.loads(line)
-        cmd = request["cmd"]
         try:
+            request = json.loads(line)
+            cmd = request["cmd"]
             if cmd == "open":
                 if which not in engines:
                     raise ValueError(f"engine: expected torch or numpy, got {which!r}")
@@ -243,12 +254,7 @@ def main():
                     "logProb": lambda: engine.log_prob(engine.x),
                     "sampleLogProb": lambda: engine.log_prob(engine.sample()),
                 }
-                op = request["op"]
-                reply = (
-                    time_op(ops[op], request["timing"])
-                    if op in ops
-                    else {"na": f"the {which} rival does not implement {op}"}
-                )
+                reply = time_op(ops[request["op"]], request["timing"])
             elif cmd == "trainSetup":
                 if not hasattr(engine, "train_setup"):
                     raise ValueError(f"the {which} rival has no training step")
@@ -270,8 +276,8 @@ def main():
                 raise ValueError(f"cmd: unknown request {cmd!r}")
         except Exception as error:  # every failure goes back to the bench as a row's reason
             reply = {"error": f"{type(error).__name__}: {error}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
 
 
 if __name__ == "__main__":

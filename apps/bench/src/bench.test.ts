@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -146,6 +146,18 @@ describe('bench', () => {
       ['ceiling:torch', 'logProb', 'unavailable'],
     ]);
     expect(rows[0]?.reason).toMatch(/no Python with torch \(\/nonexistent\/python3: .*ENOENT/);
+  });
+
+  it('reports a Python rival that exits mid-run as an error row, without crashing', async () => {
+    // A stand-in that answers `open` and exits: the next request's write meets a closed pipe.
+    const fake = join(dir, 'fake-python.sh');
+    await writeFile(fake, `#!/bin/sh\nread line\necho '{"engine": "fake"}'\n`, { mode: 0o755 });
+    const rows = await runRivals('numpy', fake);
+    expect(rows.map((r) => [r.subject, r.op, r.status])).toEqual([
+      ['ceiling:numpy', 'sample', 'error'],
+      ['ceiling:numpy', 'logProb', 'error'],
+    ]);
+    expect(rows[0]?.reason).toMatch(/python exited/);
   });
 
   it.skipIf(pythonWithNumpy === undefined)(

@@ -169,12 +169,12 @@ export async function runJob(job: SubjectJob, emit: (row: Measurement) => void):
 
 /** Runs `timing` (which returns milliseconds per call of each timed sample) and makes the row. */
 async function timed(
-  timing: () => Promise<{ perCall: number[]; batch: number }>,
+  timing: () => Promise<{ perCall: number[]; batch: number; peakRssMiB?: number }>,
   size: number,
   liveTensors: () => number | null,
 ): Promise<Partial<Measurement>> {
   gc?.();
-  const { perCall, batch } = await timing();
+  const { perCall, batch, peakRssMiB: ownRss } = await timing();
   const medianMs = quantile(perCall, 0.5);
   return {
     status: 'ok',
@@ -184,7 +184,7 @@ async function timed(
     p10Ms: quantile(perCall, 0.1),
     p90Ms: quantile(perCall, 0.9),
     throughput: size / (medianMs / 1000),
-    peakRssMiB: peakRssMiB(),
+    peakRssMiB: ownRss ?? peakRssMiB(),
     liveTensors: liveTensors(),
   };
 }

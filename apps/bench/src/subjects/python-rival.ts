@@ -9,6 +9,7 @@ import type {
   Device,
   GaussianSetup,
   Operation,
+  SelfTimed,
   Session,
   Subject,
   TrainCheckValues,
@@ -39,6 +40,12 @@ function pythonCandidates(): string[] {
   return chosen ? [chosen] : ['python3', '/usr/bin/python3'];
 }
 
+/**
+ * How long one request may take before the Python process is taken for hung and killed: far
+ * beyond any measurement's warm-up and sampling (seconds), and an import of torch.
+ */
+const REQUEST_TIMEOUT_MS = 300_000;
+
 /** One `rival.py` process: JSON lines in, JSON lines out, one answer per request. */
 class RivalProcess {
   readonly #child: ChildProcessWithoutNullStreams;
@@ -63,15 +70,25 @@ class RivalProcess {
       end();
     });
     this.#child.on('close', end);
+    // Writing to a Python that has exited fails with EPIPE: the request then reports the exit.
+    this.#child.stdin.on('error', (error) => {
+      this.#stderr = `${this.#stderr}${error.message}`;
+      end();
+    });
   }
 
   /** Sends one request; resolves to the answer, or throws what Python said went wrong. */
   async request(message: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (this.#exited) throw new Error(`python exited: ${this.#stderr.trim() || 'no message'}`);
+    let timer: NodeJS.Timeout | undefined;
     const line = await new Promise<string | null>((resolve) => {
       this.#waiting.push(resolve);
+      timer = setTimeout(() => {
+        this.#stderr = `${this.#stderr}no answer to '${String(message.cmd)}' within ${REQUEST_TIMEOUT_MS / 1000} s`;
+        this.#child.kill('SIGKILL');
+      }, REQUEST_TIMEOUT_MS);
       this.#child.stdin.write(`${JSON.stringify(message)}\n`);
-    });
+    }).finally(() => clearTimeout(timer));
     if (line === null) throw new Error(`python exited: ${this.#stderr.trim() || 'no message'}`);
     const answer = JSON.parse(line) as Record<string, unknown>;
     if (typeof answer.error === 'string') throw new Error(answer.error);
@@ -83,6 +100,15 @@ class RivalProcess {
     this.#child.stdin.end();
     this.#child.kill();
   }
+}
+
+/** A `time` answer: milliseconds per call of each sample, and the Python process's peak RSS. */
+function selfTimed(answer: Record<string, unknown>): SelfTimed {
+  return {
+    perCall: answer.perCall as number[],
+    batch: answer.batch as number,
+    peakRssMiB: answer.peakRssMiB as number,
+  };
 }
 
 function floats(base64: unknown): Float32Array {
@@ -141,10 +167,8 @@ async function rivalWorkload(
   setup: GaussianSetup,
 ): Promise<Workload> {
   await rival.request({ cmd: 'setup', size, ...setup });
-  const timeOp = async (op: Operation, timing: TimingOptions) => {
-    const answer = await rival.request({ cmd: 'time', op, timing });
-    return { perCall: answer.perCall as number[], batch: answer.batch as number };
-  };
+  const timeOp = async (op: Operation, timing: TimingOptions) =>
+    selfTimed(await rival.request({ cmd: 'time', op, timing }));
   const notHere = () => Promise.reject(new Error('timed by the rival process itself'));
   return {
     ops: { sample: notHere, logProb: notHere, sampleLogProb: notHere },
@@ -189,8 +213,7 @@ async function rivalTrainWorkload(
   return {
     step: () => Promise.reject(new Error('timed by the rival process itself')),
     async timeStep(timing) {
-      const answer = await rival.request({ cmd: 'timeTrain', timing });
-      return { perCall: answer.perCall as number[], batch: answer.batch as number };
+      return selfTimed(await rival.request({ cmd: 'timeTrain', timing }));
     },
     async checkValues(): Promise<TrainCheckValues> {
       const answer = await rival.request({ cmd: 'trainCheck', steps: CHECK_STEPS });

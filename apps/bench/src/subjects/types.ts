@@ -72,7 +72,7 @@ export interface TrainWorkload {
   /** One training step; resolves when its loss is readable. */
   step(): Promise<void>;
   /** For a subject in another process: times `step` there, as {@link Workload.timeOp}. */
-  timeStep?(timing: TimingOptions): Promise<{ perCall: number[]; batch: number }>;
+  timeStep?(timing: TimingOptions): Promise<SelfTimed>;
   /** Values for the float64 check, taken before anything is timed (it trains a few steps). */
   checkValues(): Promise<TrainCheckValues>;
   liveTensors(): number | null;
@@ -100,6 +100,16 @@ export interface CheckValues {
   readonly sample: Float32Array;
 }
 
+/** What a subject that times itself in another process reports. */
+export interface SelfTimed {
+  /** Milliseconds per call of each timed sample. */
+  readonly perCall: number[];
+  /** Calls per sample. */
+  readonly batch: number;
+  /** Peak resident set size of that process, MiB (the bench's own would say nothing of it). */
+  readonly peakRssMiB: number;
+}
+
 /** One subject at one size: parameters made, ready to time. */
 export interface Workload {
   /** The operations it implements; each resolves when its result is readable. */
@@ -108,7 +118,7 @@ export interface Workload {
    * For a subject in another process: times `op` there, by the same rules, and returns the
    * milliseconds per call of each timed sample (its `ops` then only say which it implements).
    */
-  timeOp?(op: Operation, timing: TimingOptions): Promise<{ perCall: number[]; batch: number }>;
+  timeOp?(op: Operation, timing: TimingOptions): Promise<SelfTimed>;
   /** Values for the float64 check, taken before anything is timed. */
   checkValues(): Promise<CheckValues>;
   /** Live tensors of its engine, where the engine counts them (else null). */
