@@ -158,8 +158,9 @@ export type BackendFactory = () => Backend | Promise<Backend>;
 /**
  * Every method a backend must have, checked when it is set (so a backend written in plain
  * JavaScript, or against another version of this file, fails with the names of what it lacks).
+ * The compiler checks that the list is complete (below).
  */
-export const REQUIRED_KERNELS = [
+export const REQUIRED_METHODS = [
   'makeTensor',
   'read',
   'dispose',
@@ -189,3 +190,18 @@ export const REQUIRED_KERNELS = [
   'greater',
   'less',
 ] as const satisfies readonly (keyof Backend)[];
+
+/** The names of the methods that {@link Backend} requires (not optional). */
+type RequiredMethod = {
+  [K in keyof Backend]-?: undefined extends Backend[K]
+    ? never
+    : Backend[K] extends (...args: never[]) => unknown
+      ? K
+      : never;
+}[keyof Backend];
+
+/** Fails to compile, naming the method, if a required method is missing from the list. */
+const listIsComplete: Exclude<RequiredMethod, (typeof REQUIRED_METHODS)[number]> extends never
+  ? true
+  : Exclude<RequiredMethod, (typeof REQUIRED_METHODS)[number]> = true;
+void listIsComplete;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_API_VERSION, type Backend, REQUIRED_KERNELS } from './backend.js';
+import { BACKEND_API_VERSION, type Backend, REQUIRED_METHODS } from './backend.js';
 import { backendPackage, getBackend, ready, registerBackend, setBackend } from './engine.js';
 import { Generator, rng } from './random.js';
 import { broadcastShapes } from './shape.js';
@@ -56,7 +56,7 @@ describe('registry', () => {
 
   it('refuses a backend that lacks a required kernel, naming what it lacks', async () => {
     const partial = { apiVersion: BACKEND_API_VERSION, name: 'partial' } as Record<string, unknown>;
-    for (const kernel of REQUIRED_KERNELS) partial[kernel] = () => undefined;
+    for (const kernel of REQUIRED_METHODS) partial[kernel] = () => undefined;
     delete partial.matMul;
     delete partial.less;
     registerBackend('partial', () => partial as unknown as Backend);

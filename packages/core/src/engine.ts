@@ -7,7 +7,7 @@ import {
   BACKEND_API_VERSION,
   type Backend,
   type BackendFactory,
-  REQUIRED_KERNELS,
+  REQUIRED_METHODS,
 } from './backend.js';
 import { describe } from './validate.js';
 
@@ -89,7 +89,7 @@ function checkBackend(name: string, backend: unknown): Backend {
       `backend '${name}' implements Backend API version ${describe(b.apiVersion)}, but this @illia-ts/core expects version ${BACKEND_API_VERSION}: install matching versions of @illia-ts/core and ${backendPackage(name)}`,
     );
   }
-  const missing = REQUIRED_KERNELS.filter((k) => typeof b[k] !== 'function');
+  const missing = REQUIRED_METHODS.filter((k) => typeof b[k] !== 'function');
   if (missing.length > 0) {
     throw new TypeError(
       `backend '${name}' claims Backend API version ${BACKEND_API_VERSION} but lacks ${missing.join(', ')}: every method of that version is required`,

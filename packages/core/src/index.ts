@@ -15,7 +15,7 @@ export {
   type GaussianPrior,
   type MemoryInfo,
   type RandomKey,
-  REQUIRED_KERNELS,
+  REQUIRED_METHODS,
   type TrainingUnaryKernel,
   type UnaryKernel,
 } from './backend.js';
