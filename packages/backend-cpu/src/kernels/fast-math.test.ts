@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { expNonPositive, logSoftplus, softplus, softplusWithLogSum } from './fast-math.js';
+import {
+  expNonPositive,
+  logSoftplus,
+  sigmoid,
+  softplus,
+  softplusWithLogSum,
+  tanh,
+} from './fast-math.js';
 
 /** Float64 softplus by `Math` (fdlibm), as the conformance suite's reference computes it. */
 function softplus64(x: number): number {
@@ -157,5 +164,63 @@ describe('expNonPositive', () => {
     expect(found).toBeLessThan(2e-12);
     expect(expNonPositive(-746)).toBe(0);
     expect(expNonPositive(0)).toBe(1);
+  });
+});
+
+/** Float64 logistic by `Math.exp` (fdlibm), in the form that neither overflows nor cancels. */
+function sigmoid64(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/**
+ * Largest error of `fn` relative to `ref` over `xs` (relative to the smallest normal float64 for
+ * subnormal values), and where; NaN, once found, stays.
+ */
+function worstOf(fn: (x: number) => number, ref: (x: number) => number, xs: Iterable<number>) {
+  const found = { error: 0, at: 0 };
+  for (const x of xs) {
+    const r = ref(x);
+    const e = Math.abs(fn(x) - r) / Math.max(Math.abs(r), 2 ** -1022);
+    if (Number.isNaN(e) || e > found.error) Object.assign(found, { error: e, at: x });
+  }
+  return found;
+}
+
+describe('sigmoid and tanh against float64 (Math.exp, Math.tanh)', () => {
+  // Around tanh's switch from its series at |x| = 1/8, ±4 float32 ulp.
+  const seriesEdge = [1 / 8, -1 / 8].flatMap((m) => {
+    float[0] = m;
+    const b = bits[0] as number;
+    return [-4, -3, -2, -1, 0, 1, 2, 3, 4].map((d) => fromBits(b + d));
+  });
+  const inputs = () => [float32Scan(), EXTREMES, seriesEdge, [1e-300, -1e-300, 5e-324]];
+
+  it('sigmoid within 3e-12 relative over every 97th float32 of [−100, 100] and extremes', () => {
+    for (const xs of inputs()) {
+      const found = worstOf(sigmoid, sigmoid64, xs);
+      expect(found.error, `worst at ${found.at}`).toBeLessThan(3e-12);
+    }
+  });
+
+  it('tanh within 1e-11 relative over every 97th float32 of [−100, 100] and extremes', () => {
+    for (const xs of inputs()) {
+      const found = worstOf(tanh, Math.tanh, xs);
+      expect(found.error, `worst at ${found.at}`).toBeLessThan(1e-11);
+    }
+  });
+
+  it('keeps the limits, the sign of zero and NaN', () => {
+    expect(sigmoid(Number.POSITIVE_INFINITY)).toBe(1);
+    expect(sigmoid(Number.NEGATIVE_INFINITY)).toBe(0);
+    expect(sigmoid(0)).toBe(0.5);
+    expect(sigmoid(-0)).toBe(0.5);
+    expect(sigmoid(Number.NaN)).toBeNaN();
+    expect(tanh(Number.POSITIVE_INFINITY)).toBe(1);
+    expect(tanh(Number.NEGATIVE_INFINITY)).toBe(-1);
+    expect(Object.is(tanh(0), 0)).toBe(true);
+    expect(Object.is(tanh(-0), -0)).toBe(true);
+    expect(tanh(Number.NaN)).toBeNaN();
   });
 });
