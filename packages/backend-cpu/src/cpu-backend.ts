@@ -7,12 +7,11 @@ import {
   type RandomKey,
   sizeOf,
 } from '@illia-ts/core';
-import { BINARY, type BinaryFn, binaryShape, mapBinary } from './kernels/elementwise.js';
 import { type Job, runJob } from './kernels/jobs.js';
-import { type BinaryOp, binaryLayout, type UnaryOp } from './kernels/maps.js';
+import { type BinaryOp, binaryLayout, binaryShape, type UnaryOp } from './kernels/maps.js';
 import { matMulDims, matMulPanels, panelsOf } from './kernels/matmul.js';
 import { blocksOf } from './kernels/random-normal.js';
-import { sumAxes } from './kernels/sum.js';
+import { sumAxes, sumShape } from './kernels/sum.js';
 import * as training from './kernels/training.js';
 import { KernelPool } from './parallel/kernel-pool.js';
 
@@ -75,17 +74,6 @@ const unzeroed = (
  * costs about a sixteenth of an element of the Gaussian kernels (0.3 against 5 ns).
  */
 const MATMUL_MACS_PER_ELEMENT = 16;
-
-/** Each binary op as a function, for the broadcasts that `maps.ts` does not cover. */
-const BINARY_FNS: Readonly<Record<BinaryOp, BinaryFn>> = {
-  add: BINARY.add as BinaryFn,
-  sub: BINARY.sub as BinaryFn,
-  mul: BINARY.mul as BinaryFn,
-  div: BINARY.div as BinaryFn,
-  maximum: BINARY.maximum as BinaryFn,
-  greater: (p, q) => (p > q ? 1 : 0),
-  less: (p, q) => (p < q ? 1 : 0),
-};
 
 /** Below this many elements a read is a plain `slice()` (small allocations are cheap). */
 const UNZEROED_MIN_LENGTH = 16384;
@@ -261,19 +249,44 @@ export class CpuBackend implements Backend {
   softplus = (x: BackendTensor) => this.#unary(x, 'softplus');
 
   /**
-   * A broadcasting elementwise op: same shapes, a scalar or a repeated vector run a loop of their
-   * own (`maps.ts`), split between threads when large; other broadcasts go through `mapBinary`.
+   * A broadcasting elementwise op (`maps.ts`: same shapes, a scalar and a bias run the loops of
+   * their own that every broadcast reduces to), split between threads when large.
    */
   #binary(a: BackendTensor, b: BackendTensor, op: BinaryOp): CpuTensor {
     const shape = binaryShape(a.shape, b.shape);
-    const av = (a as CpuTensor).values;
-    const bv = (b as CpuTensor).values;
     const n = sizeOf(shape);
     const out = this.#alloc(n);
     const layout = binaryLayout(a.shape, b.shape, shape);
-    if (layout === null) mapBinary(av, a.shape, bv, b.shape, BINARY_FNS[op], shape, out);
-    else this.#run({ kind: 'binary', op, a: av, b: bv, out, layout }, n);
+    let av = (a as CpuTensor).values;
+    let bv = (b as CpuTensor).values;
+    if (this.#pool !== null && n >= this.#parallelThreshold) {
+      // Workers see only shared memory: a small operand (a scalar, a bias) goes there first.
+      av = this.#sharedOperand(av, 0);
+      bv = this.#sharedOperand(bv, 1);
+    }
+    this.#run({ kind: 'binary', op, a: av, b: bv, out, layout }, n);
     return this.#wrap(out, shape);
+  }
+
+  /** Shared arrays that small operands of a split binary op are copied to, by operand. */
+  readonly #operandCopies: Float32Array[] = [];
+
+  /**
+   * `values`, or a copy in shared memory where it is not there already: in the copy array of
+   * `slot` (grown as needed), reused by the next op, since kernels are synchronous. Operands
+   * outside shared memory are small: from `min(parallelThreshold, RECYCLE_MIN_LENGTH)` elements
+   * every array is shared.
+   */
+  #sharedOperand(values: Float32Array, slot: number): Float32Array {
+    if (values.buffer instanceof SharedArrayBuffer) return values;
+    let copy = this.#operandCopies[slot];
+    if (copy === undefined || copy.length < values.length) {
+      copy = new Float32Array(new SharedArrayBuffer(Math.max(values.length, 64) * 4));
+      this.#operandCopies[slot] = copy;
+    }
+    const view = copy.subarray(0, values.length);
+    view.set(values);
+    return view;
   }
 
   add = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'add');
@@ -282,9 +295,11 @@ export class CpuBackend implements Backend {
   div = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'div');
   maximum = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'maximum');
 
+  /** The sum over `axes`, into a recycled array where the output is large (a gradient's). */
   sum(x: BackendTensor, axes: readonly number[]): CpuTensor {
-    const { values, shape } = sumAxes((x as CpuTensor).values, x.shape, axes);
-    return this.#wrap(values, shape);
+    const shape = sumShape(x.shape, axes);
+    const out = this.#alloc(sizeOf(shape));
+    return this.#wrap(sumAxes((x as CpuTensor).values, x.shape, axes, out), shape);
   }
 
   /**

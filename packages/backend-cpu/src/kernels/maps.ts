@@ -1,14 +1,17 @@
 /**
- * Elementwise kernels with a loop of their own per op, for the shapes training runs: same shapes,
- * a scalar, and a vector repeated along leading axes (a bias). `mapUnary`/`mapBinary` in
- * `elementwise.ts` call the op through a function value; shared by every op, that call site
- * becomes megamorphic and V8 inlines none of them: 5–10 ns per element, where the loops here take
- * about 1 (a training step of a 784-400-10 MLP runs about 40 of them over 3·10⁵ elements).
- * Each op computes exactly what its `UNARY`/`BINARY` function does, in float64, stored as float32,
- * so results are bitwise the same.
+ * Elementwise kernels, computed in float64 and stored in float32, with a loop of their own per
+ * op: a function value shared by every op makes its call site megamorphic, and V8 then inlines
+ * none of them (5–10 ns per element, against about 1 here).
+ *
+ * A binary op sees its output as runs of contiguous elements (see {@link binaryLayout}): within a
+ * run each operand either advances with the output or repeats one value. Three loops cover every
+ * run, with no index arithmetic inside beyond an offset: both operands advance (same shapes, a
+ * bias row), or one of them is one value (a scalar, a column). Same shapes and a scalar are one
+ * run over the whole output, a bias is one run per row, and every other broadcast is one run
+ * along the output's last axis after merging axes that need no index arithmetic.
  */
-import { softplus } from './fast-math.js';
-import { sigmoid } from './training.js';
+import { broadcastShapes } from '@illia-ts/core';
+import { sigmoid, softplus, tanh } from './fast-math.js';
 
 /** The elementwise ops of one operand. */
 export type UnaryOp =
@@ -67,65 +70,94 @@ export function unaryRange(
       for (let i = start; i < end; i++) out[i] = sigmoid(x[i] as number);
       return;
     case 'tanh':
-      for (let i = start; i < end; i++) out[i] = Math.tanh(x[i] as number);
+      for (let i = start; i < end; i++) out[i] = tanh(x[i] as number);
       return;
   }
 }
 
-/** The elementwise ops of two broadcast operands. */
+/**
+ * The elementwise ops of two broadcast operands; `maximum` is `Math.max`'s (NaN if either is, 0
+ * over −0), as tfjs's.
+ */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'greater' | 'less';
 
 /**
- * How `a` and `b` map onto the output, seen as rows of `row` elements: each operand is `full`
- * (one value per output element), a `scalar`, or one `row` repeated for every row.
+ * How two operands map onto their broadcast output, seen as `runs` of `run` contiguous output
+ * elements. Run `r` has coordinates `(c₀, c₁, …)` over the axes `outer` (outermost first); it
+ * starts in `a` at `Σ cᵢ·aOuter[i]` and advances by `aStep` (1, or 0 where one value repeats)
+ * along the run; likewise `b`. Plain numbers and arrays, so it travels to the workers.
  */
 export interface BinaryLayout {
-  readonly row: number;
-  readonly a: 'full' | 'scalar' | 'row';
-  readonly b: 'full' | 'scalar' | 'row';
+  /** Elements per run (at least 1). */
+  readonly run: number;
+  /** The sizes of the axes that runs are laid along, outermost first. */
+  readonly outer: readonly number[];
+  readonly aOuter: readonly number[];
+  readonly bOuter: readonly number[];
+  readonly aStep: 0 | 1;
+  readonly bStep: 0 | 1;
+}
+
+/** The shape `a` and `b` broadcast to; core has checked that they do. */
+export function binaryShape(aShape: readonly number[], bShape: readonly number[]): number[] {
+  const shape = broadcastShapes(aShape, bShape);
+  if (shape === null) throw new RangeError('binaryShape: shapes do not broadcast');
+  return shape;
 }
 
 /**
- * The layout of `a` (of `aShape`) and `b` against the broadcast `shape`, or null for the other
- * broadcasts (for example a column repeated along the last axis, or two different vectors).
+ * The layout of operands of `aShape` and `bShape` over their broadcast `shape`: the output's axes
+ * of size 1 dropped, and neighbouring axes merged wherever each operand is, across both, either
+ * contiguous or one repeated value. Same shapes and a scalar leave one axis (one run over the
+ * whole output); a bias `[n]` or `[1, n]` on `[m, n]` leaves `[m, n]` (one run per row).
  */
 export function binaryLayout(
   aShape: readonly number[],
   bShape: readonly number[],
   shape: readonly number[],
-): BinaryLayout | null {
-  let n = 1;
-  for (const d of shape) n *= d;
-  const pa = periodOf(aShape, shape);
-  const pb = periodOf(bShape, shape);
-  if (pa < 0 || pb < 0) return null;
-  const partial = [pa, pb].filter((p) => p !== 1 && p !== n);
-  if (partial.length === 2 && pa !== pb) return null;
-  // At least 1, so that an empty output has no rows rather than a division by zero.
-  const row = Math.max(1, partial[0] ?? n);
-  const kind = (p: number) => (p === 1 ? 'scalar' : p === n ? 'full' : 'row');
-  return { row, a: kind(pa), b: kind(pb) };
+): BinaryLayout {
+  const aStrides = broadcastStrides(aShape, shape);
+  const bStrides = broadcastStrides(bShape, shape);
+  const sizes: number[] = [];
+  const as: number[] = [];
+  const bs: number[] = [];
+  shape.forEach((size, d) => {
+    if (size === 1) return;
+    const sa = aStrides[d] as number;
+    const sb = bStrides[d] as number;
+    const last = sizes.length - 1;
+    // Axis d continues the previous axis where, for each operand, stepping the previous axis by
+    // one is stepping d by its size (true of a contiguous operand and of a repeated one).
+    if (last >= 0 && as[last] === sa * size && bs[last] === sb * size) {
+      sizes[last] = (sizes[last] as number) * size;
+      as[last] = sa;
+      bs[last] = sb;
+    } else {
+      sizes.push(size);
+      as.push(sa);
+      bs.push(sb);
+    }
+  });
+  // After merging, the innermost axis of an operand that is not repeated along it has stride 1.
+  const run = sizes.pop() ?? 1;
+  const aStep = (as.pop() ?? 0) === 0 ? 0 : 1;
+  const bStep = (bs.pop() ?? 0) === 0 ? 0 : 1;
+  return { run: Math.max(run, 1), outer: sizes, aOuter: as, bOuter: bs, aStep, bStep };
 }
 
-/**
- * The number of values of an operand of `xShape` that repeat along the output's leading axes,
- * when `xShape` without its leading 1s is the end of `shape`; else −1.
- */
-function periodOf(xShape: readonly number[], shape: readonly number[]): number {
-  let first = 0;
-  while (first < xShape.length && xShape[first] === 1) first++;
-  const kept = xShape.length - first;
-  if (kept > shape.length) return -1;
-  let period = 1;
-  for (let d = 0; d < kept; d++) {
-    const size = xShape[first + d] as number;
-    if (size !== shape[shape.length - kept + d]) return -1;
-    period *= size;
+/** Row-major strides of `xShape` seen as `shape` (aligned at the end): 0 along broadcast axes. */
+function broadcastStrides(xShape: readonly number[], shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length).fill(0);
+  let stride = 1;
+  for (let d = xShape.length - 1; d >= 0; d--) {
+    const size = xShape[d] as number;
+    if (size !== 1) strides[shape.length - xShape.length + d] = stride;
+    stride *= size;
   }
-  return period;
+  return strides;
 }
 
-/** Writes `a op b` to `out[i]` for `i` in `[start, end)`, `a` and `b` placed by `layout`. */
+/** Writes `a op b` to `out[o]` for `o` in `[start, end)`, `a` and `b` placed by `layout`. */
 export function binaryRange(
   op: BinaryOp,
   a: Float32Array,
@@ -135,64 +167,143 @@ export function binaryRange(
   start: number,
   end: number,
 ): void {
-  const { row } = layout;
-  const sa = layout.a === 'scalar' ? 0 : 1;
-  const sb = layout.b === 'scalar' ? 0 : 1;
-  for (let o = start; o < end; ) {
-    const inRow = o % row;
-    const stop = Math.min(end, o - inRow + row);
-    const ia = layout.a === 'full' ? o : layout.a === 'row' ? inRow : 0;
-    const ib = layout.b === 'full' ? o : layout.b === 'row' ? inRow : 0;
-    binaryRun(op, a, ia, sa, b, ib, sb, out, o, stop - o);
-    o = stop;
+  const { run, outer, aOuter, bOuter, aStep, bStep } = layout;
+  let r = Math.floor(start / run);
+  let inRun = start - r * run;
+  for (let o = start; o < end; r++, inRun = 0) {
+    const len = Math.min(end - o, run - inRun);
+    let ia = inRun * aStep;
+    let ib = inRun * bStep;
+    let rest = r;
+    for (let d = outer.length - 1; d >= 0 && rest > 0; d--) {
+      const size = outer[d] as number;
+      const c = rest % size;
+      rest = (rest - c) / size;
+      ia += c * (aOuter[d] as number);
+      ib += c * (bOuter[d] as number);
+    }
+    if (aStep === 1) {
+      if (bStep === 1) binaryRun(op, a, ia, b, ib, out, o, len);
+      else binaryRunScalarB(op, a, ia, b[ib] as number, out, o, len);
+    } else if (bStep === 1) {
+      binaryRunScalarA(op, a[ia] as number, b, ib, out, o, len);
+    } else {
+      binaryRunScalarB(op, a, ia, b[ib] as number, out, o, 1);
+      out.fill(out[o] as number, o + 1, o + len);
+    }
+    o += len;
   }
 }
 
-/** `out[o + t] = a[ia + t·sa] op b[ib + t·sb]` for t < len (a stride 0 repeats one value). */
+/** `out[o + t] = a[ia + t] op b[ib + t]` for `t < len`. */
 function binaryRun(
   op: BinaryOp,
   a: Float32Array,
   ia: number,
-  sa: number,
   b: Float32Array,
   ib: number,
-  sb: number,
   out: Float32Array,
   o: number,
   len: number,
 ): void {
+  const da = ia - o;
+  const db = ib - o;
+  const end = o + len;
   switch (op) {
     case 'add':
-      for (let t = 0; t < len; t++)
-        out[o + t] = (a[ia + t * sa] as number) + (b[ib + t * sb] as number);
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) + (b[i + db] as number);
       return;
     case 'sub':
-      for (let t = 0; t < len; t++)
-        out[o + t] = (a[ia + t * sa] as number) - (b[ib + t * sb] as number);
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) - (b[i + db] as number);
       return;
     case 'mul':
-      for (let t = 0; t < len; t++)
-        out[o + t] = (a[ia + t * sa] as number) * (b[ib + t * sb] as number);
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) * (b[i + db] as number);
       return;
     case 'div':
-      for (let t = 0; t < len; t++)
-        out[o + t] = (a[ia + t * sa] as number) / (b[ib + t * sb] as number);
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) / (b[i + db] as number);
       return;
     case 'maximum':
-      for (let t = 0; t < len; t++) {
-        const p = a[ia + t * sa] as number;
-        const q = b[ib + t * sb] as number;
-        // NaN propagates, as in NumPy and tfjs.
-        out[o + t] = p > q || Number.isNaN(p) ? p : q;
-      }
+      for (let i = o; i < end; i++) out[i] = Math.max(a[i + da] as number, b[i + db] as number);
       return;
     case 'greater':
-      for (let t = 0; t < len; t++)
-        out[o + t] = (a[ia + t * sa] as number) > (b[ib + t * sb] as number) ? 1 : 0;
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) > (b[i + db] as number) ? 1 : 0;
       return;
     case 'less':
-      for (let t = 0; t < len; t++)
-        out[o + t] = (a[ia + t * sa] as number) < (b[ib + t * sb] as number) ? 1 : 0;
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) < (b[i + db] as number) ? 1 : 0;
+      return;
+  }
+}
+
+/** `out[o + t] = a[ia + t] op q` for `t < len`. */
+function binaryRunScalarB(
+  op: BinaryOp,
+  a: Float32Array,
+  ia: number,
+  q: number,
+  out: Float32Array,
+  o: number,
+  len: number,
+): void {
+  const da = ia - o;
+  const end = o + len;
+  switch (op) {
+    case 'add':
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) + q;
+      return;
+    case 'sub':
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) - q;
+      return;
+    case 'mul':
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) * q;
+      return;
+    case 'div':
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) / q;
+      return;
+    case 'maximum':
+      for (let i = o; i < end; i++) out[i] = Math.max(a[i + da] as number, q);
+      return;
+    case 'greater':
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) > q ? 1 : 0;
+      return;
+    case 'less':
+      for (let i = o; i < end; i++) out[i] = (a[i + da] as number) < q ? 1 : 0;
+      return;
+  }
+}
+
+/** `out[o + t] = p op b[ib + t]` for `t < len`. */
+function binaryRunScalarA(
+  op: BinaryOp,
+  p: number,
+  b: Float32Array,
+  ib: number,
+  out: Float32Array,
+  o: number,
+  len: number,
+): void {
+  const db = ib - o;
+  const end = o + len;
+  switch (op) {
+    case 'add':
+      for (let i = o; i < end; i++) out[i] = p + (b[i + db] as number);
+      return;
+    case 'sub':
+      for (let i = o; i < end; i++) out[i] = p - (b[i + db] as number);
+      return;
+    case 'mul':
+      for (let i = o; i < end; i++) out[i] = p * (b[i + db] as number);
+      return;
+    case 'div':
+      for (let i = o; i < end; i++) out[i] = p / (b[i + db] as number);
+      return;
+    case 'maximum':
+      for (let i = o; i < end; i++) out[i] = Math.max(p, b[i + db] as number);
+      return;
+    case 'greater':
+      for (let i = o; i < end; i++) out[i] = p > (b[i + db] as number) ? 1 : 0;
+      return;
+    case 'less':
+      for (let i = o; i < end; i++) out[i] = p < (b[i + db] as number) ? 1 : 0;
       return;
   }
 }

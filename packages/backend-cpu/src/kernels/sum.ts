@@ -1,17 +1,27 @@
 /** Sum over axes, accumulated in float64 (a million float32 terms lose nothing measurable). */
 import { sizeOf, stridesOf } from '@illia-ts/core';
 
+/** The shape of a sum of `shape` over `axes`: those axes left out. */
+export function sumShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.filter((_, d) => !axes.includes(d));
+}
+
+/**
+ * Writes the sum of `x` (of `shape`) over `axes` to `out` (of {@link sumShape}'s size, every
+ * element written), each output the float64 sum of its terms in index order; returns `out`.
+ */
 export function sumAxes(
   x: Float32Array,
   shape: readonly number[],
   axes: readonly number[],
-): { values: Float32Array; shape: number[] } {
-  const reduced = new Set(axes);
-  const outShape = shape.filter((_, d) => !reduced.has(d));
+  out: Float32Array,
+): Float32Array {
+  const outShape = sumShape(shape, axes);
   if (outShape.length === 0) {
     let total = 0;
     for (let i = 0; i < x.length; i++) total += x[i] as number;
-    return { values: Float32Array.of(total), shape: [] };
+    out[0] = total;
+    return out;
   }
   const acc = new Float64Array(sizeOf(outShape));
   const inStrides = stridesOf(shape);
@@ -20,7 +30,7 @@ export function sumAxes(
   const toOut: number[] = [];
   let kept = 0;
   for (let d = 0; d < shape.length; d++) {
-    toOut.push(reduced.has(d) ? 0 : (outStridesKept[kept++] as number));
+    toOut.push(axes.includes(d) ? 0 : (outStridesKept[kept++] as number));
   }
   for (let i = 0; i < x.length; i++) {
     let rest = i;
@@ -33,5 +43,6 @@ export function sumAxes(
     }
     acc[o] = (acc[o] as number) + (x[i] as number);
   }
-  return { values: Float32Array.from(acc), shape: outShape };
+  out.set(acc);
+  return out;
 }

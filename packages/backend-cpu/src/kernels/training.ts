@@ -1,6 +1,7 @@
 /**
- * Kernels that training needs: permutations, activations, log-softmax (the matrix product is in
- * `matmul.ts`). Each writes into an `out` array from the backend, so large outputs are recycled.
+ * Kernels that training needs: permutations and log-softmax (the matrix product is in `matmul.ts`,
+ * the activations in `maps.ts`). Each writes into an `out` array from the backend, so large
+ * outputs are recycled.
  */
 import { stridesOf } from '@illia-ts/core';
 
@@ -59,11 +60,4 @@ export function logSoftmax(
     for (let j = 0; j < cols; j++) out[start + j] = (x[start + j] as number) - shift;
   }
   return out;
-}
-
-/** `1 / (1 + e^−x)` without overflow for large |x|. */
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
 }
