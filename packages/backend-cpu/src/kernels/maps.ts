@@ -5,10 +5,11 @@
  *
  * A binary op sees its output as runs of contiguous elements (see {@link binaryLayout}): within a
  * run each operand either advances with the output or repeats one value. Three loops cover every
- * run, with no index arithmetic inside beyond an offset: both operands advance (same shapes, a
- * bias row), or one of them is one value (a scalar, a column). Same shapes and a scalar are one
- * run over the whole output, a bias is one run per row, and every other broadcast is one run
- * along the output's last axis after merging axes that need no index arithmetic.
+ * run, with no index arithmetic inside beyond an offset: both operands advance (a bias row), or
+ * one of them is one value (a scalar, a column). Same shapes and a scalar are one run over the
+ * whole output (same shapes without even the offset, for the arithmetic ops), a bias is one run
+ * per row, and every other broadcast is one run along the output's last axis after merging axes
+ * that need no index arithmetic.
  */
 import { broadcastShapes } from '@illia-ts/core';
 import { sigmoid, softplus, tanh } from './fast-math.js';
@@ -168,6 +169,8 @@ export function binaryRange(
   end: number,
 ): void {
   const { run, outer, aOuter, bOuter, aStep, bStep } = layout;
+  const same = outer.length === 0 && aStep === 1 && bStep === 1;
+  if (same && sameShapeRange(op, a, b, out, start, end)) return;
   let r = Math.floor(start / run);
   let inRun = start - r * run;
   for (let o = start; o < end; r++, inRun = 0) {
@@ -192,6 +195,38 @@ export function binaryRange(
       out.fill(out[o] as number, o + 1, o + len);
     }
     o += len;
+  }
+}
+
+/**
+ * `out[i] = a[i] op b[i]` for `i` in `[start, end)`, for operands of the output's shape: no offset
+ * to add (1.13 against 1.27 ns per element). Covers the arithmetic ops; false for the others,
+ * which take the run loops. (With a scalar, the same kind of loop measured slower than the run
+ * loop's, 1.19 against 0.95 ns, so a scalar keeps that.)
+ */
+function sameShapeRange(
+  op: BinaryOp,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  start: number,
+  end: number,
+): boolean {
+  switch (op) {
+    case 'add':
+      for (let i = start; i < end; i++) out[i] = (a[i] as number) + (b[i] as number);
+      return true;
+    case 'sub':
+      for (let i = start; i < end; i++) out[i] = (a[i] as number) - (b[i] as number);
+      return true;
+    case 'mul':
+      for (let i = start; i < end; i++) out[i] = (a[i] as number) * (b[i] as number);
+      return true;
+    case 'div':
+      for (let i = start; i < end; i++) out[i] = (a[i] as number) / (b[i] as number);
+      return true;
+    default:
+      return false;
   }
 }
 
