@@ -73,6 +73,7 @@ const cases = [
   binary('add 128×400 + column [128,1]', 'add', [128, 400], [128, 1], [128, 400]),
   unary('sigmoid 128×400 in [−6, 6)', 'sigmoid', 128 * 400, -6, 6),
   unary('tanh 128×400 in [−3, 3)', 'tanh', 128 * 400, -3, 3),
+  unary('softplus 400×784 in [−8, 8)', 'softplus', 400 * 784, -8, 8),
   unary('square 400×784', 'square', 400 * 784, -3, 3),
   unary('sqrt 400×784', 'sqrt', 400 * 784, 0, 3),
 ];
