@@ -13,7 +13,6 @@
  * signed width. The rare wedge and tail draws leave the loop for {@link slowNormal}, which takes
  * the state through an Int32Array so the hot loop keeps it in registers.
  */
-import { expNonPositive } from './fast-math.js';
 
 /** Elements per independently seeded stream. */
 export const BLOCK = 2048;
@@ -115,9 +114,9 @@ function slowNormal(s: Int32Array, u: number): number {
       return negative ? -(R + x) : R + x;
     }
     const fi = F[i] as number;
-    // expNonPositive, not Math.exp: 1.2% of draws come here, and Math.exp made that ~1 ns of
-    // the 3.4 ns a draw took on average.
-    if (fi + nextOpenUniform(s) * ((F[i - 1] as number) - fi) < expNonPositive(-0.5 * x * x)) {
+    // Math.exp: 1.2% of draws come here. fast-math's expNonPositive, called from here, measured
+    // slower (3.84 against 3.38 ns per draw on average, interleaved runs of bench/kernels.mjs).
+    if (fi + nextOpenUniform(s) * ((F[i - 1] as number) - fi) < Math.exp(-0.5 * x * x)) {
       return negative ? -x : x;
     }
     u = nextUint32(s);
