@@ -115,7 +115,7 @@ function slowNormal(s: Int32Array, u: number): number {
     }
     const fi = F[i] as number;
     // Math.exp: 1.2% of draws come here. fast-math's expNonPositive, called from here, measured
-    // slower (3.84 against 3.38 ns per draw on average, interleaved runs of bench/kernels.mjs).
+    // slower (3.84 against 3.38 ns per draw on average, back-to-back runs of bench/kernels.mjs).
     if (fi + nextOpenUniform(s) * ((F[i - 1] as number) - fi) < Math.exp(-0.5 * x * x)) {
       return negative ? -x : x;
     }
