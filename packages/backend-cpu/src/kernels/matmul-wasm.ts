@@ -14,8 +14,11 @@
 /** Bytes of one row of a packed op(a) panel step (3 float64) and of op(b) (4 float64). */
 const A_STEP = 24;
 const B_STEP = 32;
-/** The 3×4 float64 tile the kernels write, row-major, at byte 0 of the memory. */
-export const TILE_BYTES = 96;
+/**
+ * The kernels write their 3×4 float64 tile, row-major, at byte 0 of the memory (96 bytes); the
+ * packed panels may start here, after it, 16-byte aligned.
+ */
+export const PANELS_AT = 128;
 /** At most this much memory (bytes): a larger product runs the TypeScript kernels. */
 const MAX_BYTES = 2 ** 26;
 
@@ -31,6 +34,7 @@ export interface WasmTiles {
   readonly steps: (ap: number, bp: number, list: number, count: number) => void;
 }
 
+/** Unsigned LEB128: sizes, counts, indices, alignments and memory offsets. */
 const leb = (n: number): number[] => {
   const out: number[] = [];
   do {
@@ -48,7 +52,18 @@ const I32 = 0x7f;
 const V128 = 0x7b;
 const get = (i: number) => [0x20, ...leb(i)];
 const set = (i: number) => [0x21, ...leb(i)];
-const i32Const = (v: number) => [0x41, ...leb(v)];
+/** Signed LEB128, which `i32.const` takes (unsigned bytes would read 64 as −64). */
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+};
+const i32Const = (v: number) => [0x41, ...sleb(v)];
 const I32_ADD = 0x6a;
 const I32_MUL = 0x6c;
 const simd = (op: number, ...rest: number[]) => [0xfd, ...leb(op), ...rest];

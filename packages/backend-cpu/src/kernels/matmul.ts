@@ -28,7 +28,7 @@
  * between threads at any panel boundary and every output element is computed the same way.
  */
 
-import { wasmTiles } from './matmul-wasm.js';
+import { PANELS_AT, wasmTiles } from './matmul-wasm.js';
 
 /** Rows of op(a) per micro-tile. */
 export const MR = 3;
@@ -112,7 +112,7 @@ export function matMulPanels(
   if (aCounts.length <= KEEP_SCRATCH) countsA = aCounts;
   // WebAssembly memory, where its kernels run: the tile, op(b)'s panel and its steps, then
   // op(a)'s block and its steps (byte offsets).
-  const bAt = 128;
+  const bAt = PANELS_AT;
   const bStepsAt = bAt + 8 * NR * k;
   const aAt = bStepsAt + 4 * k + (k % 4 === 0 ? 0 : 16 - ((4 * k) % 16));
   const aStepsAt = aAt + 8 * blockValues;
