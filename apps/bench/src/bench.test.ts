@@ -10,25 +10,19 @@ import { checkTraining, trainBatch, trainReference } from './train-reference.js'
 
 const dir = await mkdtemp(join(tmpdir(), 'illia-bench-'));
 
-/** A Python with numpy on this machine, if any (the project never needs one). */
-const pythonWithNumpy = ['python3', '/usr/bin/python3'].find((python) => {
-  try {
-    execFileSync(python, ['-c', 'import numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
-
-/** A Python with PyTorch on this machine, if any. */
-const pythonWithTorch = ['python3', '/usr/bin/python3'].find((python) => {
-  try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
+/** A Python that has `module` on this machine, if any (the project never needs one). */
+function pythonWith(module: string): string | undefined {
+  return ['python3', '/usr/bin/python3'].find((python) => {
+    try {
+      execFileSync(python, ['-c', `import ${module}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+const pythonWithNumpy = pythonWith('numpy');
+const pythonWithTorch = pythonWith('torch');
 
 /** Runs the bench in this process with only `ceilings` (tiny sizes), Python chosen by `python`. */
 async function runRivals(ceilings: string, python: string, ops = 'sample,logProb') {
