@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { softplus64 } from '../test-helpers.js';
 import {
   expNonPositive,
   logSoftplus,
@@ -7,11 +8,6 @@ import {
   softplusWithLogSum,
   tanh,
 } from './fast-math.js';
-
-/** Float64 softplus by `Math` (fdlibm), as the conformance suite's reference computes it. */
-function softplus64(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-}
 
 /**
  * Float64 `log softplus(x)`; below −30, `x − eˣ/2` (the next term, `5e²ˣ/24`, is below 1e-26),
@@ -69,7 +65,8 @@ function* pieceEdges(): Generator<number> {
     for (const offset of [0, 0.5, 0.5 - Math.sqrt(3) / 4, 0.5 + Math.sqrt(3) / 4]) {
       float[0] = (j + offset) / 128;
       const b = bits[0] as number;
-      // b + d < 0 only below x = 0 (bits 0), where the neighbours are the positive subnormals.
+      // b + d < 0 only at x = +0 (bits 0): the float32 just below it are the negative subnormals,
+      // whose bits (0x80000001 up) are not b + d, so those steps are skipped, not wrapped to NaNs.
       for (let d = -2; d <= 2; d++) if (b + d >= 0) yield fromBits(b + d);
     }
   }

@@ -38,7 +38,10 @@ const NR = 4;
 const PACKED_A_BYTES = 2 ** 19;
 /** A panel with at most this fraction of nonzero steps is run through its list of them. */
 const SPARSE_FRACTION = 0.85;
-/** Packing buffers up to this many float64 values are kept for the next product. */
+/**
+ * Scratch arrays of up to this many elements are kept for the next product: the packed operands
+ * (Float64Array) and their nonzero steps and step counts (Int32Array). Longer ones are not kept.
+ */
 const KEEP_SCRATCH = 2 ** 17;
 
 /** The dimensions of `op(a) · op(b)`: op(a) is m×k, op(b) is k×n. */

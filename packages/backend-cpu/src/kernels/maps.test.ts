@@ -1,0 +1,149 @@
+import { sizeOf } from '@illia-ts/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../cpu-backend.js';
+import { firstDifference, softplus64, startTwoThreads, values } from '../test-helpers.js';
+import { type BinaryOp, binaryShape, type UnaryOp } from './maps.js';
+
+const one = new CpuBackend({ threads: 1 });
+/** Two threads, every op split between them. */
+let two: CpuBackend;
+
+beforeAll(async () => {
+  two = await startTwoThreads({ parallelThreshold: 1 });
+}, 60_000);
+
+/**
+ * Each unary op in float64: `exact` where the kernel computes the same float64 (so the float32
+ * results must be bitwise those), else within float32 rounding plus 1e-8 relative (fast-math.ts,
+ * whose own errors `fast-math.test.ts` proves).
+ */
+const UNARY_REFERENCES: Record<UnaryOp, { fn: (x: number) => number; exact: boolean }> = {
+  neg: { fn: (x) => -x, exact: true },
+  exp: { fn: Math.exp, exact: true },
+  log: { fn: Math.log, exact: true },
+  log1p: { fn: Math.log1p, exact: true },
+  sqrt: { fn: Math.sqrt, exact: true },
+  square: { fn: (x) => x * x, exact: true },
+  abs: { fn: Math.abs, exact: true },
+  relu: { fn: (x) => Math.max(x, 0), exact: true },
+  softplus: { fn: softplus64, exact: false },
+  sigmoid: { fn: (x) => 1 / (1 + Math.exp(-x)), exact: false },
+  tanh: { fn: Math.tanh, exact: false },
+};
+
+/** Each binary op in float64 (`maximum` propagates NaN and takes 0 over −0, as tfjs). */
+const BINARY_REFERENCES: Record<BinaryOp, (p: number, q: number) => number> = {
+  add: (p, q) => p + q,
+  sub: (p, q) => p - q,
+  mul: (p, q) => p * q,
+  div: (p, q) => p / q,
+  maximum: Math.max,
+  greater: (p, q) => (p > q ? 1 : 0),
+  less: (p, q) => (p < q ? 1 : 0),
+};
+
+/** `fn(a, b)` with NumPy broadcasting over `shape`, element by element from coordinates. */
+function broadcastReference(
+  a: Float32Array,
+  aShape: readonly number[],
+  b: Float32Array,
+  bShape: readonly number[],
+  shape: readonly number[],
+  fn: (p: number, q: number) => number,
+): Float32Array {
+  const out = new Float32Array(sizeOf(shape));
+  /** The index in an operand of `xShape` of the output element at `coords`. */
+  const indexIn = (xShape: readonly number[], coords: number[]) => {
+    let index = 0;
+    xShape.forEach((size, d) => {
+      index =
+        index * size + (size === 1 ? 0 : (coords[shape.length - xShape.length + d] as number));
+    });
+    return index;
+  };
+  for (let o = 0; o < out.length; o++) {
+    const coords: number[] = [];
+    let rest = o;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      coords[d] = rest % (shape[d] as number);
+      rest = Math.floor(rest / (shape[d] as number));
+    }
+    out[o] = fn(a[indexIn(aShape, coords)] as number, b[indexIn(bShape, coords)] as number);
+  }
+  return out;
+}
+
+describe('elementwise ops against float64, bitwise the same on 1 and 2 threads', {
+  timeout: 60_000,
+}, () => {
+  const n = 70_001;
+  const x = values(n, -30, 30, 11);
+  x.set([0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-40, -1e-3]);
+  for (const [op, { fn, exact }] of Object.entries(UNARY_REFERENCES) as Array<
+    [UnaryOp, (typeof UNARY_REFERENCES)[UnaryOp]]
+  >) {
+    it(`${op}${exact ? '' : ', within float32 rounding'}`, () => {
+      const results = [one, two].map((backend) => {
+        const t = backend.makeTensor(x, [n]);
+        const y = backend[op](t);
+        const values = backend.readSync(y);
+        backend.dispose(t);
+        backend.dispose(y);
+        return values;
+      });
+      const [y1, y2] = results as [Float32Array, Float32Array];
+      expect(firstDifference(y2, y1), '1 against 2 threads').toBe(-1);
+      if (exact) {
+        expect(firstDifference(y1, Float32Array.from(x, fn))).toBe(-1);
+        return;
+      }
+      for (let i = 0; i < n; i++) {
+        const ref = fn(x[i] as number);
+        const got = y1[i] as number;
+        if (Object.is(got, Math.fround(ref)) || (Number.isNaN(ref) && Number.isNaN(got))) continue;
+        // Rounding to float32 (at most 2^-24 relative, or half a subnormal step), after the
+        // kernel's own float64 error (below 1e-8 relative).
+        const bound = Math.max(Math.abs(ref), 2 ** -126) * (2 ** -24 + 1e-8);
+        expect(Math.abs(got - ref), `${op}(${x[i]})`).toBeLessThanOrEqual(bound);
+      }
+    });
+  }
+
+  const shapes: Array<[string, number[], number[]]> = [
+    ['same shapes', [301, 233], [301, 233]],
+    ['a scalar tensor', [301, 233], []],
+    ['a scalar first', [1], [301, 233]],
+    ['a bias', [301, 233], [233]],
+    ['a bias with a leading 1, first', [1, 233], [301, 233]],
+    ['a row of a 3-D tensor', [3, 101, 233], [1, 101, 233]],
+    ['a column', [301, 1], [301, 233]],
+    ['a row and a column', [1, 233], [301, 1]],
+    ['a middle axis repeated', [7, 1, 50, 3], [7, 11, 50, 3]],
+    ['both repeated along different axes', [2, 1, 40, 1], [1, 3, 40, 50]],
+    ['two scalars', [1, 1], []],
+    ['a scalar and a size-1 axis', [1], [5, 1]],
+    ['nothing', [0, 3], [3]],
+  ];
+  for (const op of Object.keys(BINARY_REFERENCES) as BinaryOp[]) {
+    for (const [label, aShape, bShape] of shapes) {
+      it(`${op} with ${label}`, () => {
+        const a = values(sizeOf(aShape), -3, 3, 12);
+        const b = values(sizeOf(bShape), -3, 3, 13);
+        a.set([0, Number.NaN, 2].slice(0, a.length));
+        b.set([-0, 1, Number.NaN].slice(0, b.length));
+        const shape = binaryShape(aShape, bShape);
+        const expected = broadcastReference(a, aShape, b, bShape, shape, BINARY_REFERENCES[op]);
+        for (const backend of [one, two]) {
+          const before = backend.memory();
+          const ta = backend.makeTensor(a, aShape);
+          const tb = backend.makeTensor(b, bShape);
+          const y = backend[op](ta, tb);
+          expect(y.shape).toEqual(shape);
+          expect(firstDifference(backend.readSync(y), expected)).toBe(-1);
+          for (const t of [ta, tb, y]) backend.dispose(t);
+          expect(backend.memory()).toEqual(before);
+        }
+      });
+    }
+  }
+});
