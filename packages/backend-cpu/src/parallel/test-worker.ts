@@ -3,22 +3,24 @@
  * file a worker thread can load (Node 20 runs no TypeScript), so the workers run the same kernels
  * as the code under test rather than a possibly stale `dist`.
  */
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'tsup';
 
 let built: Promise<URL> | undefined;
 
 /**
- * The URL of a fresh bundle of the kernel worker, built once per test process into a folder of
- * its own: vitest runs test files in parallel processes, and one must never load a bundle that
- * another is still writing.
+ * The URL of a fresh bundle of the kernel worker, built once per test process. Vitest runs test
+ * files in parallel processes, so each builds into a folder of its own and then renames the file
+ * into place: a rename is atomic, and no process can load a bundle another is still writing.
  */
 export function testWorkerUrl(): Promise<URL> {
   built ??= (async () => {
-    const outDir = fileURLToPath(
-      new URL(`../../node_modules/.cache/kernel-worker/${process.pid}`, import.meta.url),
+    const cache = fileURLToPath(
+      new URL('../../node_modules/.cache/kernel-worker', import.meta.url),
     );
+    const outDir = join(cache, String(process.pid));
     await build({
       entry: { 'kernel-worker': fileURLToPath(new URL('./kernel-worker.ts', import.meta.url)) },
       outDir,
@@ -29,9 +31,10 @@ export function testWorkerUrl(): Promise<URL> {
       dts: false,
       clean: false,
     });
-    // Workers have loaded it by the time the process exits.
-    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
-    return pathToFileURL(`${outDir}/kernel-worker.js`);
+    const file = join(cache, 'kernel-worker.js');
+    renameSync(join(outDir, 'kernel-worker.js'), file);
+    rmSync(outDir, { recursive: true, force: true });
+    return pathToFileURL(file);
   })();
   return built;
 }
