@@ -41,6 +41,27 @@ export interface GaussianPrior {
   readonly std: number;
 }
 
+/**
+ * The numbers of one Adam step (see {@link Backend.adamUpdate}): the decay rates, the epsilon
+ * added to the denominator, the learning rate, and the bias corrections `c1 = 1 − beta1^t`,
+ * `c2 = 1 − beta2^t` of step t.
+ */
+export interface AdamHyperparameters {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly lr: number;
+  readonly c1: number;
+  readonly c2: number;
+}
+
+/** What {@link Backend.adamUpdate} returns: three new tensors, each of the parameter's shape. */
+export interface AdamUpdate {
+  readonly param: BackendTensor;
+  readonly m: BackendTensor;
+  readonly v: BackendTensor;
+}
+
 /** The elementwise kernels that training needs. */
 export type TrainingUnaryKernel = 'relu' | 'sigmoid' | 'tanh';
 /** Broadcasting comparisons: 1 where true, 0 where false. */
@@ -150,6 +171,23 @@ export interface Backend {
     rho: BackendTensor,
     prior: GaussianPrior,
   ): BackendTensor;
+
+  /**
+   * Optional fused kernel: one Adam step of one parameter, the math core's `Adam.step` otherwise
+   * composes from 13 elementwise kernels:
+   * `m' = beta1·m + (1−beta1)·g`, `v' = beta2·v + (1−beta2)·g²` (just `(1−beta1)·g` and
+   * `(1−beta2)·g²` where `m` and `v` are null: the first step), and
+   * `param' = param − (lr/c1) · m' / (sqrt(v'/c2) + epsilon)`.
+   * `param`, `grad`, `m` and `v` have the same shape; the three results are new tensors (the
+   * inputs stay valid: core disposes the old ones).
+   */
+  adamUpdate?(
+    param: BackendTensor,
+    grad: BackendTensor,
+    m: BackendTensor | null,
+    v: BackendTensor | null,
+    h: AdamHyperparameters,
+  ): AdamUpdate;
 }
 
 /** What {@link registerBackend} takes: something that makes the backend, maybe asynchronously. */

@@ -6,6 +6,8 @@
 
 export { type Backward, grad, recordOp, valueAndGrad } from './autodiff.js';
 export {
+  type AdamHyperparameters,
+  type AdamUpdate,
   BACKEND_API_VERSION,
   type Backend,
   type BackendFactory,
