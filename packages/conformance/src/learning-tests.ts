@@ -11,14 +11,16 @@ import {
   ReLU,
   Sequential,
   SGD,
+  setFusedKernels,
+  sizeOf,
   type Tensor,
   tensor,
   tidy,
-  type Variable,
+  Variable,
   valueAndGrad,
 } from '@illia-ts/core';
 import { describe, expect, it } from 'vitest';
-import { take } from './context.js';
+import { type SuiteContext, take, worstError } from './context.js';
 import { relativeError, softplus64 } from './reference.js';
 
 /** The closed-form KL of N(mu, softplus(rho)²) from N(muPrior, stdPrior²), in float64. */
@@ -36,7 +38,58 @@ function klDivergence64(
   return total;
 }
 
-export function learningTests(): void {
+/**
+ * The float32 roundings in one of core's composed Adam steps: 13 elementwise kernels (m: 2 mul,
+ * add; v: square, 2 mul, add; the update: mul, sqrt, add, div, mul, sub), and 7 number operands
+ * made float32 scalars (beta1, 1−beta1, beta2, 1−beta2, 1/c2, epsilon, lr/c1). The fused kernel
+ * rounds only its stored results, so the two paths may differ by about this many roundings of
+ * the sizes a step is computed from (see {@link adamScale}).
+ */
+const ADAM_ROUNDINGS = 20;
+
+/** Deterministic values of every sign and of sizes from 1e-5 to 10, some zero (step `s`). */
+function adamGradient(n: number, s: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) =>
+    i % 11 === 10 ? 0 : Math.sin(1.7 * i + 3.1 * s) * 10 ** ((i % 7) - 5),
+  );
+}
+
+/**
+ * How far the fused and composed Adam paths may drift apart over `grads`, in units of the
+ * backend's epsilon, by Adam in float64 on `param`: at each step both paths round the new
+ * parameter (twice `|param|`), and the composed update carries up to {@link ADAM_ROUNDINGS}
+ * roundings of `U = (lr/c1)·M/(sqrt(V/c2) + epsilon)`, where M and V are the moments of `|g|` and
+ * g² (where the moment `m` cancels to nearly nothing, its rounding errors do not).
+ */
+function adamScale(
+  param: Float32Array,
+  grads: readonly Float32Array[],
+  h: { lr: number; beta1: number; beta2: number; epsilon: number },
+): Float64Array {
+  const n = param.length;
+  const p = Float64Array.from(param);
+  const m = new Float64Array(n);
+  const big = new Float64Array(n);
+  const v = new Float64Array(n);
+  const scale = new Float64Array(n);
+  grads.forEach((g, s) => {
+    const c1 = 1 - h.beta1 ** (s + 1);
+    const c2 = 1 - h.beta2 ** (s + 1);
+    for (let i = 0; i < n; i++) {
+      const gi = g[i]!;
+      m[i] = h.beta1 * m[i]! + (1 - h.beta1) * gi;
+      big[i] = h.beta1 * big[i]! + (1 - h.beta1) * Math.abs(gi);
+      v[i] = h.beta2 * v[i]! + (1 - h.beta2) * gi * gi;
+      const denominator = Math.sqrt(v[i]! / c2) + h.epsilon;
+      const update = ((h.lr / c1) * big[i]!) / denominator;
+      scale[i] = scale[i]! + 2 * Math.abs(p[i]!) + ADAM_ROUNDINGS * update;
+      p[i] = p[i]! - ((h.lr / c1) * m[i]!) / denominator;
+    }
+  });
+  return scale;
+}
+
+export function learningTests(ctx: SuiteContext): void {
   describe('learning: layers, losses, optimizers', () => {
     it('klDivergence() is the closed form, from rho −20 to 80', async () => {
       for (const rhoInit of [-20, -5, 0, 5, 80]) {
@@ -158,6 +211,64 @@ export function learningTests(): void {
       for (const t of g) t.dispose();
       expect(dist.mu).toBe(params[0]);
       dist.dispose();
+      expect(memory().numTensors).toBe(before);
+    });
+
+    it('Adam: the fused adamUpdate, where the backend has it, agrees with the composed ops', async (test) => {
+      const backend = ctx.backend();
+      if (!backend.adamUpdate) test.skip();
+      const before = memory().numTensors;
+      // A matrix large enough for a backend to split it between threads, a vector, a scalar.
+      const shapes = [[257, 300], [7], []];
+      const initial = shapes.map((shape) =>
+        // Sizes from 1e-4 to 1, so that some steps are larger than their parameter.
+        Float32Array.from(
+          { length: sizeOf(shape) },
+          (_, i) => Math.cos(0.37 * i) * 10 ** ((i % 5) - 4),
+        ),
+      );
+      const steps = 5;
+      const grads = shapes.map((shape) =>
+        Array.from({ length: steps }, (_, s) => adamGradient(sizeOf(shape), s)),
+      );
+      const h = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+      /** The parameters after `steps` steps, each fused where `fused(step)` says so. */
+      const run = async (fused: (step: number) => boolean) => {
+        const params = shapes.map((shape, k) => Variable.from(tensor(initial[k]!, shape)));
+        const adam = new Adam(params, h);
+        try {
+          for (let s = 0; s < steps; s++) {
+            const g = shapes.map((shape, k) => tensor(grads[k]![s]!, shape));
+            setFusedKernels(fused(s));
+            try {
+              adam.step(g);
+            } finally {
+              setFusedKernels(true);
+              for (const t of g) t.dispose();
+            }
+          }
+          return await Promise.all(params.map((p) => p.data()));
+        } finally {
+          adam.dispose();
+          for (const p of params) p.dispose();
+        }
+      };
+      const composed = await run(() => false);
+      const fused = await run(() => true);
+      // The state is the same kind of tensor either way, so the paths may alternate.
+      const mixed = await run((s) => s % 2 === 0);
+      shapes.forEach((shape, k) => {
+        const scale = adamScale(initial[k]!, grads[k]!, h);
+        for (const [label, got] of [
+          ['fused', fused[k]!],
+          ['alternating', mixed[k]!],
+        ] as const) {
+          expect(
+            worstError(got, composed[k]!, backend.epsilon, 1e-37, scale),
+            `${label} against composed, shape [${shape.join(', ')}]`,
+          ).toBeLessThanOrEqual(1);
+        }
+      });
       expect(memory().numTensors).toBe(before);
     });
 

@@ -61,6 +61,6 @@ export function describeConformance(options: ConformanceOptions): void {
     gaussianTests(ctx);
     errorTests(ctx, factory);
     gradientTests(ctx);
-    learningTests();
+    learningTests(ctx);
   });
 }
