@@ -1,4 +1,6 @@
 import {
+  type AdamHyperparameters,
+  type AdamUpdate,
   BACKEND_API_VERSION,
   type Backend,
   type BackendTensor,
@@ -366,6 +368,43 @@ export class CpuBackend implements Backend {
 
   greater = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'greater');
   less = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'less');
+
+  /**
+   * One Adam step in one pass (`kernels/adam.ts`) instead of core's 13 elementwise ops: three
+   * outputs, split between threads when large.
+   */
+  adamUpdate(
+    param: BackendTensor,
+    grad: BackendTensor,
+    m: BackendTensor | null,
+    v: BackendTensor | null,
+    h: AdamHyperparameters,
+  ): AdamUpdate {
+    const paramValues = (param as CpuTensor).values;
+    const n = paramValues.length;
+    const outParam = this.#alloc(n);
+    const outM = this.#alloc(n);
+    const outV = this.#alloc(n);
+    this.#run(
+      {
+        kind: 'adam',
+        param: paramValues,
+        grad: (grad as CpuTensor).values,
+        m: m === null ? null : (m as CpuTensor).values,
+        v: v === null ? null : (v as CpuTensor).values,
+        h,
+        outParam,
+        outM,
+        outV,
+      },
+      n,
+    );
+    return {
+      param: this.#wrap(outParam, param.shape),
+      m: this.#wrap(outM, param.shape),
+      v: this.#wrap(outV, param.shape),
+    };
+  }
 
   /** The sigma cache of `rho`, made on first use; null when caching is off. */
   #sigmaOf(rho: CpuTensor): SigmaCache | null {

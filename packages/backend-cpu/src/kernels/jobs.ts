@@ -3,6 +3,8 @@
  * {@link runJob} runs any range of its blocks. The main thread and the workers run the same
  * function on different ranges, so a job gives the same bits however it is split.
  */
+import type { AdamHyperparameters } from '@illia-ts/core';
+import { adamRange } from './adam.js';
 import { logRatioBlocks, sampleBlocks, sigmaBlocks } from './gaussian.js';
 import { type BinaryLayout, type BinaryOp, binaryRange, type UnaryOp, unaryRange } from './maps.js';
 import { type MatMulDims, matMulPanels } from './matmul.js';
@@ -41,6 +43,18 @@ export type Job =
       b: Float32Array;
       out: Float32Array;
       layout: BinaryLayout;
+    }
+  | {
+      /** One Adam step (`adam.ts`): `m` and `v` are null on the first step. */
+      readonly kind: 'adam';
+      param: Float32Array;
+      grad: Float32Array;
+      m: Float32Array | null;
+      v: Float32Array | null;
+      h: AdamHyperparameters;
+      outParam: Float32Array;
+      outM: Float32Array;
+      outV: Float32Array;
     }
   | {
       /** `out = op(a) · op(b)`; its blocks are panels of output rows (`matmul.ts`). */
@@ -105,6 +119,20 @@ export function runJob(job: Job, firstBlock: number, endBlock: number): number {
         job.layout,
         firstBlock * BLOCK,
         Math.min(job.out.length, endBlock * BLOCK),
+      );
+      return 0;
+    case 'adam':
+      adamRange(
+        job.param,
+        job.grad,
+        job.m,
+        job.v,
+        job.h,
+        job.outParam,
+        job.outM,
+        job.outV,
+        firstBlock * BLOCK,
+        Math.min(job.param.length, endBlock * BLOCK),
       );
       return 0;
     case 'matMul':
