@@ -87,6 +87,6 @@ export {
   tanh,
   transpose,
 } from './ops.js';
-export { Generator, globalGenerator, rng, setSeed } from './random.js';
+export { Generator, globalGenerator, mix32, rng, setSeed } from './random.js';
 export { broadcastShapes, formatShape, sameShape, sizeOf, stridesOf } from './shape.js';
 export { keep, memory, Tensor, type TensorContainer, tensor, tidy, Variable } from './tensor.js';

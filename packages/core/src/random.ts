@@ -61,3 +61,17 @@ export function toGenerator(where: string, arg: string, value: unknown): Generat
     `${where}: ${arg} must be a seed (an integer in [0, 2^32)) or a generator from rng(seed), got ${describe(value)}`,
   );
 }
+
+/**
+ * lowbias32 (Wellons): a bijective 32-bit mixer with low bias, for backends that derive the
+ * streams of a {@link RandomKey} from its seed and counter. Returns an unsigned 32-bit integer.
+ */
+export function mix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

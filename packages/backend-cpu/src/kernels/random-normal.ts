@@ -13,6 +13,7 @@
  * signed width. The rare wedge and tail draws leave the loop for {@link slowNormal}, which takes
  * the state through an Int32Array so the hot loop keeps it in registers.
  */
+import { mix32 } from '@illia-ts/core';
 
 /** Elements per independently seeded stream. */
 export const BLOCK = 2048;
@@ -57,17 +58,6 @@ const F = new Float64Array(LAYERS);
     WS[i + LAYERS] = -(W[i] as number);
   }
 })();
-
-/** lowbias32 (Wellons): a bijective 32-bit mixer. */
-function mix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** One xoshiro128** step on `s` (4 words, updated in place); the next uniform 32-bit integer. */
 function nextUint32(s: Int32Array): number {

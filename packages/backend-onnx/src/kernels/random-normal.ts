@@ -13,23 +13,12 @@
  * (seed, counter) through a 64-bit mix in JavaScript (keyWords), so successive counters give
  * unrelated Weyl sequences. lowbias32 is Wellons' 32-bit integer mixer.
  */
-import type { RandomKey } from '@illia-ts/core';
+import { mix32, type RandomKey } from '@illia-ts/core';
 import { attr, type GraphBuilder } from '../graph/graph-builder.js';
 import type { LazyOp, ScalarParam } from '../graph/lazy-tensor.js';
 import { DataType } from '../proto/onnx.js';
 
 const GOLDEN = 0x9e3779b9;
-
-/** lowbias32 (Wellons): a bijective 32-bit mixer with low bias. */
-export function mix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** The Weyl multiplier `a` (odd) and offset `b` of a key. */
 export function keyWords(key: RandomKey): { a: number; b: number } {
