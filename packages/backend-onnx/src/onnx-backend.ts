@@ -2,8 +2,7 @@ import {
   BACKEND_API_VERSION,
   type Backend,
   type BackendTensor,
-  type BinaryKernel,
-  type ComparisonKernel,
+  broadcastShapes,
   type GaussianPrior,
   type MemoryInfo,
   type RandomKey,
@@ -13,7 +12,7 @@ import {
 import * as ort from 'onnxruntime-node';
 import { BufferPool } from './buffer-pool.js';
 import { GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph/graph-builder.js';
-import { LazyTensor } from './graph/lazy-tensor.js';
+import { type LazyOp, LazyTensor } from './graph/lazy-tensor.js';
 import { planGraph } from './graph/plan.js';
 import { BINARY, UNARY } from './kernels/elementwise.js';
 import {
@@ -345,18 +344,17 @@ export class OnnxBackend implements Backend {
   abs = (x: BackendTensor) => this.#unary('abs', x);
   softplus = (x: BackendTensor) => this.#unary('softplus', x);
 
-  #binary(kernel: BinaryKernel, a: BackendTensor, b: BackendTensor): LazyTensor {
-    const shape = broadcast(a.shape, b.shape);
-    return this.#record(
-      LazyTensor.pending(BINARY[kernel], [a as LazyTensor, b as LazyTensor], shape),
-    );
+  /** A broadcasting op of two tensors (arithmetic or comparison); core has checked the shapes. */
+  #broadcasting(op: LazyOp, a: BackendTensor, b: BackendTensor): LazyTensor {
+    const shape = broadcastShapes(a.shape, b.shape) as number[];
+    return this.#record(LazyTensor.pending(op, [a as LazyTensor, b as LazyTensor], shape));
   }
 
-  add = (a: BackendTensor, b: BackendTensor) => this.#binary('add', a, b);
-  sub = (a: BackendTensor, b: BackendTensor) => this.#binary('sub', a, b);
-  mul = (a: BackendTensor, b: BackendTensor) => this.#binary('mul', a, b);
-  div = (a: BackendTensor, b: BackendTensor) => this.#binary('div', a, b);
-  maximum = (a: BackendTensor, b: BackendTensor) => this.#binary('maximum', a, b);
+  add = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.add, a, b);
+  sub = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.sub, a, b);
+  mul = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.mul, a, b);
+  div = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.div, a, b);
+  maximum = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.maximum, a, b);
 
   sum(x: BackendTensor, axes: readonly number[]): LazyTensor {
     const reduced = new Set(axes);
@@ -397,15 +395,8 @@ export class OnnxBackend implements Backend {
     return this.#record(LazyTensor.pending(LOG_SOFTMAX, [x as LazyTensor], x.shape));
   }
 
-  #compare(kernel: ComparisonKernel, a: BackendTensor, b: BackendTensor): LazyTensor {
-    const shape = broadcast(a.shape, b.shape);
-    return this.#record(
-      LazyTensor.pending(COMPARISON[kernel], [a as LazyTensor, b as LazyTensor], shape),
-    );
-  }
-
-  greater = (a: BackendTensor, b: BackendTensor) => this.#compare('greater', a, b);
-  less = (a: BackendTensor, b: BackendTensor) => this.#compare('less', a, b);
+  greater = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(COMPARISON.greater, a, b);
+  less = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(COMPARISON.less, a, b);
 
   gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): LazyTensor {
     return this.#record(
@@ -443,18 +434,6 @@ export interface GraphStats {
   readonly lastNodes: number;
   /** Nodes whose values the last graph stored. */
   readonly lastOutputs: number;
-}
-
-/** NumPy broadcasting of two shapes that core has checked broadcast. */
-function broadcast(a: readonly number[], b: readonly number[]): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    out.push(da === 1 ? db : da);
-  }
-  return out;
 }
 
 /** Tries `provider` on a one-op graph; returns why it failed, or null. */
