@@ -150,10 +150,10 @@ export class CpuBackend implements Backend {
     shared &&= this.#pool !== null;
     const spare = n >= RECYCLE_MIN_LENGTH ? this.#spare.get(n)?.pop() : undefined;
     if (spare !== undefined) {
+      // Spares have at least RECYCLE_MIN_LENGTH elements: all shared where there is a pool, none
+      // where there is not, so a spare is always of the kind asked for.
       this.#spareBytes -= spare.byteLength;
-      // Without a pool nothing is shared (and browsers may lack SharedArrayBuffer altogether).
-      const spareShared = this.#pool !== null && spare.buffer instanceof SharedArrayBuffer;
-      if (spareShared === shared) return spare;
+      return spare;
     }
     if (shared) {
       return new Float32Array(new SharedArrayBuffer(n * Float32Array.BYTES_PER_ELEMENT));

@@ -31,7 +31,7 @@
 import { PANELS_AT, wasmTiles } from './matmul-wasm.js';
 
 /** Rows of op(a) per micro-tile. */
-export const MR = 3;
+const MR = 3;
 /** Columns of op(b) per micro-tile. */
 const NR = 4;
 /** Bytes of packed op(a) rows per block: fits in L2 with room for op(b)'s panel and the output. */

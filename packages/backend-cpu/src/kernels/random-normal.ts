@@ -173,8 +173,3 @@ export function fillNormalBlocks(
     }
   }
 }
-
-/** Fills `out` with the standard normal draws of `key`. */
-export function fillNormal(out: Float32Array, key: { seed: number; counter: number }): void {
-  fillNormalBlocks(out, key.seed, key.counter, 0, blocksOf(out.length));
-}
