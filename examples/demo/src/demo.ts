@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   console.log(
     `  logProb            ${logProb.toFixed(2)}  (${(logProb / dist.numParams).toFixed(4)} per parameter)`,
   );
-  console.log('\ntime (until the numbers are readable)');
+  console.log(
+    '\ntime of each first call, until the numbers are readable (cold: code not yet optimised, fresh memory; `npm run bench` times warm calls)',
+  );
   console.log(`  construct          ${ms(constructMs)}`);
   console.log(
     `  sample             ${ms(sampleMs)}   ${(dist.numParams / sampleMs / 1e3).toFixed(1)} M samples/s`,
