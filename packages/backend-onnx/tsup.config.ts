@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // proto: the ONNX protobuf writer on its own (`@illia-ts/backend-onnx/proto`), for tools.
+  entry: { index: 'src/index.ts', proto: 'src/proto/index.ts' },
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -5,9 +5,10 @@ import type { Device, GaussianSetup, Session, Subject, Workload } from './types.
 import { Unavailable } from './types.js';
 
 /**
- * The ONNX Runtime ceiling: each operation as one hand-fused graph (built by `onnx/model.ts`),
- * one `InferenceSession` per operation, run on the requested execution provider with ORT's
- * default threading. Outputs come back as CPU Float32Arrays, so a run ends when they are readable.
+ * The ONNX Runtime ceiling: each operation as one hand-fused graph (built by `onnx/model.ts` with
+ * backend-onnx's proto writer), one `InferenceSession` per operation, run on the requested
+ * execution provider with ORT's default threading. Outputs come back as CPU Float32Arrays, so a
+ * run ends when they are readable.
  */
 export const ortCeiling: Subject = {
   id: 'ceiling:ort',

@@ -80,6 +80,33 @@ describe('encodeModel', () => {
     expect(out.scalar?.data[0]).toBe(-4 + 1 + 2 - 8 + 3 + 0.5 - 1.5);
   });
 
+  it('writes symbolic dims (dim_param) that one session runs at any size', async () => {
+    const session = await ort.InferenceSession.create(
+      encodeModel({
+        irVersion: 10,
+        opsetVersion: 21,
+        producerName: 'test',
+        graph: {
+          name: 'symbolic',
+          inputs: [{ name: 'x', elemType: DataType.DOUBLE, dims: ['n', 2] }],
+          outputs: [{ name: 'y', elemType: DataType.DOUBLE, dims: ['n', 2] }],
+          nodes: [{ opType: 'Neg', inputs: ['x'], outputs: ['y'] }],
+        },
+      }),
+    );
+    try {
+      expect(session.inputMetadata[0]).toMatchObject({ name: 'x', shape: ['n', 2] });
+      for (const rows of [1, 3]) {
+        const x = new Float64Array(rows * 2).map((_, i) => i + 0.5);
+        const out = await session.run({ x: new ort.Tensor('float64', x, [rows, 2]) });
+        expect(out.y?.dims).toEqual([rows, 2]);
+        expect(Array.from(out.y?.data as Float64Array)).toEqual(Array.from(x, (v) => -v));
+      }
+    } finally {
+      await session.release();
+    }
+  });
+
   it('writes int64 constants (shapes) that ORT reads back', async () => {
     const out = await run(
       {

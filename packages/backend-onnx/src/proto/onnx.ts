@@ -40,11 +40,14 @@ export interface NodeProto {
   readonly name?: string;
 }
 
-/** A graph input or output (`ValueInfoProto`) of tensor type with a fixed shape. */
+/**
+ * A graph input or output (`ValueInfoProto`) of tensor type. Each dim is a size, or a name for a
+ * size fixed only when the graph runs (`dim_param`, e.g. `'n'`), so one session takes any size.
+ */
 export interface ValueInfoProto {
   readonly name: string;
   readonly elemType: DataType;
-  readonly dims: readonly number[];
+  readonly dims: readonly (number | string)[];
 }
 
 /** A graph (`GraphProto`). */
@@ -110,9 +113,12 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfoProto): void {
   w.message(2, (type) =>
     type.message(1, (tensor) => {
       tensor.int(1, v.elemType);
-      // TensorShapeProto.dim (1) → Dimension.dim_value (1); a scalar has no dims but a shape.
+      // TensorShapeProto.dim (1) → Dimension { dim_value (1) | dim_param (2) }; a scalar has no
+      // dims but a shape.
       tensor.message(2, (shape) => {
-        for (const d of v.dims) shape.message(1, (dim) => dim.int(1, d));
+        for (const d of v.dims) {
+          shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+        }
       });
     }),
   );
