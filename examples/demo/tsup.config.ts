@@ -1,8 +1,7 @@
 import { defineConfig } from 'tsup';
+import { app } from '../../tsup.base';
 
 export default defineConfig({
+  ...app,
   entry: ['src/demo.ts'],
-  format: ['esm'],
-  clean: true,
-  target: 'es2022',
 });

@@ -1,8 +1,7 @@
 import { defineConfig } from 'tsup';
+import { app } from '../../tsup.base';
 
 export default defineConfig({
+  ...app,
   entry: ['src/cli.ts', 'src/mnist.ts'],
-  format: ['esm'],
-  clean: true,
-  target: 'es2022',
 });

@@ -1,10 +1,7 @@
 import { defineConfig } from 'tsup';
+import { library } from '../../tsup.base';
 
 export default defineConfig({
+  ...library,
   entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
 });
