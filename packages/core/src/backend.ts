@@ -1,20 +1,35 @@
 /**
  * The contract between `@illia-ts/core` and a compute backend.
  *
- * A backend implements kernels, not algorithms: it knows nothing of distributions. Core validates
- * every argument before a kernel sees it, so a kernel may assume well-formed input (shapes that
- * broadcast, axes in range, tensors it created itself and has not disposed).
+ * A backend is storage plus a table of kernels, one per op (`kernels[opName]`). Ops are defined in
+ * core (`src/ops/`): each definition checks the arguments, computes the output shape and dtype,
+ * and only then calls the kernel, so a kernel may assume well-formed input (shapes that fit, axes
+ * in range, tensors it created itself and has not disposed) and gets its output's shape and dtype
+ * already computed.
  */
 
 /**
  * The version of this interface. Core refuses a backend that implements another one.
- * 1: the first. 2: the training kernels (matMul … less) are required, no longer optional.
+ * 1: the first. 2: the training kernels became required. 3: kernels in a table keyed by op name,
+ * called as `(inputs, attrs, output)`; int32 tensors. New ops add kernels to the table without a
+ * version change: a kernel with a composed fallback is optional, and a backend that lacks a
+ * required one is refused at `setBackend` with the kernel's name.
  */
-export const BACKEND_API_VERSION = 2 as const;
+export const BACKEND_API_VERSION = 3 as const;
+
+/** The element types of tensors: `float32` for values, `int32` for indices and labels. */
+export type DType = 'float32' | 'int32';
+
+/** The array that holds values of a dtype. */
+export type ValuesOf<D extends DType> = D extends 'int32' ? Int32Array : Float32Array;
+
+/** Values of either dtype. */
+export type TensorValues = Float32Array | Int32Array;
 
 /** A backend's handle on one tensor. Backends extend it with whatever they need. */
 export interface BackendTensor {
   readonly shape: readonly number[];
+  readonly dtype: DType;
 }
 
 /**
@@ -31,53 +46,34 @@ export interface RandomKey {
 export interface MemoryInfo {
   /** Tensors created and not yet disposed. */
   readonly numTensors: number;
-  /** Bytes they hold (4 per float32 element). */
+  /** Bytes they hold (4 per element: float32 and int32 alike). */
   readonly numBytes: number;
 }
 
-/** The prior of a Gaussian log-ratio: `N(mu, std²)`. */
-export interface GaussianPrior {
-  readonly mu: number;
-  readonly std: number;
+/** The shape and dtype of a kernel's output, computed by core before the kernel runs. */
+export interface KernelOutput {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
 }
 
 /**
- * The numbers of one Adam step (see {@link Backend.adamUpdate}): the decay rates, the epsilon
- * added to the denominator, the learning rate, and the bias corrections `c1 = 1 − beta1^t`,
- * `c2 = 1 − beta2^t` of step t.
+ * One kernel: the inputs (handles of this backend, in the op's order), the op's normalised
+ * attributes (see the op's `Attrs` type in `@illia-ts/core`), and the output's shape and dtype.
+ * Returns a new handle; an op with several outputs (`adamUpdate`) returns them in an array.
  */
-export interface AdamHyperparameters {
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-  readonly lr: number;
-  readonly c1: number;
-  readonly c2: number;
-}
+// biome-ignore lint/suspicious/noExplicitAny: a table of kernels with different attribute types
+export type Kernel<A = any> = (
+  inputs: readonly BackendTensor[],
+  attrs: A,
+  output: KernelOutput,
+) => BackendTensor | readonly BackendTensor[];
 
-/** What {@link Backend.adamUpdate} returns: three new tensors, each of the parameter's shape. */
-export interface AdamUpdate {
-  readonly param: BackendTensor;
-  readonly m: BackendTensor;
-  readonly v: BackendTensor;
-}
-
-/** The elementwise kernels that training needs. */
-export type TrainingUnaryKernel = 'relu' | 'sigmoid' | 'tanh';
-/** Broadcasting comparisons: 1 where true, 0 where false. */
-export type ComparisonKernel = 'greater' | 'less';
-
-/** The elementwise kernels every backend has. */
-export type UnaryKernel = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'square' | 'abs' | 'softplus';
-/** The broadcasting binary kernels every backend has. */
-export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'maximum';
+/** A backend's kernels by op name. */
+export type KernelTable = Readonly<Record<string, Kernel | undefined>>;
 
 /**
- * A compute backend.
- *
- * Required members are the primitives; optional members are capabilities that core uses when they
- * are present and composes from the primitives when they are absent. Both paths must agree to
- * float32 rounding (the conformance suite checks it).
+ * A compute backend: memory, reads, and a kernel table. Which kernels are required and which
+ * optional is said by the op definitions (`listOps()`), not here.
  */
 export interface Backend {
   /** Must equal {@link BACKEND_API_VERSION}. */
@@ -90,156 +86,31 @@ export interface Backend {
    */
   readonly epsilon: number;
 
-  /** A new tensor holding a copy of `values` (length = product of `shape`). */
-  makeTensor(values: Float32Array, shape: readonly number[]): BackendTensor;
-  /** A fresh copy of the values, owned by the caller. */
-  read(x: BackendTensor): Promise<Float32Array>;
+  /**
+   * A new tensor holding a copy of `values` (length = product of `shape`); its dtype is the
+   * array's: `float32` for a Float32Array, `int32` for an Int32Array.
+   */
+  makeTensor(values: TensorValues, shape: readonly number[]): BackendTensor;
+  /** A fresh copy of the values (a Float32Array or an Int32Array, by dtype), owned by the caller. */
+  read(x: BackendTensor): Promise<TensorValues>;
   /** The same as {@link read}, synchronously; absent where the engine cannot read synchronously. */
-  readSync?(x: BackendTensor): Float32Array;
+  readSync?(x: BackendTensor): TensorValues;
   /** Releases the caller's handle. A lazy backend keeps what recorded ops still need. */
   dispose(x: BackendTensor): void;
   /** Live tensors and bytes. */
   memory(): MemoryInfo;
 
-  /** Independent standard normal draws, determined by `key`. */
-  randomNormal(shape: readonly number[], key: RandomKey): BackendTensor;
-
-  neg(x: BackendTensor): BackendTensor;
-  exp(x: BackendTensor): BackendTensor;
-  log(x: BackendTensor): BackendTensor;
-  log1p(x: BackendTensor): BackendTensor;
-  sqrt(x: BackendTensor): BackendTensor;
-  square(x: BackendTensor): BackendTensor;
-  abs(x: BackendTensor): BackendTensor;
-  /** `log(1 + exp(x))`, finite for every finite x: `max(x, 0) + log1p(exp(-|x|))`. */
-  softplus(x: BackendTensor): BackendTensor;
-
-  /** Broadcasting binary kernels (NumPy rules); core has checked that the shapes broadcast. */
-  add(a: BackendTensor, b: BackendTensor): BackendTensor;
-  sub(a: BackendTensor, b: BackendTensor): BackendTensor;
-  mul(a: BackendTensor, b: BackendTensor): BackendTensor;
-  div(a: BackendTensor, b: BackendTensor): BackendTensor;
-  maximum(a: BackendTensor, b: BackendTensor): BackendTensor;
-
-  /**
-   * Sum over `axes` (sorted, distinct, in range, not empty), dropping them. Accurate enough that a
-   * million float32 terms stay within 1e-4 relative error of the exact sum (pairwise or wider).
-   */
-  sum(x: BackendTensor, axes: readonly number[]): BackendTensor;
-
-  // Kernels that training needs (gradients, layers, losses).
-
-  /** `a · b` for 2-D `a` and `b`, either transposed first. Core has checked the inner sizes. */
-  matMul(
-    a: BackendTensor,
-    b: BackendTensor,
-    transposeA: boolean,
-    transposeB: boolean,
-  ): BackendTensor;
-  /** Permutes the axes: output axis i is input axis `perm[i]`. */
-  transpose(x: BackendTensor, perm: readonly number[]): BackendTensor;
-  /** The same values, row-major, in another shape of the same size. */
-  reshape(x: BackendTensor, shape: readonly number[]): BackendTensor;
-  /** `max(x, 0)` */
-  relu(x: BackendTensor): BackendTensor;
-  /** `1 / (1 + e^−x)`, without overflow. */
-  sigmoid(x: BackendTensor): BackendTensor;
-  /** Hyperbolic tangent. */
-  tanh(x: BackendTensor): BackendTensor;
-  /** `x − logsumexp(x)` along the last axis, computed stably. */
-  logSoftmax(x: BackendTensor): BackendTensor;
-  /** `a > b` as 1 or 0, broadcasting. */
-  greater(a: BackendTensor, b: BackendTensor): BackendTensor;
-  /** `a < b` as 1 or 0, broadcasting. */
-  less(a: BackendTensor, b: BackendTensor): BackendTensor;
-
-  /**
-   * Optional fused kernel: `mu + softplus(rho) ⊙ eps` with `eps` the draws that
-   * `randomNormal(mu.shape, key)` gives. `mu` and `rho` have the same shape.
-   */
-  gaussianSample?(mu: BackendTensor, rho: BackendTensor, key: RandomKey): BackendTensor;
-
-  /**
-   * Optional fused kernel: the scalar
-   * `Σ log N(x; mu, softplus(rho)) − Σ log N(x; prior.mu, prior.std)`, computed as
-   * `Σ [log prior.std − log σ − (x−mu)²/(2σ²) + (x−prior.mu)²/(2 prior.std²)]`.
-   * `x`, `mu` and `rho` have the same shape.
-   */
-  gaussianLogRatio?(
-    x: BackendTensor,
-    mu: BackendTensor,
-    rho: BackendTensor,
-    prior: GaussianPrior,
-  ): BackendTensor;
-
-  /**
-   * Optional fused kernel: one Adam step of one parameter, the math core's `Adam.step` otherwise
-   * composes from 13 elementwise kernels:
-   * `m' = beta1·m + (1−beta1)·g`, `v' = beta2·v + (1−beta2)·g²` (just `(1−beta1)·g` and
-   * `(1−beta2)·g²` where `m` and `v` are null: the first step), and
-   * `param' = param − (lr/c1) · m' / (sqrt(v'/c2) + epsilon)`.
-   * `param`, `grad`, `m` and `v` have the same shape; the three results are new tensors (the
-   * inputs stay valid: core disposes the old ones).
-   */
-  adamUpdate?(
-    param: BackendTensor,
-    grad: BackendTensor,
-    m: BackendTensor | null,
-    v: BackendTensor | null,
-    h: AdamHyperparameters,
-  ): AdamUpdate;
+  /** The kernels, by op name. */
+  readonly kernels: KernelTable;
 }
 
 /** What {@link registerBackend} takes: something that makes the backend, maybe asynchronously. */
 export type BackendFactory = () => Backend | Promise<Backend>;
 
-/**
- * Every method a backend must have, checked when it is set (so a backend written in plain
- * JavaScript, or against another version of this file, fails with the names of what it lacks).
- * The compiler checks that the list is complete (below).
- */
-export const REQUIRED_METHODS = [
+/** The members every backend must have besides its kernels, checked when it is set. */
+export const REQUIRED_MEMBERS = [
   'makeTensor',
   'read',
   'dispose',
   'memory',
-  'randomNormal',
-  'neg',
-  'exp',
-  'log',
-  'log1p',
-  'abs',
-  'square',
-  'sqrt',
-  'softplus',
-  'add',
-  'sub',
-  'mul',
-  'div',
-  'maximum',
-  'sum',
-  'matMul',
-  'transpose',
-  'reshape',
-  'relu',
-  'sigmoid',
-  'tanh',
-  'logSoftmax',
-  'greater',
-  'less',
 ] as const satisfies readonly (keyof Backend)[];
-
-/** The names of the methods that {@link Backend} requires (not optional). */
-type RequiredMethod = {
-  [K in keyof Backend]-?: undefined extends Backend[K]
-    ? never
-    : Backend[K] extends (...args: never[]) => unknown
-      ? K
-      : never;
-}[keyof Backend];
-
-/** Fails to compile, naming the method, if a required method is missing from the list. */
-const listIsComplete: Exclude<RequiredMethod, (typeof REQUIRED_METHODS)[number]> extends never
-  ? true
-  : Exclude<RequiredMethod, (typeof REQUIRED_METHODS)[number]> = true;
-void listIsComplete;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BACKEND_API_VERSION, type Backend, REQUIRED_METHODS } from './backend.js';
+import { BACKEND_API_VERSION, type Backend, REQUIRED_MEMBERS } from './backend.js';
+import { requiredKernels } from './ops/registry.js';
+import './ops/index.js';
 import { backendPackage, getBackend, ready, registerBackend, setBackend } from './engine.js';
 import { Generator, rng } from './random.js';
 import { broadcastShapes } from './shape.js';
@@ -56,12 +58,22 @@ describe('registry', () => {
 
   it('refuses a backend that lacks a required kernel, naming what it lacks', async () => {
     const partial = { apiVersion: BACKEND_API_VERSION, name: 'partial' } as Record<string, unknown>;
-    for (const kernel of REQUIRED_METHODS) partial[kernel] = () => undefined;
-    delete partial.matMul;
-    delete partial.less;
+    for (const member of REQUIRED_MEMBERS) partial[member] = () => undefined;
+    const kernels: Record<string, unknown> = {};
+    for (const op of requiredKernels()) kernels[op] = () => undefined;
+    delete kernels.matMul;
+    delete kernels.conv2d;
+    // An optional kernel (one with a composed fallback) may be absent.
+    delete kernels.conv1d;
+    partial.kernels = kernels;
     registerBackend('partial', () => partial as unknown as Backend);
     await expect(setBackend('partial')).rejects.toThrow(
-      `backend 'partial' claims Backend API version ${BACKEND_API_VERSION} but lacks matMul, less: every method of that version is required`,
+      "backend 'partial' lacks the required kernels matMul, conv2d: install versions of @illia-ts/backend-partial and @illia-ts/core made for each other",
+    );
+    delete partial.read;
+    registerBackend('partial2', () => partial as unknown as Backend);
+    await expect(setBackend('partial2')).rejects.toThrow(
+      /lacks read: every method of that version is required/,
     );
   });
 

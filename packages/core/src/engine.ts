@@ -7,8 +7,9 @@ import {
   BACKEND_API_VERSION,
   type Backend,
   type BackendFactory,
-  REQUIRED_METHODS,
+  REQUIRED_MEMBERS,
 } from './backend.js';
+import { requiredKernels } from './ops/registry.js';
 import { describe } from './validate.js';
 
 interface Registration {
@@ -89,10 +90,22 @@ function checkBackend(name: string, backend: unknown): Backend {
       `backend '${name}' implements Backend API version ${describe(b.apiVersion)}, but this @illia-ts/core expects version ${BACKEND_API_VERSION}: install matching versions of @illia-ts/core and ${backendPackage(name)}`,
     );
   }
-  const missing = REQUIRED_METHODS.filter((k) => typeof b[k] !== 'function');
+  const missing = REQUIRED_MEMBERS.filter((k) => typeof b[k] !== 'function');
   if (missing.length > 0) {
     throw new TypeError(
       `backend '${name}' claims Backend API version ${BACKEND_API_VERSION} but lacks ${missing.join(', ')}: every method of that version is required`,
+    );
+  }
+  const kernels = b.kernels;
+  if (kernels === null || typeof kernels !== 'object') {
+    throw new TypeError(
+      `backend '${name}' has no kernel table (kernels), got ${describe(kernels)}`,
+    );
+  }
+  const lacking = requiredKernels().filter((op) => typeof kernels[op] !== 'function');
+  if (lacking.length > 0) {
+    throw new TypeError(
+      `backend '${name}' lacks the required kernel${lacking.length === 1 ? '' : 's'} ${lacking.join(', ')}: install versions of ${backendPackage(name)} and @illia-ts/core made for each other`,
     );
   }
   engineState().names.set(b as Backend, name);

@@ -1,21 +1,19 @@
-import { recordOp } from './autodiff.js';
-import type { Backend, BackendTensor, GaussianPrior, RandomKey } from './backend.js';
+import type { Backend } from './backend.js';
 import { getBackend } from './engine.js';
-import { fusedKernelsEnabled } from './flags.js';
 import {
   add,
   commonBackend,
-  div,
+  gaussianLogRatio,
+  gaussianSample,
   handleOf,
   log,
   mul,
-  neg,
-  sigmoid,
+  randomNormalOn,
   softplus,
   square,
   sub,
   sum,
-} from './ops.js';
+} from './ops/index.js';
 import type { Generator } from './random.js';
 import { toGenerator } from './random.js';
 import { formatShape, sameShape } from './shape.js';
@@ -81,10 +79,7 @@ export class GaussianDistribution {
     const backend = this.backend;
     return Variable.from(
       tidy(() => {
-        const eps = new Tensor(
-          backend.randomNormal(this.shape, this.#generator.nextKey()),
-          backend,
-        );
+        const eps = randomNormalOn(backend, this.shape, this.#generator.nextKey());
         return add(mul(eps, INIT_STD), init);
       }),
     );
@@ -165,20 +160,13 @@ export class GaussianDistribution {
    */
   sample(generator?: Generator | number): Tensor {
     const where = 'GaussianDistribution.sample';
-    const mu = handleOf(where, 'mu', this.#mu);
-    const rho = handleOf(where, 'rho', this.#rho);
+    handleOf(where, 'mu', this.#mu);
+    handleOf(where, 'rho', this.#rho);
     const key =
       generator === undefined
         ? this.#generator.nextKey()
         : toGenerator(where, 'generator', generator).nextKey();
-    const backend = this.backend;
-    const out = new Tensor(gaussianSample(backend, mu, rho, key), backend);
-    // d/dmu = dy; d/drho = dy · eps · sigmoid(rho), with eps drawn again from the same key.
-    recordOp([this.#mu, this.#rho], out, (dy) => {
-      const eps = new Tensor(backend.randomNormal(this.shape, key), backend);
-      return [dy, mul(mul(dy, eps), sigmoid(this.#rho))];
-    });
-    return out;
+    return gaussianSample(this.#mu, this.#rho, key);
   }
 
   /** The same as {@link sample} (illia's `__call__`). */
@@ -192,8 +180,8 @@ export class GaussianDistribution {
    */
   logProb(x?: Tensor): Tensor {
     const where = 'GaussianDistribution.logProb';
-    const mu = handleOf(where, 'mu', this.#mu);
-    const rho = handleOf(where, 'rho', this.#rho);
+    handleOf(where, 'mu', this.#mu);
+    handleOf(where, 'rho', this.#rho);
     if (x === undefined) {
       const draw = this.sample();
       try {
@@ -202,108 +190,19 @@ export class GaussianDistribution {
         draw.dispose();
       }
     }
-    const hx = handleOf(where, 'x', x);
+    handleOf(where, 'x', x);
     commonBackend(where, { mu: this.#mu, x });
     if (!sameShape(x.shape, this.shape)) {
       throw new RangeError(
         `${where}: x must have the distribution's shape ${formatShape(this.shape)}, got ${formatShape(x.shape)}`,
       );
     }
-    const prior = { mu: this.muPrior, std: this.stdPrior };
-    const out = new Tensor(gaussianLogRatio(this.backend, hx, mu, rho, prior), this.backend);
-    recordOp([x, this.#mu, this.#rho], out, (dy) =>
-      logRatioGradients(x, this.#mu, this.#rho, prior, dy),
-    );
-    return out;
+    return gaussianLogRatio(x, this.#mu, this.#rho, { mu: this.muPrior, std: this.stdPrior });
   }
 
   /** Frees `mu` and `rho`; the distribution cannot be used afterwards. */
   dispose(): void {
     this.#mu.dispose();
     this.#rho.dispose();
-  }
-}
-
-/**
- * Gradients of the log-ratio sum with respect to x, mu and rho, with z = (x − mu)/σ:
- * `∂/∂x = −z/σ + (x − muPrior)/std²`, `∂/∂mu = z/σ`, `∂/∂rho = (z² − 1)/σ · sigmoid(rho)`.
- */
-function logRatioGradients(
-  x: Tensor,
-  mu: Tensor,
-  rho: Tensor,
-  prior: GaussianPrior,
-  dy: Tensor,
-): Tensor[] {
-  const sigma = softplus(rho);
-  const z = div(sub(x, mu), sigma);
-  const zOverSigma = div(z, sigma);
-  const dx = add(neg(zOverSigma), mul(sub(x, prior.mu), 1 / prior.std ** 2));
-  const dRho = mul(div(sub(square(z), 1), sigma), sigmoid(rho));
-  return [mul(dy, dx), mul(dy, zOverSigma), mul(dy, dRho)];
-}
-
-/** `mu + softplus(rho) ⊙ N(0,1)`: the backend's fused kernel, or composed from primitives. */
-function gaussianSample(
-  backend: Backend,
-  mu: BackendTensor,
-  rho: BackendTensor,
-  key: RandomKey,
-): BackendTensor {
-  if (backend.gaussianSample && fusedKernelsEnabled()) return backend.gaussianSample(mu, rho, key);
-  return composed(backend, (b, free) => {
-    const eps = free(b.randomNormal(mu.shape, key));
-    const sigma = free(b.softplus(rho));
-    return b.add(mu, free(b.mul(sigma, eps)));
-  });
-}
-
-/** The elementwise log-ratio of SPEC.md, summed: fused kernel, or composed from primitives. */
-function gaussianLogRatio(
-  backend: Backend,
-  x: BackendTensor,
-  mu: BackendTensor,
-  rho: BackendTensor,
-  prior: GaussianPrior,
-): BackendTensor {
-  if (backend.gaussianLogRatio && fusedKernelsEnabled()) {
-    return backend.gaussianLogRatio(x, mu, rho, prior);
-  }
-  return composed(backend, (b, free) => {
-    const scalar = (v: number) => free(b.makeTensor(Float32Array.of(v), []));
-    const sigma = free(b.softplus(rho));
-    // log stdPrior − log sigma
-    const logRatio = free(b.sub(scalar(Math.log(prior.std)), free(b.log(sigma))));
-    // (x − mu)² / (2 sigma²) = ((x − mu) / sigma)² / 2
-    const z = free(b.div(free(b.sub(x, mu)), sigma));
-    const posterior = free(b.mul(free(b.square(z)), scalar(0.5)));
-    // (x − muPrior)² / (2 stdPrior²)
-    const priorTerm = free(
-      b.mul(free(b.square(free(b.sub(x, scalar(prior.mu))))), scalar(1 / (2 * prior.std ** 2))),
-    );
-    const terms = b.add(free(b.sub(logRatio, posterior)), priorTerm);
-    // A scalar distribution has one term: it is the sum.
-    if (mu.shape.length === 0) return terms;
-    return b.sum(
-      free(terms),
-      mu.shape.map((_, i) => i),
-    );
-  });
-}
-
-/** Runs a composition of kernels, disposing the intermediates it marks with `free`. */
-function composed(
-  backend: Backend,
-  body: (b: Backend, free: (t: BackendTensor) => BackendTensor) => BackendTensor,
-): BackendTensor {
-  const temporaries: BackendTensor[] = [];
-  const free = (t: BackendTensor) => {
-    temporaries.push(t);
-    return t;
-  };
-  try {
-    return body(backend, free);
-  } finally {
-    for (const t of temporaries) backend.dispose(t);
   }
 }

@@ -4,22 +4,21 @@
  * `-onnx`) and import it, or `await ready()`.
  */
 
-export { type Backward, grad, recordOp, valueAndGrad } from './autodiff.js';
+export { type Backward, grad, pauseRecording, recordOp, valueAndGrad } from './autodiff.js';
 export {
-  type AdamHyperparameters,
-  type AdamUpdate,
   BACKEND_API_VERSION,
   type Backend,
   type BackendFactory,
   type BackendTensor,
-  type BinaryKernel,
-  type ComparisonKernel,
-  type GaussianPrior,
+  type DType,
+  type Kernel,
+  type KernelOutput,
+  type KernelTable,
   type MemoryInfo,
   type RandomKey,
-  REQUIRED_METHODS,
-  type TrainingUnaryKernel,
-  type UnaryKernel,
+  REQUIRED_MEMBERS,
+  type TensorValues,
+  type ValuesOf,
 } from './backend.js';
 export {
   backendName,
@@ -57,36 +56,16 @@ export {
   sampleProbabilities,
 } from './nn/predictive.js';
 export { ReLU, Sequential, Sigmoid, Tanh } from './nn/sequential.js';
-export {
-  abs,
-  add,
-  broadcastTo,
-  div,
-  exp,
-  greater,
-  less,
-  log,
-  log1p,
-  logSoftmax,
-  logSumExp,
-  matMul,
-  maximum,
-  mean,
-  mul,
-  neg,
-  oneHot,
-  randomNormal,
-  relu,
-  reshape,
-  sigmoid,
-  softplus,
-  sqrt,
-  square,
-  sub,
-  sum,
-  tanh,
-  transpose,
-} from './ops.js';
+export * from './ops/index.js';
 export { Generator, globalGenerator, mix32, rng, setSeed } from './random.js';
 export { broadcastShapes, formatShape, sameShape, sizeOf, stridesOf } from './shape.js';
-export { keep, memory, Tensor, type TensorContainer, tensor, tidy, Variable } from './tensor.js';
+export {
+  type AnyTensor,
+  keep,
+  memory,
+  Tensor,
+  type TensorContainer,
+  tensor,
+  tidy,
+  Variable,
+} from './tensor.js';

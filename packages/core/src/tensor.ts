@@ -1,4 +1,4 @@
-import type { Backend, BackendTensor, MemoryInfo } from './backend.js';
+import type { Backend, BackendTensor, DType, MemoryInfo, ValuesOf } from './backend.js';
 import {
   backendName,
   closeScope,
@@ -13,24 +13,31 @@ import { formatShape, sameShape, sizeOf } from './shape.js';
 import { checkShape, describe } from './validate.js';
 
 /**
- * An immutable float32 tensor: a handle on memory of the backend that made it.
+ * An immutable tensor: a handle on memory of the backend that made it. Its dtype is `float32`
+ * (values) or `int32` (indices, labels); `Tensor` alone means a float32 one.
  * Make one with {@link tensor} or an op; free it with {@link Tensor.dispose} or {@link tidy}.
  */
-export class Tensor implements Disposable {
+export class Tensor<D extends DType = 'float32'> implements Disposable {
   /** Dimensions, outermost first; `[]` for a scalar. */
   readonly shape: readonly number[];
-  /** Always `'float32'`. */
-  readonly dtype = 'float32' as const;
+  /** `'float32'` or `'int32'`. */
+  readonly dtype: D;
   /** Number of elements. */
   readonly size: number;
   /** The backend that holds it. */
   readonly backend: Backend;
+  /**
+   * @internal For int32 tensors: the smallest and largest value, where known without a read (made
+   * from host values, or by an op that only moves values), so index checks cost nothing.
+   */
+  valueRange: readonly [number, number] | undefined;
   #handle: BackendTensor | null;
 
   /** @internal Wraps a backend handle; use {@link tensor} or an op to make tensors. */
   constructor(handle: BackendTensor, backend: Backend) {
     this.#handle = handle;
     this.backend = backend;
+    this.dtype = handle.dtype as D;
     this.shape = Object.freeze([...handle.shape]);
     this.size = sizeOf(this.shape);
     track(this);
@@ -52,23 +59,23 @@ export class Tensor implements Disposable {
   }
 
   /** A copy of the values, row-major. Waits for a lazy backend to compute them. */
-  data(): Promise<Float32Array> {
+  data(): Promise<ValuesOf<D>> {
     try {
-      return this.backend.read(this.handle('Tensor.data'));
+      return this.backend.read(this.handle('Tensor.data')) as Promise<ValuesOf<D>>;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** A copy of the values, synchronously, where the backend can read synchronously. */
-  dataSync(): Float32Array {
+  dataSync(): ValuesOf<D> {
     const handle = this.handle('Tensor.dataSync');
     if (!this.backend.readSync) {
       throw new Error(
         `Tensor.dataSync: backend '${backendName(this.backend)}' cannot read synchronously; use \`await tensor.data()\``,
       );
     }
-    return this.backend.readSync(handle);
+    return this.backend.readSync(handle) as ValuesOf<D>;
   }
 
   /** The value of a one-element tensor. */
@@ -109,7 +116,7 @@ export class Tensor implements Disposable {
   }
 
   toString(): string {
-    return `Tensor(shape=${formatShape(this.shape)}, backend=${backendName(this.backend)}${this.isDisposed ? ', disposed' : ''})`;
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, backend=${backendName(this.backend)}${this.isDisposed ? ', disposed' : ''})`;
   }
 }
 
@@ -129,6 +136,9 @@ export class Variable extends Tensor {
   static from(t: Tensor): Variable {
     if (!(t instanceof Tensor)) {
       throw new TypeError(`Variable.from: t must be a Tensor, got ${describe(t)}`);
+    }
+    if (t.dtype !== 'float32') {
+      throw new TypeError(`Variable.from: t must be a float32 tensor, got ${t.dtype}`);
     }
     return new Variable(t.releaseHandle('Variable.from'), t.backend);
   }
@@ -157,35 +167,62 @@ export class Variable extends Tensor {
 }
 
 /**
- * A tensor on the current backend holding `values` (copied) with `shape` (default: a vector).
+ * A tensor on the current backend holding `values` (copied) with `shape` (default: a vector) and
+ * `dtype` (default `float32`; `int32` takes integers in [−2^31, 2^31)).
  */
-export function tensor(values: ArrayLike<number> | number, shape?: readonly number[]): Tensor {
-  const array =
-    typeof values === 'number'
-      ? Float32Array.of(values)
-      : values instanceof Float32Array
-        ? values
-        : isNumberArrayLike(values)
-          ? Float32Array.from(values)
-          : null;
-  if (array === null) {
+export function tensor(values: ArrayLike<number> | number, shape?: readonly number[]): Tensor;
+export function tensor<D extends DType>(
+  values: ArrayLike<number> | number,
+  shape: readonly number[] | undefined,
+  dtype: D,
+): Tensor<D>;
+export function tensor(
+  values: ArrayLike<number> | number,
+  shape?: readonly number[],
+  dtype: DType = 'float32',
+): Tensor<DType> {
+  if (dtype !== 'float32' && dtype !== 'int32') {
+    throw new TypeError(`tensor: dtype must be 'float32' or 'int32', got ${describe(dtype)}`);
+  }
+  const source = typeof values === 'number' ? [values] : isNumberArrayLike(values) ? values : null;
+  if (source === null) {
     throw new TypeError(
-      `tensor: values must be a number, an array of numbers or a Float32Array, got ${describe(values)}`,
+      `tensor: values must be a number, an array of numbers or a typed array, got ${describe(values)}`,
     );
   }
   const dims =
     shape === undefined
       ? typeof values === 'number'
         ? []
-        : [array.length]
+        : [source.length]
       : checkShape('tensor', 'shape', shape);
-  if (sizeOf(dims) !== array.length) {
+  if (sizeOf(dims) !== source.length) {
     throw new RangeError(
-      `tensor: shape ${formatShape(dims)} holds ${sizeOf(dims)} values, but values has ${array.length}`,
+      `tensor: shape ${formatShape(dims)} holds ${sizeOf(dims)} values, but values has ${source.length}`,
     );
   }
   const backend = getBackend();
-  return new Tensor(backend.makeTensor(array, dims), backend);
+  if (dtype === 'float32') {
+    const array = source instanceof Float32Array ? source : Float32Array.from(source);
+    return new Tensor<'float32'>(backend.makeTensor(array, dims), backend);
+  }
+  const array = new Int32Array(source.length);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < source.length; i++) {
+    const v = source[i] as number;
+    if (!(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31)) {
+      throw new RangeError(
+        `tensor: int32 values must be integers in [-2^31, 2^31), got ${describe(v)} at index ${i}`,
+      );
+    }
+    array[i] = v;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const t = new Tensor<'int32'>(backend.makeTensor(array, dims), backend);
+  if (source.length > 0) t.valueRange = [lo, hi];
+  return t;
 }
 
 function isNumberArrayLike(values: unknown): values is ArrayLike<number> {
@@ -195,7 +232,7 @@ function isNumberArrayLike(values: unknown): values is ArrayLike<number> {
 
 /** What {@link tidy} may return: tensors, possibly inside arrays or plain objects. */
 export type TensorContainer =
-  | Tensor
+  | Tensor<DType>
   | number
   | string
   | boolean
@@ -245,7 +282,7 @@ export function tidy<T extends TensorContainer>(fn: () => T): T {
 }
 
 /** Keeps a tensor alive when the tidy scope it was made in closes. Returns it. */
-export function keep<T extends Tensor>(t: T): T {
+export function keep<T extends Tensor<DType>>(t: T): T {
   untrack(t);
   return t;
 }
@@ -255,3 +292,6 @@ export function memory(): MemoryInfo & { readonly backend: string } {
   const backend = getBackend();
   return { ...backend.memory(), backend: backendName(backend) };
 }
+
+/** A tensor of either dtype. */
+export type AnyTensor = Tensor<DType>;

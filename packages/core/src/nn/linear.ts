@@ -1,5 +1,5 @@
 import { GaussianDistribution, type GaussianDistributionOptions } from '../gaussian.js';
-import { add, matMul } from '../ops.js';
+import { add, matMul } from '../ops/index.js';
 import { type Generator, toGenerator } from '../random.js';
 import { formatShape } from '../shape.js';
 import { keep, Tensor, tidy, type Variable } from '../tensor.js';

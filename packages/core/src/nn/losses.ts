@@ -1,4 +1,4 @@
-import { add, logSoftmax, mean, mul, oneHot, square, sub, sum } from '../ops.js';
+import { add, logSoftmax, mean, mul, oneHot, square, sub, sum } from '../ops/index.js';
 import { formatShape, sameShape } from '../shape.js';
 import { Tensor, tidy } from '../tensor.js';
 import { checkFinite, describe } from '../validate.js';
@@ -19,17 +19,24 @@ export function mseLoss(prediction: Tensor, target: Tensor): Tensor {
 }
 
 /**
- * Mean cross-entropy of `logits` (`[batch, classes]`) against integer `labels` (or one-hot rows
- * of the same shape as the logits).
+ * Mean cross-entropy of `logits` (`[batch, classes]`) against integer `labels` (an array, or an
+ * int32 tensor of `[batch]`) or one-hot float32 rows of the logits' shape.
  */
-export function crossEntropyLoss(logits: Tensor, labels: ArrayLike<number> | Tensor): Tensor {
+export function crossEntropyLoss(
+  logits: Tensor,
+  labels: ArrayLike<number> | Tensor | Tensor<'int32'>,
+): Tensor {
   if (!(logits instanceof Tensor) || logits.shape.length !== 2) {
     throw new RangeError(
       `crossEntropyLoss: logits must be a [batch, classes] tensor, got ${logits instanceof Tensor ? formatShape(logits.shape) : describe(logits)}`,
     );
   }
   const [batch, classes] = logits.shape as [number, number];
-  const targets = labels instanceof Tensor ? labels : oneHot(labels, classes);
+  // The one-hot rows are made on the logits' backend, whichever backend is current.
+  const targets =
+    labels instanceof Tensor && labels.dtype === 'float32'
+      ? (labels as Tensor)
+      : oneHot(labels as Tensor<'int32'> | ArrayLike<number>, classes, logits.backend);
   if (!sameShape(targets.shape, logits.shape)) {
     throw new RangeError(
       `crossEntropyLoss: labels must give ${batch} rows of ${classes} classes, got ${formatShape(targets.shape)}`,

@@ -1,6 +1,13 @@
-import type { AdamHyperparameters } from '../backend.js';
 import { fusedKernelsEnabled } from '../flags.js';
-import { add, commonBackend, div, handleOf, mul, sqrt, square, sub } from '../ops.js';
+import {
+  commonBackend,
+  handleOf,
+  mul,
+  sub,
+  add,
+  adamUpdate,
+  type AdamHyperparameters,
+} from '../ops/index.js';
 import { formatShape, sameShape } from '../shape.js';
 import { keep, Tensor, tidy, type Variable } from '../tensor.js';
 import { checkPositive, describe } from '../validate.js';
@@ -122,9 +129,9 @@ export class Adam {
   }
 
   /**
-   * Updates every parameter in place from its gradient (the gradients are not consumed). Where the
-   * backend has the fused `adamUpdate` kernel (and fused kernels are on), each parameter takes one
-   * kernel call instead of 13 elementwise ops; both give the same numbers to float32 rounding.
+   * Updates every parameter in place from its gradient (the gradients are not consumed). Each
+   * parameter is one `adamUpdate` op: one kernel call where the backend has it (and optional
+   * kernels are on), else 13 elementwise ops; both give the same numbers to float32 rounding.
    */
   step(grads: readonly Tensor[]): void {
     const where = 'Adam.step';
@@ -140,45 +147,18 @@ export class Adam {
     };
     this.#params.forEach((p, i) => {
       const g = grads[i] as Tensor;
-      const backend = p.backend;
-      if (backend.adamUpdate && fusedKernelsEnabled()) {
-        const arg = `grads[${i}]`;
-        const gradHandle = handleOf(where, arg, g);
-        commonBackend(where, { [`params[${i}]`]: p, [arg]: g });
-        const m0 = this.#m[i];
-        const v0 = this.#v[i];
-        const next = backend.adamUpdate(
-          handleOf(where, `params[${i}]`, p),
-          gradHandle,
-          m0?.handle(where) ?? null,
-          v0?.handle(where) ?? null,
-          h,
-        );
-        m0?.dispose();
-        v0?.dispose();
-        this.#m[i] = keep(new Tensor(next.m, backend));
-        this.#v[i] = keep(new Tensor(next.v, backend));
-        p.assign(new Tensor(next.param, backend));
-        return;
-      }
-      this.#composedStep(p, g, i, h);
+      const arg = `grads[${i}]`;
+      handleOf(where, arg, g);
+      commonBackend(where, { [`params[${i}]`]: p, [arg]: g });
+      const m0 = this.#m[i] ?? null;
+      const v0 = this.#v[i] ?? null;
+      const [param, m, v] = adamUpdate(p, g, m0, v0, h);
+      m0?.dispose();
+      v0?.dispose();
+      this.#m[i] = keep(m);
+      this.#v[i] = keep(v);
+      p.assign(param);
     });
-  }
-
-  /** One parameter's step from elementwise ops: the same math as the fused kernel. */
-  #composedStep(p: Variable, g: Tensor, i: number, h: AdamHyperparameters): void {
-    const { beta1, beta2, epsilon, lr, c1, c2 } = h;
-    const m0 = this.#m[i];
-    const v0 = this.#v[i];
-    const m = keep(tidy(() => (m0 ? add(mul(m0, beta1), mul(g, 1 - beta1)) : mul(g, 1 - beta1))));
-    const v = keep(
-      tidy(() => (v0 ? add(mul(v0, beta2), mul(square(g), 1 - beta2)) : mul(square(g), 1 - beta2))),
-    );
-    m0?.dispose();
-    v0?.dispose();
-    this.#m[i] = m;
-    this.#v[i] = v;
-    p.assign(tidy(() => sub(p, mul(div(m, add(sqrt(mul(v, 1 / c2)), epsilon)), lr / c1))));
   }
 
   /** Frees the optimizer's state. */

@@ -1,4 +1,4 @@
-import { exp, logSoftmax } from '../ops.js';
+import { exp, logSoftmax } from '../ops/index.js';
 import { type Tensor, tidy } from '../tensor.js';
 import { describe } from '../validate.js';
 import type { Module } from './module.js';

@@ -1,4 +1,4 @@
-import { relu, sigmoid, tanh } from '../ops.js';
+import { relu, sigmoid, tanh } from '../ops/index.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { describe } from '../validate.js';
 import type { Module } from './module.js';

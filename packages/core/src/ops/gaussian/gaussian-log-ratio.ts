@@ -1,0 +1,100 @@
+import type { Tensor } from '../../tensor.js';
+import { defineOp, type RefTensor } from '../define.js';
+import { add } from '../elementwise/add.js';
+import { div } from '../elementwise/div.js';
+import { log } from '../elementwise/log.js';
+import { mul } from '../elementwise/mul.js';
+import { neg } from '../elementwise/neg.js';
+import { sigmoid } from '../elementwise/sigmoid.js';
+import { softplus, softplus64 } from '../elementwise/softplus.js';
+import { square } from '../elementwise/square.js';
+import { sub } from '../elementwise/sub.js';
+import { sum } from '../reduction/sum.js';
+
+/** The prior of a Gaussian log-ratio: `N(mu, std²)`. */
+export interface GaussianPrior {
+  readonly mu: number;
+  readonly std: number;
+}
+
+/** What a gaussianLogRatio kernel gets: the prior. */
+export interface GaussianLogRatioAttrs {
+  readonly prior: GaussianPrior;
+}
+
+/** The terms of the log-ratio in float64, each element's. */
+function terms64(x: RefTensor, mu: RefTensor, rho: RefTensor, prior: GaussianPrior): Float64Array {
+  return x.values.map((xv, i) => {
+    const sigma = softplus64(rho.values[i] as number);
+    const z = (xv - (mu.values[i] as number)) / sigma;
+    const zp = (xv - prior.mu) / prior.std;
+    return Math.log(prior.std) - Math.log(sigma) - (z * z) / 2 + (zp * zp) / 2;
+  });
+}
+
+const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
+  name: 'gaussianLogRatio',
+  family: 'gaussian',
+  summary:
+    'Σ log N(x; mu, softplus(rho)) − Σ log N(x; prior.mu, prior.std), a scalar; fused where a backend has a kernel',
+  inputs: [
+    { name: 'x', dtype: 'float32' },
+    { name: 'mu', dtype: 'float32' },
+    { name: 'rho', dtype: 'float32' },
+  ],
+  attrs: (options) => options as GaussianLogRatioAttrs,
+  output: () => ({ shape: [], dtype: 'float32' }),
+  fallback: ([x, mu, rho], { prior }) => {
+    const sigma = softplus(rho as Tensor);
+    const logRatio = sub(Math.log(prior.std), log(sigma));
+    const z = div(sub(x as Tensor, mu as Tensor), sigma);
+    const posterior = mul(square(z), 0.5);
+    const priorTerm = mul(square(sub(x as Tensor, prior.mu)), 1 / (2 * prior.std ** 2));
+    const terms = add(sub(logRatio, posterior), priorTerm);
+    return terms.shape.length === 0 ? terms : sum(terms);
+  },
+  // With z = (x − mu)/σ: ∂/∂x = −z/σ + (x − muPrior)/std², ∂/∂mu = z/σ,
+  // ∂/∂rho = (z² − 1)/σ · sigmoid(rho).
+  gradient: ({ inputs: [x, mu, rho], attrs: { prior }, dy }) => {
+    const g = dy as Tensor;
+    const sigma = softplus(rho as Tensor);
+    const z = div(sub(x as Tensor, mu as Tensor), sigma);
+    const zOverSigma = div(z, sigma);
+    const dx = add(neg(zOverSigma), mul(sub(x as Tensor, prior.mu), 1 / prior.std ** 2));
+    const dRho = mul(div(sub(square(z), 1), sigma), sigmoid(rho as Tensor));
+    return [mul(g, dx), mul(g, zOverSigma), mul(g, dRho)];
+  },
+  reference: ([x, mu, rho], { prior }) => {
+    const t = terms64(x as RefTensor, mu as RefTensor, rho as RefTensor, prior);
+    return Float64Array.of(t.reduce((p, q) => p + q, 0));
+  },
+  tolerance: {
+    // Each term: softplus, log (8 roundings each), a few arithmetic ones; the sum n more.
+    roundings: ([x]) => (x?.values.length ?? 1) + 24,
+    gradientRoundings: 48,
+    scale: ([x, mu, rho], { prior }) =>
+      Float64Array.of(
+        terms64(x as RefTensor, mu as RefTensor, rho as RefTensor, prior).reduce(
+          (p, q) => p + Math.abs(q),
+          0,
+        ),
+      ),
+  },
+  cases: [
+    {
+      name: '[3, 4] against N(0.2, 0.5²)',
+      inputs: [{ shape: [3, 4] }, { shape: [3, 4] }, { shape: [3, 4] }],
+      options: { prior: { mu: 0.2, std: 0.5 } },
+    },
+    {
+      name: 'scalar',
+      inputs: [{ shape: [] }, { shape: [], values: [0.1] }, { shape: [], values: [-1] }],
+      options: { prior: { mu: 0, std: 0.1 } },
+    },
+  ],
+});
+
+/** The scalar `Σ log N(x; mu, softplus(rho)) − Σ log N(x; prior.mu, prior.std)`. */
+export function gaussianLogRatio(x: Tensor, mu: Tensor, rho: Tensor, prior: GaussianPrior): Tensor {
+  return GAUSSIAN_LOG_RATIO.run([x, mu, rho], { prior }) as Tensor;
+}

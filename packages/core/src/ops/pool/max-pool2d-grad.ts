@@ -1,0 +1,62 @@
+import { formatShape } from '../../shape.js';
+import type { Tensor } from '../../tensor.js';
+import { defineOp, type RefTensor } from '../define.js';
+import { argmaxOf } from './max-pool2d.js';
+import { type Pool2dAttrs, forEachWindow, pool2dAttrs, pool2dShape } from './pool-geometry.js';
+
+const MAX_POOL2D_GRAD = defineOp<Pool2dAttrs>({
+  name: 'maxPool2dGrad',
+  family: 'pool',
+  summary: "maxPool2d's gradient: each window's dy added at its maximum's position in x",
+  inputs: [
+    { name: 'x', dtype: 'float32' },
+    { name: 'dy', dtype: 'float32' },
+  ],
+  attrs: (options) => pool2dAttrs('maxPool2dGrad', options),
+  output: ([x, dy], a) => {
+    const expected = pool2dShape('maxPool2dGrad', (x as Tensor).shape, a);
+    const got = (dy as Tensor).shape;
+    if (got.length !== 4 || got.some((d, i) => d !== expected[i])) {
+      throw new RangeError(
+        `maxPool2dGrad: dy must have maxPool2d's output shape ${formatShape(expected)}, got ${formatShape(got)}`,
+      );
+    }
+    return { shape: (x as Tensor).shape, dtype: 'float32' };
+  },
+  reference: ([x, dy], a) => {
+    const r = x as RefTensor;
+    const d = dy as RefTensor;
+    const out = new Float64Array(r.values.length);
+    forEachWindow(r.shape, a, (yi, xis) => {
+      const at = argmaxOf(r.values, xis);
+      out[at] = (out[at] as number) + (d.values[yi] as number);
+    });
+    return out;
+  },
+  // Windows overlap at most kernel/stride times per axis: each dx is a sum of at most that many.
+  tolerance: {
+    roundings: (_inputs, a) =>
+      Math.ceil(a.kernel[0] / a.stride[0]) * Math.ceil(a.kernel[1] / a.stride[1]) + 1,
+    scale: 'abs-inputs',
+  },
+  cases: [
+    {
+      name: '3×3, stride 2, padding 1 (overlapping)',
+      inputs: [{ shape: [1, 2, 7, 6] }, { shape: [1, 2, 4, 3] }],
+      options: { kernel: 3, stride: 2, padding: 1 },
+      gradient: false,
+    },
+    {
+      name: '2×2',
+      inputs: [{ shape: [2, 1, 4, 4] }, { shape: [2, 1, 2, 2] }],
+      options: { kernel: 2 },
+      gradient: false,
+    },
+  ],
+  errors: [],
+});
+
+/** The gradient of `maxPool2d(x, attrs)` with respect to x, from dy. */
+export function maxPool2dGrad(x: Tensor, dy: Tensor, attrs: Pool2dAttrs): Tensor {
+  return MAX_POOL2D_GRAD.run([x, dy], attrs) as Tensor;
+}
