@@ -216,7 +216,7 @@ export function learningTests(ctx: SuiteContext): void {
 
     it('Adam: the fused adamUpdate, where the backend has it, agrees with the composed ops', async (test) => {
       const backend = ctx.backend();
-      if (!backend.adamUpdate) test.skip();
+      if (!backend.kernels.adamUpdate) test.skip();
       const before = memory().numTensors;
       // A matrix large enough for a backend to split it between threads, a vector, a scalar.
       const shapes = [[257, 300], [7], []];

@@ -6,7 +6,7 @@ export function softplus64(rho: number): number {
 }
 
 /**
- * SPEC.md's log-ratio in float64 from float32 inputs:
+ * The log-ratio of the README (`GaussianDistribution.logProb`) in float64 from float32 inputs:
  * `Σ log std − log σ − (x−mu)²/(2σ²) + (x−muPrior)²/(2 std²)`, σ = softplus(rho).
  * Returns the sum and the sum of absolute terms (the scale of its rounding error).
  */

@@ -11,6 +11,7 @@ import { errorTests } from './error-tests.js';
 import { gaussianTests } from './gaussian-tests.js';
 import { gradientTests } from './gradient-tests.js';
 import { learningTests } from './learning-tests.js';
+import { opTests } from './op-tests.js';
 import { randomTests } from './random-tests.js';
 import { tensorTests } from './tensor-tests.js';
 
@@ -27,8 +28,9 @@ export interface ConformanceOptions {
 /**
  * Registers the conformance suite for one backend as vitest tests: tensors and kernels against
  * float64, random-number statistics (mean, variance, KS at p < 1e-6, correlations) and
- * reproducibility, `GaussianDistribution` against SPEC.md, every bad input's error, gradients
- * against central differences, and no leaks (each test ends with as many live tensors as it
+ * reproducibility, every op from its definition in core (forward against float64, gradients
+ * against central differences, bad inputs), `GaussianDistribution` against the README's
+ * contract, every bad input's error, and no leaks (each test ends with as many live tensors as it
  * began with).
  */
 export function describeConformance(options: ConformanceOptions): void {
@@ -57,6 +59,7 @@ export function describeConformance(options: ConformanceOptions): void {
     });
 
     tensorTests(ctx);
+    opTests(ctx);
     randomTests(ctx);
     gaussianTests(ctx);
     errorTests(ctx, factory);
