@@ -104,6 +104,7 @@ export function valueAndGrad(
   const scope = openScope();
   let value: Tensor | undefined;
   let grads: Tensor[] = [];
+  let done = false;
   try {
     const result = f();
     if (!(result instanceof Tensor) || result.size !== 1 || result.dtype !== 'float32') {
@@ -114,9 +115,11 @@ export function valueAndGrad(
     value = result;
     tapes.splice(tapes.indexOf(tape), 1);
     grads = backpropagate(tape, value, params);
+    done = true;
   } finally {
     if (tapes.includes(tape)) tapes.splice(tapes.indexOf(tape), 1);
-    const keep = new Set<Disposable>(value ? [value, ...grads] : []);
+    // On an error nothing made inside survives.
+    const keep = new Set<Disposable>(done && value ? [value, ...grads] : []);
     closeScope(scope, keep);
     for (const t of tape.deferred) if (!keep.has(t)) t.dispose();
   }
