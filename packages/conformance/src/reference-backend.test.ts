@@ -15,6 +15,7 @@ import {
   valueAndGrad,
 } from '@illia-ts/core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { hardeningTests } from './hardening-tests.js';
 import { opTests } from './op-tests.js';
 import { createReferenceBackend } from './reference-backend.js';
 
@@ -33,6 +34,7 @@ describe('op definitions, on the reference backend', () => {
     expect(memory().numTensors, 'live tensors at the end of the test').toBe(liveBefore);
   });
   opTests({ name: 'reference', backend: () => backend });
+  hardeningTests({ name: 'reference', backend: () => backend });
 });
 
 describe('autodiff and creation ops, on reference backends', () => {

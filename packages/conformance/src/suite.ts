@@ -10,6 +10,7 @@ import type { SuiteContext } from './context.js';
 import { errorTests } from './error-tests.js';
 import { gaussianTests } from './gaussian-tests.js';
 import { gradientTests } from './gradient-tests.js';
+import { hardeningTests } from './hardening-tests.js';
 import { learningTests } from './learning-tests.js';
 import { opTests } from './op-tests.js';
 import { randomTests } from './random-tests.js';
@@ -65,5 +66,6 @@ export function describeConformance(options: ConformanceOptions): void {
     errorTests(ctx, factory);
     gradientTests(ctx);
     learningTests(ctx);
+    hardeningTests(ctx);
   });
 }

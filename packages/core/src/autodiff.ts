@@ -77,7 +77,8 @@ export function pauseRecording<T>(fn: () => T): T {
 /**
  * Runs `f` (which returns a one-element tensor, the loss) and returns it with its gradient
  * with respect to each of `params`. Every other tensor made inside `f` is disposed, as in
- * {@link tidy}; tensors `f` disposes early are kept until the backward pass is done.
+ * {@link tidy}; tensors `f` disposes early are kept until the backward pass is done. The value is
+ * always a tensor the caller owns (a copy if `f` returned one it did not make).
  */
 export function valueAndGrad(
   f: () => Tensor,
@@ -112,9 +113,11 @@ export function valueAndGrad(
         `${where}: f must return a one-element float32 Tensor (a loss), got ${result instanceof Tensor ? `${result.dtype} shape ${formatShape(result.shape)}` : describe(result)}`,
       );
     }
-    value = result;
     tapes.splice(tapes.indexOf(tape), 1);
-    grads = backpropagate(tape, value, params);
+    grads = backpropagate(tape, result, params);
+    // The value is the caller's to dispose: a copy when f returned a tensor it did not make (a
+    // parameter, or a tensor from outside), which must outlive this call.
+    value = scope.has(result) ? result : copyOf(result);
     done = true;
   } finally {
     if (tapes.includes(tape)) tapes.splice(tapes.indexOf(tape), 1);
@@ -201,6 +204,16 @@ function filled(like: Tensor, value: number): Tensor {
   return new Tensor(
     like.backend.makeTensor(new Float32Array(like.size).fill(value), like.shape),
     like.backend,
+  );
+}
+
+/** A new tensor holding `t`'s values, through the backend's reshape kernel. */
+function copyOf(t: Tensor): Tensor {
+  const reshape = t.backend.kernels.reshape;
+  if (reshape === undefined) throw new Error('valueAndGrad: the backend has no reshape kernel');
+  return new Tensor(
+    reshape([t.handle()], { shape: t.shape }, { shape: t.shape, dtype: 'float32' }) as never,
+    t.backend,
   );
 }
 

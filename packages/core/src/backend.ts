@@ -102,7 +102,17 @@ export interface Backend {
 
   /** The kernels, by op name. */
   readonly kernels: KernelTable;
+
+  /**
+   * The most elements one tensor may have on this engine (default {@link DEFAULT_MAX_ELEMENTS}).
+   * Core refuses a larger op output before the kernel runs, so every backend fails the same fast
+   * way instead of in its engine.
+   */
+  readonly maxElements?: number;
 }
+
+/** The element limit where a backend states none: 2^31 − 1, the int32 index range engines use. */
+export const DEFAULT_MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** What {@link registerBackend} takes: something that makes the backend, maybe asynchronously. */
 export type BackendFactory = () => Backend | Promise<Backend>;

@@ -68,7 +68,7 @@ describe('registry', () => {
     partial.kernels = kernels;
     registerBackend('partial', () => partial as unknown as Backend);
     await expect(setBackend('partial')).rejects.toThrow(
-      "backend 'partial' lacks the required kernels matMul, conv2d: install versions of @illia-ts/backend-partial and @illia-ts/core made for each other",
+      "backend 'partial' lacks the required kernels conv2d, matMul: install versions of @illia-ts/backend-partial and @illia-ts/core made for each other",
     );
     delete partial.read;
     registerBackend('partial2', () => partial as unknown as Backend);

@@ -102,7 +102,9 @@ function checkBackend(name: string, backend: unknown): Backend {
       `backend '${name}' has no kernel table (kernels), got ${describe(kernels)}`,
     );
   }
-  const lacking = requiredKernels().filter((op) => typeof kernels[op] !== 'function');
+  const lacking = requiredKernels()
+    .filter((op) => typeof kernels[op] !== 'function')
+    .sort();
   if (lacking.length > 0) {
     throw new TypeError(
       `backend '${name}' lacks the required kernel${lacking.length === 1 ? '' : 's'} ${lacking.join(', ')}: install versions of ${backendPackage(name)} and @illia-ts/core made for each other`,

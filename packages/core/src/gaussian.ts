@@ -6,7 +6,7 @@ import {
   gaussianLogRatio,
   gaussianSample,
   handleOf,
-  log,
+  logSoftplus,
   mul,
   randomNormalOn,
   softplus,
@@ -17,8 +17,8 @@ import {
 import type { Generator } from './random.js';
 import { toGenerator } from './random.js';
 import { formatShape, sameShape } from './shape.js';
-import { Tensor, tidy, Variable } from './tensor.js';
-import { checkFinite, checkPositive, checkShape } from './validate.js';
+import { type Tensor, tidy, Variable } from './tensor.js';
+import { checkFiniteFloat32, checkPositiveFloat32, checkShape } from './validate.js';
 
 /** Options of {@link GaussianDistribution}; the defaults are illia's. */
 export interface GaussianDistributionOptions {
@@ -64,10 +64,10 @@ export class GaussianDistribution {
     const where = 'GaussianDistribution';
     this.shape = checkShape(where, 'shape', shape);
     const { muPrior = 0, stdPrior = 0.1, muInit = 0, rhoInit = -7 } = options;
-    this.muPrior = checkFinite(where, 'muPrior', muPrior);
-    this.stdPrior = checkPositive(where, 'stdPrior', stdPrior);
-    checkFinite(where, 'muInit', muInit);
-    checkFinite(where, 'rhoInit', rhoInit);
+    this.muPrior = checkFiniteFloat32(where, 'muPrior', muPrior);
+    this.stdPrior = checkPositiveFloat32(where, 'stdPrior', stdPrior);
+    checkFiniteFloat32(where, 'muInit', muInit);
+    checkFiniteFloat32(where, 'rhoInit', rhoInit);
     this.#generator = toGenerator(where, 'rng', options.rng);
     this.backend = getBackend();
     this.#mu = this.#initialParameter(muInit);
@@ -107,8 +107,9 @@ export class GaussianDistribution {
 
   /**
    * Replaces the values of `mu` and/or `rho` (parameters loaded from elsewhere); the variables
-   * keep their identity. The given tensors are consumed (their memory moves into the variables).
-   * Each must be a live tensor of the distribution's shape and backend.
+   * keep their identity. The given tensors are consumed (their memory moves into the variables),
+   * except variables (another distribution's parameters), whose values are copied.
+   * Each must be a live float32 tensor of the distribution's shape and backend.
    */
   setParameters(values: { mu?: Tensor; rho?: Tensor }): void {
     const where = 'GaussianDistribution.setParameters';
@@ -125,8 +126,9 @@ export class GaussianDistribution {
       }
       checked[arg] = value;
     }
-    if (checked.mu) this.#mu.assign(checked.mu);
-    if (checked.rho) this.#rho.assign(checked.rho);
+    const own = (t: Tensor) => (t instanceof Variable ? add(t, 0) : t);
+    if (checked.mu) this.#mu.assign(own(checked.mu));
+    if (checked.rho) this.#rho.assign(own(checked.rho));
   }
 
   /** A new tensor `softplus(rho) = log(1 + exp(rho))`, finite and positive for every finite rho. */
@@ -137,7 +139,9 @@ export class GaussianDistribution {
 
   /**
    * The closed-form `KL(N(mu, sigma²) ‖ N(muPrior, stdPrior²))`, summed:
-   * `Σ log(stdPrior/sigma) + (sigma² + (mu − muPrior)²) / (2 stdPrior²) − 1/2`. Differentiable.
+   * `Σ log(stdPrior/sigma) + (sigma² + (mu − muPrior)²) / (2 stdPrior²) − 1/2`, computed in
+   * scale-free terms (`log sigma` from rho directly, `(sigma/stdPrior)²`, `((mu − muPrior)/stdPrior)²`)
+   * so it is finite wherever the true value is, for every finite rho. Differentiable.
    */
   klDivergence(): Tensor {
     const where = 'GaussianDistribution.klDivergence';
@@ -147,10 +151,12 @@ export class GaussianDistribution {
     const rho = this.#rho;
     const { muPrior, stdPrior } = this;
     return tidy(() => {
-      const sigma = softplus(rho);
-      const logRatio = sub(Math.log(stdPrior), log(sigma));
-      const spread = mul(add(square(sigma), square(sub(mu, muPrior))), 1 / (2 * stdPrior ** 2));
-      return sum(sub(add(logRatio, spread), 0.5));
+      const logRatio = sub(Math.log(stdPrior), logSoftplus(rho));
+      const spread = add(
+        square(mul(softplus(rho), 1 / stdPrior)),
+        square(mul(sub(mu, muPrior), 1 / stdPrior)),
+      );
+      return sum(sub(add(logRatio, mul(spread, 0.5)), 0.5));
     });
   }
 

@@ -10,6 +10,7 @@ export {
   type Backend,
   type BackendFactory,
   type BackendTensor,
+  DEFAULT_MAX_ELEMENTS,
   type DType,
   type Kernel,
   type KernelOutput,
@@ -29,7 +30,7 @@ export {
   registeredBackends,
   setBackend,
 } from './engine.js';
-export { fusedKernelsEnabled, setFusedKernels } from './flags.js';
+export { debugEnabled, fusedKernelsEnabled, setDebug, setFusedKernels } from './flags.js';
 export { GaussianDistribution, type GaussianDistributionOptions } from './gaussian.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export {

@@ -9,6 +9,7 @@ import {
   track,
   untrack,
 } from './engine.js';
+import { firstNonFinite } from './flags.js';
 import { formatShape, sameShape, sizeOf } from './shape.js';
 import { checkShape, describe } from './validate.js';
 
@@ -31,6 +32,8 @@ export class Tensor<D extends DType = 'float32'> implements Disposable {
    * from host values, or by an op that only moves values), so index checks cost nothing.
    */
   valueRange: readonly [number, number] | undefined;
+  /** @internal In debug mode on backends without synchronous reads: the op that made it. */
+  madeBy: string | undefined;
   #handle: BackendTensor | null;
 
   /** @internal Wraps a backend handle; use {@link tensor} or an op to make tensors. */
@@ -61,7 +64,19 @@ export class Tensor<D extends DType = 'float32'> implements Disposable {
   /** A copy of the values, row-major. Waits for a lazy backend to compute them. */
   data(): Promise<ValuesOf<D>> {
     try {
-      return this.backend.read(this.handle('Tensor.data')) as Promise<ValuesOf<D>>;
+      const read = this.backend.read(this.handle('Tensor.data')) as Promise<ValuesOf<D>>;
+      const madeBy = this.madeBy;
+      if (madeBy === undefined) return read;
+      const shape = this.shape;
+      return read.then((values) => {
+        const at = firstNonFinite(values);
+        if (at >= 0) {
+          throw new RangeError(
+            `debug mode: ${madeBy} gave a non-finite value at element ${at} of its output ${formatShape(shape)}`,
+          );
+        }
+        return values;
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -187,7 +202,12 @@ export function tensor(
   const source = typeof values === 'number' ? [values] : isNumberArrayLike(values) ? values : null;
   if (source === null) {
     throw new TypeError(
-      `tensor: values must be a number, an array of numbers or a typed array, got ${describe(values)}`,
+      `tensor: values must be a number, an array of numbers (no holes) or a typed array of numbers, got ${describe(values)}`,
+    );
+  }
+  if (source.length === 0) {
+    throw new RangeError(
+      'tensor: values must hold at least one number, got none (tensors have no empty dimensions)',
     );
   }
   const dims =
@@ -225,9 +245,18 @@ export function tensor(
   return t;
 }
 
+/** Arrays of numbers (no holes) and typed arrays of numbers; not DataViews or BigInt arrays. */
 function isNumberArrayLike(values: unknown): values is ArrayLike<number> {
-  if (ArrayBuffer.isView(values)) return true;
-  return Array.isArray(values) && values.every((v) => typeof v === 'number');
+  if (ArrayBuffer.isView(values)) {
+    return !(
+      values instanceof DataView ||
+      values instanceof BigInt64Array ||
+      values instanceof BigUint64Array
+    );
+  }
+  if (!Array.isArray(values)) return false;
+  for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'number') return false;
+  return true;
 }
 
 /** What {@link tidy} may return: tensors, possibly inside arrays or plain objects. */

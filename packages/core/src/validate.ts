@@ -72,3 +72,30 @@ export function checkShape(where: string, arg: string, shape: unknown): readonly
   });
   return Object.freeze([...(shape as number[])]);
 }
+
+/** The largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/** The smallest positive normal float32. */
+export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+
+/** A number finite in float32 (|value| ≤ 3.4e38): what a parameter initialised from it can hold. */
+export function checkFiniteFloat32(where: string, arg: string, value: unknown): number {
+  checkFinite(where, arg, value);
+  if (Math.abs(value as number) > FLOAT32_MAX) {
+    throw new RangeError(
+      `${where}: ${arg} must be finite in float32 (|${arg}| ≤ 3.4e38), got ${describe(value)}`,
+    );
+  }
+  return value as number;
+}
+
+/** A positive number that float32 holds as a normal number: in [1.2e-38, 3.4e38]. */
+export function checkPositiveFloat32(where: string, arg: string, value: unknown): number {
+  checkPositive(where, arg, value);
+  if ((value as number) < FLOAT32_MIN_NORMAL || (value as number) > FLOAT32_MAX) {
+    throw new RangeError(
+      `${where}: ${arg} must be a positive normal float32 (in [1.2e-38, 3.4e38]), got ${describe(value)}`,
+    );
+  }
+  return value as number;
+}

@@ -1,18 +1,20 @@
-import { fusedKernelsEnabled } from '../flags.js';
 import {
+  type AdamHyperparameters,
+  adamUpdate,
+  add,
   commonBackend,
   handleOf,
   mul,
   sub,
-  add,
-  adamUpdate,
-  type AdamHyperparameters,
 } from '../ops/index.js';
 import { formatShape, sameShape } from '../shape.js';
-import { keep, Tensor, tidy, type Variable } from '../tensor.js';
+import { keep, Tensor, tidy, Variable } from '../tensor.js';
 import { checkPositive, describe } from '../validate.js';
 
-/** Checks a step's gradients against the optimizer's parameters. */
+/**
+ * Checks every gradient of a step before any parameter changes (a step is all or nothing): one
+ * per parameter, each a live float32 tensor of its parameter's shape and backend.
+ */
 function checkGrads(where: string, params: readonly Variable[], grads: readonly Tensor[]): void {
   if (!Array.isArray(grads) || grads.length !== params.length) {
     throw new RangeError(
@@ -21,20 +23,44 @@ function checkGrads(where: string, params: readonly Variable[], grads: readonly 
   }
   grads.forEach((g, i) => {
     const p = params[i] as Variable;
+    const arg = `grads[${i}]`;
+    handleOf(where, arg, g);
+    handleOf(where, `params[${i}]`, p);
+    commonBackend(where, { [`params[${i}]`]: p, [arg]: g });
+    if (g.dtype !== 'float32') {
+      throw new TypeError(`${where}: ${arg} must be a float32 tensor, got ${g.dtype}`);
+    }
     if (!sameShape(g.shape, p.shape)) {
       throw new RangeError(
-        `${where}: grads[${i}] must have its parameter's shape ${formatShape(p.shape)}, got ${formatShape(g.shape)}`,
+        `${where}: ${arg} must have its parameter's shape ${formatShape(p.shape)}, got ${formatShape(g.shape)}`,
       );
     }
   });
 }
 
+/** A non-empty list of distinct, live variables (learnable parameters). */
 function checkParams(where: string, params: unknown): Variable[] {
   if (!Array.isArray(params) || params.length === 0) {
     throw new TypeError(
       `${where}: params must be a non-empty array of variables, got ${describe(params)}`,
     );
   }
+  const seen = new Map<unknown, number>();
+  params.forEach((p: unknown, i) => {
+    if (!(p instanceof Variable)) {
+      throw new TypeError(
+        `${where}: params[${i}] must be a Variable (a learnable parameter, such as model.parameters() gives), got ${p instanceof Tensor ? 'a plain Tensor' : describe(p)}`,
+      );
+    }
+    handleOf(where, `params[${i}]`, p);
+    const first = seen.get(p);
+    if (first !== undefined) {
+      throw new RangeError(
+        `${where}: params[${i}] is the same variable as params[${first}]; list each parameter once`,
+      );
+    }
+    seen.set(p, i);
+  });
   return [...params] as Variable[];
 }
 
@@ -147,9 +173,6 @@ export class Adam {
     };
     this.#params.forEach((p, i) => {
       const g = grads[i] as Tensor;
-      const arg = `grads[${i}]`;
-      handleOf(where, arg, g);
-      commonBackend(where, { [`params[${i}]`]: p, [arg]: g });
       const m0 = this.#m[i] ?? null;
       const v0 = this.#v[i] ?? null;
       const [param, m, v] = adamUpdate(p, g, m0, v0, h);

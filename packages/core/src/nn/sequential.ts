@@ -18,11 +18,15 @@ export class Sequential implements Module {
     this.modules = modules;
   }
 
+  /**
+   * Each module's output feeds the next; intermediates are freed as soon as the next module has
+   * used them (not the input, nor a tensor a module passes through unchanged).
+   */
   forward(x: Tensor): Tensor {
     let out = x;
     for (const module of this.modules) {
       const next = module.forward(out);
-      if (out !== x) out.dispose();
+      if (out !== x && out !== next) out.dispose();
       out = next;
     }
     return out;

@@ -7,9 +7,15 @@
  * is required, and a backend without it is refused at `setBackend`.
  */
 import { type Backward, pauseRecording, recordOp } from '../autodiff.js';
-import type { Backend, BackendTensor, DType, KernelOutput } from '../backend.js';
+import {
+  type Backend,
+  type BackendTensor,
+  DEFAULT_MAX_ELEMENTS,
+  type DType,
+  type KernelOutput,
+} from '../backend.js';
 import { backendName, getBackend } from '../engine.js';
-import { fusedKernelsEnabled } from '../flags.js';
+import { debugEnabled, firstNonFinite, fusedKernelsEnabled } from '../flags.js';
 import { formatShape, sameShape } from '../shape.js';
 import { type AnyTensor, Tensor, tidy } from '../tensor.js';
 import { describe } from '../validate.js';
@@ -132,6 +138,8 @@ export interface Op<A> {
   run(inputs: readonly AnyTensor[], options?: unknown): AnyTensor;
   /** The same for ops with several outputs. */
   runMulti(inputs: readonly AnyTensor[], options?: unknown): AnyTensor[];
+  /** An op without inputs (a creation op) on `backend` rather than the current one. */
+  runOn(backend: Backend, options?: unknown): AnyTensor;
 }
 
 /** Defines (and registers) an op. */
@@ -143,6 +151,7 @@ export function defineOp<A = Record<string, never>>(def: OpDefinition<A>): Op<A>
       return out[0] as AnyTensor;
     },
     runMulti: (inputs, options) => execute(def, inputs, options),
+    runOn: (backend, options) => execute(def, [], options, backend)[0] as AnyTensor,
   };
   registerOp(op as Op<unknown>);
   return op;
@@ -232,11 +241,15 @@ function execute<A>(
   def: OpDefinition<A>,
   inputs: readonly AnyTensor[],
   options: unknown,
+  on?: Backend,
 ): AnyTensor[] {
-  const backend = checkInputs(def as OpDefinition, inputs);
+  // A creation op runs on the backend asked for (its caller's inputs'), else the current one.
+  const backend =
+    inputs.length === 0 && on !== undefined ? on : checkInputs(def as OpDefinition, inputs);
   const attrs = def.attrs ? def.attrs(options, inputs) : ({} as A);
   const spec = def.output(inputs, attrs);
   const specs: readonly KernelOutput[] = Array.isArray(spec) ? spec : [spec as KernelOutput];
+  checkSize(def.name, backend, specs);
   const kernel = backend.kernels[def.name];
   let outputs: AnyTensor[];
   if (kernel !== undefined && (def.fallback === undefined || fusedKernelsEnabled())) {
@@ -269,6 +282,7 @@ function execute<A>(
       `${def.name}: backend '${backendName(backend)}' has no '${def.name}' kernel (it is required)`,
     );
   }
+  if (debugEnabled()) checkFinite(def.name, inputs, outputs);
   const ranges = inputs.map((t) => t.valueRange);
   if (def.valueRange) {
     const range = def.valueRange(ranges, attrs);
@@ -281,6 +295,52 @@ function execute<A>(
     recordOp(inputs, first, backward, def.name);
   }
   return outputs;
+}
+
+/** Refuses outputs larger than the backend holds, before anything is allocated. */
+function checkSize(op: string, backend: Backend, specs: readonly KernelOutput[]): void {
+  const limit = backend.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  for (const { shape } of specs) {
+    let size = 1;
+    for (const d of shape) size *= d;
+    if (size > limit) {
+      throw new RangeError(
+        `${op}: the output ${formatShape(shape)} would hold ${size.toPrecision(3)} elements; backend '${backendName(backend)}' holds at most ${limit} per tensor`,
+      );
+    }
+  }
+}
+
+/** How a tensor was made, for debug mode's errors. */
+export function describeOp(op: string, inputs: readonly AnyTensor[]): string {
+  return `${op}(${inputs.map((t) => `${t.dtype} ${formatShape(t.shape)}`).join(', ')})`;
+}
+
+/**
+ * Debug mode: a NaN or ±Infinity in a float32 output is an error naming the op, checked now where
+ * the backend reads synchronously, else when the tensor is read.
+ */
+function checkFinite(
+  op: string,
+  inputs: readonly AnyTensor[],
+  outputs: readonly AnyTensor[],
+): void {
+  const made = describeOp(op, inputs);
+  for (const out of outputs) {
+    if (out.dtype !== 'float32') continue;
+    const readSync = out.backend.readSync;
+    if (readSync === undefined) {
+      out.madeBy = made;
+      continue;
+    }
+    const at = firstNonFinite(readSync.call(out.backend, out.handle(op)));
+    if (at >= 0) {
+      for (const o of outputs) o.dispose();
+      throw new RangeError(
+        `debug mode: ${made} gave a non-finite value at element ${at} of its output ${formatShape(out.shape)}`,
+      );
+    }
+  }
 }
 
 /** A scalar tensor of value `v` on `backend`. */

@@ -1,5 +1,5 @@
-import { ARITHMETIC_ROUNDINGS } from './unary.js';
 import { defineBinary } from './binary.js';
+import { ARITHMETIC_ROUNDINGS } from './unary.js';
 
 /** `a + b`, broadcasting (a number is a scalar). */
 export const add = defineBinary({

@@ -2,10 +2,9 @@ import type { Tensor } from '../../tensor.js';
 import { defineOp, type RefTensor } from '../define.js';
 import { add } from '../elementwise/add.js';
 import { div } from '../elementwise/div.js';
-import { log } from '../elementwise/log.js';
+import { logSoftplus, logSoftplusGrad } from '../elementwise/log-softplus.js';
 import { mul } from '../elementwise/mul.js';
 import { neg } from '../elementwise/neg.js';
-import { sigmoid } from '../elementwise/sigmoid.js';
 import { softplus, softplus64 } from '../elementwise/softplus.js';
 import { square } from '../elementwise/square.js';
 import { sub } from '../elementwise/sub.js';
@@ -44,24 +43,29 @@ const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
   ],
   attrs: (options) => options as GaussianLogRatioAttrs,
   output: () => ({ shape: [], dtype: 'float32' }),
+  // Scale-free: log σ from rho directly, and the prior's term as ((x − muPrior)/std)², so a
+  // large mean or a small prior cannot overflow where the true value does not.
   fallback: ([x, mu, rho], { prior }) => {
     const sigma = softplus(rho as Tensor);
-    const logRatio = sub(Math.log(prior.std), log(sigma));
+    const logRatio = sub(Math.log(prior.std), logSoftplus(rho as Tensor));
     const z = div(sub(x as Tensor, mu as Tensor), sigma);
     const posterior = mul(square(z), 0.5);
-    const priorTerm = mul(square(sub(x as Tensor, prior.mu)), 1 / (2 * prior.std ** 2));
+    const priorTerm = mul(square(mul(sub(x as Tensor, prior.mu), 1 / prior.std)), 0.5);
     const terms = add(sub(logRatio, posterior), priorTerm);
     return terms.shape.length === 0 ? terms : sum(terms);
   },
-  // With z = (x − mu)/σ: ∂/∂x = −z/σ + (x − muPrior)/std², ∂/∂mu = z/σ,
-  // ∂/∂rho = (z² − 1)/σ · sigmoid(rho).
+  // With z = (x − mu)/σ: ∂/∂x = −z/σ + ((x − muPrior)/std)/std, ∂/∂mu = z/σ,
+  // ∂/∂rho = (z² − 1) · d log σ/d rho (= sigmoid(rho)/σ, computed without dividing underflows).
   gradient: ({ inputs: [x, mu, rho], attrs: { prior }, dy }) => {
     const g = dy as Tensor;
     const sigma = softplus(rho as Tensor);
     const z = div(sub(x as Tensor, mu as Tensor), sigma);
     const zOverSigma = div(z, sigma);
-    const dx = add(neg(zOverSigma), mul(sub(x as Tensor, prior.mu), 1 / prior.std ** 2));
-    const dRho = mul(div(sub(square(z), 1), sigma), sigmoid(rho as Tensor));
+    const dx = add(
+      neg(zOverSigma),
+      mul(mul(sub(x as Tensor, prior.mu), 1 / prior.std), 1 / prior.std),
+    );
+    const dRho = mul(sub(square(z), 1), logSoftplusGrad(rho as Tensor));
     return [mul(g, dx), mul(g, zOverSigma), mul(g, dRho)];
   },
   reference: ([x, mu, rho], { prior }) => {

@@ -42,7 +42,9 @@ const GATHER = defineOp({
     const row = t.shape.slice(1).reduce((p, q) => p * q, 1);
     const i = (indices as RefTensor).values;
     const out = new Float64Array(i.length * row);
-    i.forEach((r, k) => out.set(t.values.subarray(r * row, (r + 1) * row), k * row));
+    i.forEach((r, k) => {
+      out.set(t.values.subarray(r * row, (r + 1) * row), k * row);
+    });
     return out;
   },
   valueRange: (ranges) => ranges[0],

@@ -1,14 +1,14 @@
 import type { Tensor } from '../../tensor.js';
-import { defineOp, filledOn, type RefTensor } from '../define.js';
 import { conv2d } from '../conv/conv2d.js';
 import { conv2dInputGrad } from '../conv/conv2d-input-grad.js';
 import type { Conv2dAttrs } from '../conv/geometry.js';
+import { defineOp, filledOn, type RefTensor } from '../define.js';
 import { reshape } from '../shape/reshape.js';
 import {
+  forEachWindow,
+  POOL_CASES,
   type Pool2dAttrs,
   type Pool2dOptions,
-  POOL_CASES,
-  forEachWindow,
   pool2dAttrs,
   pool2dShape,
 } from './pool-geometry.js';

@@ -2,7 +2,7 @@ import { formatShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { defineOp, type RefTensor } from '../define.js';
 import { argmaxOf } from './max-pool2d.js';
-import { type Pool2dAttrs, forEachWindow, pool2dAttrs, pool2dShape } from './pool-geometry.js';
+import { forEachWindow, type Pool2dAttrs, pool2dAttrs, pool2dShape } from './pool-geometry.js';
 
 const MAX_POOL2D_GRAD = defineOp<Pool2dAttrs>({
   name: 'maxPool2dGrad',

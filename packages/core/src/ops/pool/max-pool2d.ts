@@ -2,10 +2,10 @@ import type { Tensor } from '../../tensor.js';
 import { defineOp, type RefTensor } from '../define.js';
 import { maxPool2dGrad } from './max-pool2d-grad.js';
 import {
+  forEachWindow,
+  POOL_CASES,
   type Pool2dAttrs,
   type Pool2dOptions,
-  POOL_CASES,
-  forEachWindow,
   pool2dAttrs,
   pool2dShape,
 } from './pool-geometry.js';

@@ -1,7 +1,7 @@
 /** Options, output shapes and the float64 window loop of the 2-D pools (NCHW). */
 import { formatShape } from '../../shape.js';
-import { optionsOf } from '../define.js';
 import { outSize, type Pair, pairOf } from '../conv/geometry.js';
+import { optionsOf } from '../define.js';
 
 /** What the pool kernels get: window, stride, and padding on each side. */
 export interface Pool2dAttrs {

@@ -1,7 +1,7 @@
 import type { Backend, RandomKey } from '../../backend.js';
 import { getBackend } from '../../engine.js';
 import { type Generator, toGenerator } from '../../random.js';
-import { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
 import { checkShape } from '../../validate.js';
 import { defineOp } from '../define.js';
 
@@ -25,9 +25,7 @@ const RANDOM_NORMAL = defineOp<RandomNormalAttrs & { shape: readonly number[] }>
 
 /** Draws of `shape` keyed by `key`, on `backend` (for ops composed on their inputs' backend). */
 export function randomNormalOn(backend: Backend, shape: readonly number[], key: RandomKey): Tensor {
-  const kernel = backend.kernels.randomNormal;
-  if (kernel === undefined) throw new Error('randomNormal: the backend has no randomNormal kernel');
-  return new Tensor(kernel([], { key, shape }, { shape, dtype: 'float32' }) as never, backend);
+  return RANDOM_NORMAL.runOn(backend, { key, shape }) as Tensor;
 }
 
 /**
