@@ -2,8 +2,9 @@
  * What the active tfjs engine's kernels get right, measured once when the backend is made.
  * Engines differ: tfjs-backend-cpu sums in float64, the wasm engine sums sequentially in float32
  * (2e-4 relative error over 10⁶ terms) and computes log1p as log(1 + x) (0 for x = 1e-8); the
- * wasm maximum drops a NaN in its second argument. Where a probe fails, the kernels compose the
- * same function from ops that are accurate.
+ * wasm maximum drops a NaN in its second argument, and its MaxPoolGrad sends a window's gradient
+ * to the last of tied maxima. Where a probe fails, the kernels compose the same function from ops
+ * that are right.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -23,6 +24,13 @@ export interface EngineTraits {
   readonly accurateSoftplus: boolean;
   /** `tf.maximum` propagates NaN from either argument, as NumPy does. */
   readonly maximumPropagatesNaN: boolean;
+  /** The engine has tfjs's `Conv2DBackpropFilter` kernel (wasm does not). */
+  readonly conv2dFilterGradKernel: boolean;
+  /**
+   * The engine has tfjs's `MaxPoolGrad` kernel and it sends each window's gradient to the first
+   * of tied maxima (row-major), as PyTorch and core's maxPool2dGrad do.
+   */
+  readonly maxPoolGradFirstMax: boolean;
 }
 
 /** Float32 roundings a transcendental kernel may be off by before we compose our own. */
@@ -54,6 +62,27 @@ async function values(make: () => tf.Tensor): Promise<Float32Array> {
   } finally {
     t.dispose();
   }
+}
+
+/** Tied maxima in 2×2 windows (stride 1) over a 3×3 plane, and the first-maximum gradient. */
+const TIES = [0, 1, 1, 1, 1, 0, 0, 1, 1];
+const TIES_DY = [1, 2, 4, 8];
+const TIES_DX = [0, 3, 0, 4, 8, 0, 0, 0, 0];
+
+async function maxPoolGradFirstMax(engine: string): Promise<boolean> {
+  if (tf.getKernel(tf.MaxPoolGrad, engine) === undefined) return false;
+  const dx = await values(() => {
+    const x = tf.tensor4d(TIES, [1, 3, 3, 1]);
+    const inputs = {
+      dy: tf.tensor4d(TIES_DY, [1, 2, 2, 1]),
+      input: x,
+      output: tf.maxPool(x, 2, 1, 'valid'),
+    };
+    return tf
+      .engine()
+      .runKernel(tf.MaxPoolGrad, inputs, { filterSize: 2, strides: 1, pad: 'valid' }) as tf.Tensor;
+  });
+  return TIES_DX.every((v, i) => dx[i] === v);
 }
 
 /** Probes the active engine (a few tiny tensors; nothing is left behind). */
@@ -95,6 +124,7 @@ export async function probeEngine(): Promise<EngineTraits> {
     tf.maximum(tf.tensor1d([Number.NaN, 1]), tf.tensor1d([1, Number.NaN])),
   );
 
+  const engine = tf.getBackend();
   return {
     epsilon,
     syncRead,
@@ -103,5 +133,7 @@ export async function probeEngine(): Promise<EngineTraits> {
     accurateLog1p: accurate(log1p, log1pInputs, Math.log1p, epsilon),
     accurateSoftplus: accurate(softplus, softplusInputs, softplus64, epsilon),
     maximumPropagatesNaN: maximum.every(Number.isNaN),
+    conv2dFilterGradKernel: tf.getKernel(tf.Conv2DBackpropFilter, engine) !== undefined,
+    maxPoolGradFirstMax: await maxPoolGradFirstMax(engine),
   };
 }

@@ -2,20 +2,19 @@ import {
   BACKEND_API_VERSION,
   type Backend,
   type BackendTensor,
-  type GaussianPrior,
+  type DType,
+  type Kernel,
+  type KernelTable,
   type MemoryInfo,
-  type RandomKey,
+  type TensorValues,
 } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type EngineTraits, probeEngine } from './engine-traits.js';
 import { activate, defaultEngine, loadEngine } from './engines.js';
-import { compensatedLog1p, nanMaximum, stableSoftplus } from './kernels/elementwise.js';
-import { gaussianLogRatio, gaussianSample } from './kernels/gaussian.js';
-import { randomNormal } from './kernels/random-normal.js';
-import { sumAxes } from './kernels/sum.js';
-import { compare, logSoftmax } from './kernels/training.js';
+import { KERNELS } from './kernels/index.js';
+import { hostMemoryEngine, kernelEnv } from './kernels/kernel.js';
 
-/** A tensor of the tfjs backend: the tfjs tensor itself. */
+/** A tensor of the tfjs backend: the tfjs tensor itself (float32 or int32, never bool). */
 export type TfjsTensor = tf.Tensor & BackendTensor;
 
 /** The tfjs tensor behind a handle: every handle core gives this backend is one it made. */
@@ -54,7 +53,7 @@ export async function createTfjsBackend(options: TfjsBackendOptions = {}): Promi
  *
  * Its tensors are tfjs tensors that no `tf.tidy` scope owns (they are `tf.keep`-ed: illia-ts's own
  * `tidy` and `dispose` free them), so a user's `tf.tidy` around illia-ts calls frees nothing of
- * ours; every intermediate tfjs tensor of a kernel is freed inside the kernel. tfjs has one active
+ * ours; each kernel runs inside one `tf.tidy`, which frees its intermediates. tfjs has one active
  * engine per process: each kernel makes this backend's engine the active one if it is not.
  */
 export class TfjsBackend implements Backend {
@@ -66,7 +65,9 @@ export class TfjsBackend implements Backend {
   /** What the engine's kernels get right (measured when the backend was made). */
   readonly traits: EngineTraits;
   /** Present where the engine reads synchronously (cpu, wasm, tensorflow, webgl). */
-  readonly readSync?: (x: BackendTensor) => Float32Array;
+  readonly readSync?: (x: BackendTensor) => TensorValues;
+  /** The kernels of `kernels/index.ts`, on this backend's engine. */
+  readonly kernels: KernelTable;
 
   /** Use {@link createTfjsBackend}: the engine must be loaded and probed first. */
   constructor(name: string, engine: string, traits: EngineTraits) {
@@ -75,28 +76,47 @@ export class TfjsBackend implements Backend {
     this.traits = traits;
     this.epsilon = traits.epsilon;
     if (traits.syncRead) {
-      this.readSync = (x) => this.#own(asTf(x).dataSync() as Float32Array);
+      this.readSync = (x) => this.#own(asTf(x).dataSync() as TensorValues);
     }
+    const env = kernelEnv(traits, hostMemoryEngine(engine));
+    const table: Record<string, Kernel> = {};
+    for (const [op, kernel] of Object.entries(KERNELS)) {
+      table[op] = (inputs, attrs, output) =>
+        this.#run(inputs, () => kernel(inputs.map(asTf), attrs, output, env));
+    }
+    this.kernels = Object.freeze(table);
   }
 
-  /** Runs `op` on this backend's engine; the result leaves every tfjs scope (see the class). */
-  #run(op: () => tf.Tensor): TfjsTensor {
+  /**
+   * Runs a kernel on this backend's engine inside one `tf.tidy`; its results leave every tfjs scope
+   * (see the class). A result that is one of the inputs (a no-op) is cloned: each handle core holds
+   * must be freed on its own.
+   */
+  #run(
+    inputs: readonly BackendTensor[],
+    kernel: () => tf.Tensor | readonly tf.Tensor[],
+  ): TfjsTensor | TfjsTensor[] {
     activate(this.engine);
-    return tf.keep(op());
+    const result = tf.tidy(() => kernel() as tf.Tensor | tf.Tensor[]);
+    const own = (t: tf.Tensor) =>
+      tf.keep(inputs.includes(t as TfjsTensor) ? tf.clone(t) : t) as TfjsTensor;
+    return Array.isArray(result) ? result.map(own) : own(result as tf.Tensor);
   }
 
   /** A read result the caller may keep and change. */
-  #own(values: Float32Array): Float32Array {
+  #own(values: TensorValues): TensorValues {
     return this.traits.readAliases ? values.slice() : values;
   }
 
-  makeTensor(values: Float32Array, shape: readonly number[]): TfjsTensor {
+  makeTensor(values: TensorValues, shape: readonly number[]): TfjsTensor {
+    const dtype: DType = values instanceof Int32Array ? 'int32' : 'float32';
+    activate(this.engine);
     // tfjs may keep the array it is given: the copy is what makes later changes to `values` safe.
-    return this.#run(() => tf.tensor(values.slice(), [...shape], 'float32'));
+    return tf.keep(tf.tensor(values.slice(), [...shape], dtype)) as TfjsTensor;
   }
 
-  async read(x: BackendTensor): Promise<Float32Array> {
-    return this.#own((await asTf(x).data()) as Float32Array);
+  async read(x: BackendTensor): Promise<TensorValues> {
+    return this.#own((await asTf(x).data()) as TensorValues);
   }
 
   dispose(x: BackendTensor): void {
@@ -107,92 +127,4 @@ export class TfjsBackend implements Backend {
     const { numTensors, numBytes } = tf.memory();
     return { numTensors, numBytes };
   }
-
-  randomNormal(shape: readonly number[], key: RandomKey): TfjsTensor {
-    return this.#run(() => randomNormal(shape, key));
-  }
-
-  neg = (x: BackendTensor) => this.#run(() => tf.neg(asTf(x)));
-  exp = (x: BackendTensor) => this.#run(() => tf.exp(asTf(x)));
-  log = (x: BackendTensor) => this.#run(() => tf.log(asTf(x)));
-  log1p = (x: BackendTensor) => this.#run(() => this.#log1p(asTf(x)));
-  sqrt = (x: BackendTensor) => this.#run(() => tf.sqrt(asTf(x)));
-  square = (x: BackendTensor) => this.#run(() => tf.square(asTf(x)));
-  abs = (x: BackendTensor) => this.#run(() => tf.abs(asTf(x)));
-  softplus = (x: BackendTensor) => this.#run(() => this.#softplus(asTf(x)));
-
-  add = (a: BackendTensor, b: BackendTensor) => this.#run(() => tf.add(asTf(a), asTf(b)));
-  sub = (a: BackendTensor, b: BackendTensor) => this.#run(() => tf.sub(asTf(a), asTf(b)));
-  mul = (a: BackendTensor, b: BackendTensor) => this.#run(() => tf.mul(asTf(a), asTf(b)));
-  div = (a: BackendTensor, b: BackendTensor) => this.#run(() => tf.div(asTf(a), asTf(b)));
-  maximum = (a: BackendTensor, b: BackendTensor) =>
-    this.#run(() =>
-      this.traits.maximumPropagatesNaN
-        ? tf.maximum(asTf(a), asTf(b))
-        : nanMaximum(asTf(a), asTf(b)),
-    );
-
-  sum(x: BackendTensor, axes: readonly number[]): TfjsTensor {
-    return this.#run(() => sumAxes(asTf(x), axes, this.traits.accurateSum));
-  }
-
-  matMul(a: BackendTensor, b: BackendTensor, transposeA: boolean, transposeB: boolean): TfjsTensor {
-    return this.#run(() => tf.matMul(asTf(a), asTf(b), transposeA, transposeB));
-  }
-
-  transpose(x: BackendTensor, perm: readonly number[]): TfjsTensor {
-    return this.#run(() => tf.transpose(asTf(x), [...perm]));
-  }
-
-  /**
-   * A new tfjs tensor on the same data, not a copy: tfjs counts references to the buffer, so
-   * disposing either tensor leaves the other intact and the buffer goes with the last one.
-   * `memory()` still reports 4 bytes per element for each live handle, as `MemoryInfo` says
-   * (`tf.memory().numBytes` is per tensor; `numDataBuffers` is what shows the sharing).
-   */
-  reshape(x: BackendTensor, shape: readonly number[]): TfjsTensor {
-    return this.#run(() => tf.reshape(asTf(x), [...shape]));
-  }
-
-  relu = (x: BackendTensor) => this.#run(() => tf.relu(asTf(x)));
-  sigmoid = (x: BackendTensor) => this.#run(() => tf.sigmoid(asTf(x)));
-  tanh = (x: BackendTensor) => this.#run(() => tf.tanh(asTf(x)));
-
-  logSoftmax(x: BackendTensor): TfjsTensor {
-    return this.#run(() => logSoftmax(asTf(x), this.traits.accurateSum));
-  }
-
-  greater = (a: BackendTensor, b: BackendTensor) =>
-    this.#run(() => compare(asTf(a), asTf(b), tf.greater));
-  less = (a: BackendTensor, b: BackendTensor) =>
-    this.#run(() => compare(asTf(a), asTf(b), tf.less));
-
-  gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): TfjsTensor {
-    return this.#run(() => gaussianSample(this.#gaussian, asTf(mu), asTf(rho), key));
-  }
-
-  gaussianLogRatio(
-    x: BackendTensor,
-    mu: BackendTensor,
-    rho: BackendTensor,
-    prior: GaussianPrior,
-  ): TfjsTensor {
-    return this.#run(() => gaussianLogRatio(this.#gaussian, asTf(x), asTf(mu), asTf(rho), prior));
-  }
-
-  #log1p = (x: tf.Tensor): tf.Tensor =>
-    this.traits.accurateLog1p ? tf.log1p(x) : compensatedLog1p(x);
-
-  #softplus = (x: tf.Tensor): tf.Tensor =>
-    this.traits.accurateSoftplus ? tf.softplus(x) : stableSoftplus(x, this.#log1p);
-
-  readonly #gaussian = {
-    softplus: (x: tf.Tensor) => this.#softplus(x),
-    sumAll: (x: tf.Tensor) =>
-      sumAxes(
-        x,
-        x.shape.map((_, d) => d),
-        this.traits.accurateSum,
-      ),
-  };
 }

@@ -1,8 +1,9 @@
 /**
- * Elementwise kernels that some engines get wrong, composed from ops they get right. Each is used
- * only where the engine's own kernel failed its probe (see `engine-traits.ts`).
+ * The elementwise kernels: tfjs's own ops, except where an engine's kernel failed its probe (see
+ * `engine-traits.ts`); there the same function is composed from ops the engine gets right.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { TfjsKernel } from './kernel.js';
 
 /**
  * `log(1 + x)` accurate for tiny x on engines whose log1p is `log(1 + x)`: with `u = 1 + x`
@@ -31,3 +32,43 @@ export function nanMaximum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
     tf.where(tf.logicalOr(tf.isNaN(a), tf.isNaN(b)), tf.add(a, b), tf.maximum(a, b)),
   );
 }
+
+const unary =
+  (op: (x: tf.Tensor) => tf.Tensor): TfjsKernel =>
+  ([x]) =>
+    op(x as tf.Tensor);
+
+const binary =
+  (op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): TfjsKernel =>
+  ([a, b]) =>
+    op(a as tf.Tensor, b as tf.Tensor);
+
+/**
+ * `a > b` (or `a < b`) as float32 1 or 0, broadcasting: tfjs's comparisons give bool tensors,
+ * which must not reach core (it multiplies these masks into float32 gradients).
+ */
+const comparison = (op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): TfjsKernel =>
+  binary((a, b) => tf.cast(op(a, b), 'float32'));
+
+export const neg = unary(tf.neg);
+export const exp = unary(tf.exp);
+export const log = unary(tf.log);
+export const log1p: TfjsKernel = ([x], _attrs, _output, env) => env.log1p(x as tf.Tensor);
+export const sqrt = unary(tf.sqrt);
+export const square = unary(tf.square);
+export const abs = unary(tf.abs);
+export const softplus: TfjsKernel = ([x], _attrs, _output, env) => env.softplus(x as tf.Tensor);
+export const relu = unary(tf.relu);
+export const sigmoid = unary(tf.sigmoid);
+export const tanh = unary(tf.tanh);
+
+export const add = binary(tf.add);
+export const sub = binary(tf.sub);
+export const mul = binary(tf.mul);
+export const div = binary(tf.div);
+export const maximum: TfjsKernel = ([a, b], _attrs, _output, env) =>
+  env.traits.maximumPropagatesNaN
+    ? tf.maximum(a as tf.Tensor, b as tf.Tensor)
+    : nanMaximum(a as tf.Tensor, b as tf.Tensor);
+export const greater = comparison(tf.greater);
+export const less = comparison(tf.less);

@@ -1,6 +1,7 @@
 /** Standard normal draws on tfjs's own generator, keyed by an illia-ts random key. */
-import type { RandomKey } from '@illia-ts/core';
+import type { RandomKey, RandomNormalAttrs } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
+import type { TfjsKernel } from './kernel.js';
 
 /**
  * The seed tfjs gets for `key`. tfjs's `randomNormal` seeds an alea generator with
@@ -13,6 +14,10 @@ export function tfjsSeed(key: RandomKey): number {
 }
 
 /** `N(0, 1)` draws of `shape`, the same for the same key on the same engine. */
-export function randomNormal(shape: readonly number[], key: RandomKey): tf.Tensor {
+export function normalDraws(shape: readonly number[], key: RandomKey): tf.Tensor {
   return tf.randomNormal([...shape], 0, 1, 'float32', tfjsSeed(key));
 }
+
+/** The `randomNormal` kernel: draws of the output's shape. */
+export const randomNormal: TfjsKernel<RandomNormalAttrs> = (_inputs, { key }, output) =>
+  normalDraws(output.shape, key);

@@ -3,7 +3,9 @@
  * wasm engine: 2e-4 relative error over 10⁶ terms). The terms are summed in blocks of at most
  * {@link BLOCK}, then the block sums the same way, so each float32 running sum is short.
  */
+import type { SumAttrs } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
+import type { TfjsKernel } from './kernel.js';
 
 /** The longest run a float32 running sum may take: its error stays under 1024 · 2^-24 ≈ 6e-5. */
 export const BLOCK = 1024;
@@ -57,3 +59,7 @@ export function sumAxes(x: tf.Tensor, axes: readonly number[], accurateSum: bool
     return tf.reshape(sumRows(tf.reshape(moved, [rows, n])), keptShape);
   });
 }
+
+/** The `sum` kernel: {@link sumAxes} with the engine's trait. */
+export const sum: TfjsKernel<SumAttrs> = ([x], { axes }, _output, env) =>
+  env.sum(x as tf.Tensor, axes);
