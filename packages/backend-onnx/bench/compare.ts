@@ -13,12 +13,8 @@ import { GaussianDistribution, registerBackend, setBackend } from '@illia-ts/cor
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, IR_VERSION, OPSET_VERSION } from '../src/graph/graph-builder.js';
 import { OnnxBackend } from '../src/index.js';
-import {
-  GAUSSIAN_LOG_RATIO,
-  GAUSSIAN_SAMPLE,
-  gaussianLogRatioParams,
-  gaussianSampleParams,
-} from '../src/kernels/gaussian.js';
+import { GAUSSIAN_LOG_RATIO, gaussianLogRatioParams } from '../src/kernels/gaussian-log-ratio.js';
+import { GAUSSIAN_SAMPLE, gaussianSampleParams } from '../src/kernels/gaussian-sample.js';
 import { DataType, encodeModel } from '../src/proto/onnx.js';
 
 const arg = (name: string, fallback: number) => {
@@ -52,7 +48,7 @@ async function handFused(
     irVersion: IR_VERSION,
     opsetVersion: OPSET_VERSION,
     producerName: 'bench',
-    graph: g.finish([{ name: out, dims: outDims }]),
+    graph: g.finish([{ name: out, elemType: DataType.FLOAT, dims: outDims }]),
   });
   const session = await ort.InferenceSession.create(model, sessionOptions);
   return { session, inputs, paramNames, out };

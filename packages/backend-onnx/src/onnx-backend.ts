@@ -2,35 +2,16 @@ import {
   BACKEND_API_VERSION,
   type Backend,
   type BackendTensor,
-  broadcastShapes,
-  type GaussianPrior,
+  type KernelTable,
   type MemoryInfo,
-  type RandomKey,
-  type TrainingUnaryKernel,
-  type UnaryKernel,
+  type TensorValues,
 } from '@illia-ts/core';
 import * as ort from 'onnxruntime-node';
 import { BufferPool } from './buffer-pool.js';
 import { GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph/graph-builder.js';
-import { type LazyOp, LazyTensor } from './graph/lazy-tensor.js';
+import { LazyTensor } from './graph/lazy-tensor.js';
 import { planGraph } from './graph/plan.js';
-import { BINARY, UNARY } from './kernels/elementwise.js';
-import {
-  GAUSSIAN_LOG_RATIO,
-  GAUSSIAN_SAMPLE,
-  gaussianLogRatioParams,
-  gaussianSampleParams,
-} from './kernels/gaussian.js';
-import { keyParams, RANDOM_NORMAL } from './kernels/random-normal.js';
-import { sumOp } from './kernels/sum.js';
-import {
-  COMPARISON,
-  LOG_SOFTMAX,
-  matMulOp,
-  RESHAPE,
-  TRAINING_UNARY,
-  transposeOp,
-} from './kernels/training.js';
+import { kernelTable } from './kernels/index.js';
 import {
   type ExecutionProvider,
   knownProviders,
@@ -54,8 +35,8 @@ const FLUSH_DEPTH = 256;
 const POOL_BYTES = 256 * 2 ** 20;
 
 /**
- * The `onnx` backend: every op is recorded into a graph, and reading a tensor runs what it needs
- * as one ONNX graph in one ONNX Runtime `InferenceSession`, cached by the graph's structure.
+ * The `onnx` backend: every kernel records its op into a graph, and reading a tensor runs what it
+ * needs as one ONNX graph in one ONNX Runtime `InferenceSession`, cached by the graph's structure.
  * Reads are asynchronous only: onnxruntime-node has no synchronous run, so `dataSync()` is
  * unavailable (core's error points to `data()`).
  *
@@ -79,6 +60,10 @@ export class OnnxBackend implements Backend {
   #numBytes = 0;
   readonly #cache: SessionCache;
   readonly #pool = new BufferPool(POOL_BYTES);
+  /** The kernels (src/kernels/index.ts), each recording a pending node here. */
+  readonly kernels: KernelTable = kernelTable((op, inputs, output) =>
+    this.#record(LazyTensor.pending(op, inputs, output.shape, output.dtype)),
+  );
 
   constructor(options: OnnxBackendOptions = {}) {
     this.options = resolveOptions(options);
@@ -124,7 +109,12 @@ export class OnnxBackend implements Backend {
     return t;
   }
 
-  makeTensor(values: Float32Array, shape: readonly number[]): LazyTensor {
+  makeTensor(values: TensorValues, shape: readonly number[]): LazyTensor {
+    if (!(values instanceof Float32Array || values instanceof Int32Array)) {
+      throw new TypeError(
+        `onnx.makeTensor: values must be a Float32Array or an Int32Array, got ${Object.prototype.toString.call(values)}`,
+      );
+    }
     const size = shape.reduce((a, b) => a * b, 1);
     if (values.length !== size) {
       throw new RangeError(
@@ -134,7 +124,7 @@ export class OnnxBackend implements Backend {
     return this.#record(LazyTensor.materialized(values.slice(), [...shape]));
   }
 
-  async read(x: BackendTensor): Promise<Float32Array> {
+  async read(x: BackendTensor): Promise<TensorValues> {
     const t = x as LazyTensor;
     // Pinned while it reads: the handle may be disposed before the read ends (two reads of one
     // handle, the first then disposing it), and its buffer must not be reused meanwhile.
@@ -146,9 +136,9 @@ export class OnnxBackend implements Backend {
         // copy if the tensor keeps the values in a reused buffer instead, which saves allocating
         // (and page-faulting in) a second fresh one. Not while anything else uses it.
         // (Read again after the await: another read may have materialised it first.)
-        const stored = t.values as Float32Array | null;
+        const stored = t.values as TensorValues | null;
         if (fresh !== undefined && stored === fresh && t.inUse === 1) {
-          const own = this.#pool.take(fresh.length);
+          const own = this.#pool.take(t.dtype, fresh.length);
           if (own !== undefined) {
             own.set(fresh);
             t.replaceValues(own);
@@ -156,7 +146,7 @@ export class OnnxBackend implements Backend {
           }
         }
       }
-      return (t.values as Float32Array).slice();
+      return (t.values as TensorValues).slice();
     } finally {
       t.inUse--;
       this.#recycle(t);
@@ -214,7 +204,7 @@ export class OnnxBackend implements Backend {
    * once (a background flush takes the chain as it is when called); nodes that runs in flight
    * compute are its inputs, fed when those runs end, so nothing is computed twice.
    */
-  #materialize(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
+  #materialize(targets: readonly LazyTensor[]): Promise<TensorValues[]> {
     const wanted = targets.filter((t) => t.values === null && !t.recycled);
     const todo = wanted.filter((t) => !this.#inFlight.has(t));
     if (todo.length === 0) {
@@ -242,7 +232,7 @@ export class OnnxBackend implements Backend {
    * together, one graph per step computes forward, backward and update once, and the next step
    * starts from stored values: the graph's structure repeats and its session is cached.
    */
-  async #run(wanted: readonly LazyTensor[]): Promise<Float32Array[]> {
+  async #run(wanted: readonly LazyTensor[]): Promise<TensorValues[]> {
     const roots = [...wanted];
     const isWanted = new Set(wanted);
     for (const t of this.#livePending) {
@@ -265,7 +255,7 @@ export class OnnxBackend implements Backend {
    * Runs the graph of `targets` and stores their values (and those of live nodes on the way);
    * returns the run's output arrays, the targets' first.
    */
-  async #runGraph(targets: readonly LazyTensor[]): Promise<Float32Array[]> {
+  async #runGraph(targets: readonly LazyTensor[]): Promise<TensorValues[]> {
     const plan = planGraph(
       targets,
       (t) => this.#live.has(t),
@@ -298,7 +288,9 @@ export class OnnxBackend implements Backend {
       outputs = await this.#cache.with(plan.key, plan.model, async (session) => {
         await Promise.all(before);
         const feeds: Record<string, ort.Tensor> = {};
-        for (const f of plan.feeds) feeds[f.name] = new ort.Tensor(f.type, f.data(), f.dims);
+        for (const f of plan.feeds) {
+          feeds[f.name] = new ort.Tensor(f.type, f.data(), f.dims);
+        }
         const results = await session.run(feeds);
         return session.outputNames.map((name) => results[name] as ort.Tensor);
       });
@@ -317,112 +309,15 @@ export class OnnxBackend implements Backend {
       ended();
     }
     // Synchronously after the run: nothing that waits on `end` resumes before this.
-    const arrays = outputs.map((o) => o.data as Float32Array);
+    // ORT gives a Float32Array for a float output and an Int32Array for an int32 one.
+    const arrays = outputs.map((o) => o.data as TensorValues);
     plan.outputs.forEach((t, i) => {
-      for (const input of t.materialize(arrays[i] as Float32Array)) this.#recycle(input);
+      for (const input of t.materialize(arrays[i] as TensorValues)) this.#recycle(input);
       this.#livePending.delete(t);
       // A background flush may compute a node whose handle was disposed meanwhile.
       this.#recycle(t);
     });
     return arrays;
-  }
-
-  randomNormal(shape: readonly number[], key: RandomKey): LazyTensor {
-    return this.#record(LazyTensor.pending(RANDOM_NORMAL, [], [...shape], keyParams(key)));
-  }
-
-  #unary(kernel: UnaryKernel, x: BackendTensor): LazyTensor {
-    return this.#record(LazyTensor.pending(UNARY[kernel], [x as LazyTensor], x.shape));
-  }
-
-  neg = (x: BackendTensor) => this.#unary('neg', x);
-  exp = (x: BackendTensor) => this.#unary('exp', x);
-  log = (x: BackendTensor) => this.#unary('log', x);
-  log1p = (x: BackendTensor) => this.#unary('log1p', x);
-  sqrt = (x: BackendTensor) => this.#unary('sqrt', x);
-  square = (x: BackendTensor) => this.#unary('square', x);
-  abs = (x: BackendTensor) => this.#unary('abs', x);
-  softplus = (x: BackendTensor) => this.#unary('softplus', x);
-
-  /** A broadcasting op of two tensors (arithmetic or comparison); core has checked the shapes. */
-  #broadcasting(op: LazyOp, a: BackendTensor, b: BackendTensor): LazyTensor {
-    const shape = broadcastShapes(a.shape, b.shape) as number[];
-    return this.#record(LazyTensor.pending(op, [a as LazyTensor, b as LazyTensor], shape));
-  }
-
-  add = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.add, a, b);
-  sub = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.sub, a, b);
-  mul = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.mul, a, b);
-  div = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.div, a, b);
-  maximum = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(BINARY.maximum, a, b);
-
-  sum(x: BackendTensor, axes: readonly number[]): LazyTensor {
-    const reduced = new Set(axes);
-    const shape = x.shape.filter((_, d) => !reduced.has(d));
-    return this.#record(LazyTensor.pending(sumOp(axes), [x as LazyTensor], shape));
-  }
-
-  matMul(a: BackendTensor, b: BackendTensor, transposeA: boolean, transposeB: boolean): LazyTensor {
-    const rows = transposeA ? a.shape[1] : a.shape[0];
-    const cols = transposeB ? b.shape[0] : b.shape[1];
-    return this.#record(
-      LazyTensor.pending(
-        matMulOp(transposeA, transposeB),
-        [a as LazyTensor, b as LazyTensor],
-        [rows as number, cols as number],
-      ),
-    );
-  }
-
-  transpose(x: BackendTensor, perm: readonly number[]): LazyTensor {
-    const shape = perm.map((axis) => x.shape[axis] as number);
-    return this.#record(LazyTensor.pending(transposeOp(perm), [x as LazyTensor], shape));
-  }
-
-  reshape(x: BackendTensor, shape: readonly number[]): LazyTensor {
-    return this.#record(LazyTensor.pending(RESHAPE, [x as LazyTensor], [...shape]));
-  }
-
-  #trainingUnary(kernel: TrainingUnaryKernel, x: BackendTensor): LazyTensor {
-    return this.#record(LazyTensor.pending(TRAINING_UNARY[kernel], [x as LazyTensor], x.shape));
-  }
-
-  relu = (x: BackendTensor) => this.#trainingUnary('relu', x);
-  sigmoid = (x: BackendTensor) => this.#trainingUnary('sigmoid', x);
-  tanh = (x: BackendTensor) => this.#trainingUnary('tanh', x);
-
-  logSoftmax(x: BackendTensor): LazyTensor {
-    return this.#record(LazyTensor.pending(LOG_SOFTMAX, [x as LazyTensor], x.shape));
-  }
-
-  greater = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(COMPARISON.greater, a, b);
-  less = (a: BackendTensor, b: BackendTensor) => this.#broadcasting(COMPARISON.less, a, b);
-
-  gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): LazyTensor {
-    return this.#record(
-      LazyTensor.pending(
-        GAUSSIAN_SAMPLE,
-        [mu as LazyTensor, rho as LazyTensor],
-        mu.shape,
-        gaussianSampleParams(key),
-      ),
-    );
-  }
-
-  gaussianLogRatio(
-    x: BackendTensor,
-    mu: BackendTensor,
-    rho: BackendTensor,
-    prior: GaussianPrior,
-  ): LazyTensor {
-    return this.#record(
-      LazyTensor.pending(
-        GAUSSIAN_LOG_RATIO,
-        [x as LazyTensor, mu as LazyTensor, rho as LazyTensor],
-        [],
-        gaussianLogRatioParams(prior),
-      ),
-    );
   }
 }
 
@@ -448,7 +343,7 @@ async function probe(
     irVersion: IR_VERSION,
     opsetVersion: OPSET_VERSION,
     producerName: 'illia-ts',
-    graph: g.finish([{ name: y, dims: [2] }]),
+    graph: g.finish([{ name: y, elemType: DataType.FLOAT, dims: [2] }]),
   });
   try {
     const session = await ort.InferenceSession.create(model, {

@@ -3,6 +3,7 @@
  * the new value back. Constants become initializers (ONNX Runtime folds what depends only on them
  * when it creates the session).
  */
+import type { DType } from '@illia-ts/core';
 import {
   type AttributeProto,
   constantTensor,
@@ -26,6 +27,18 @@ export const attr = {
   string: (name: string, value: string): AttributeProto => ({ name, type: 'string', value }),
 };
 
+/** The ONNX element type of a dtype. */
+export function elemTypeOf(dtype: DType): DataType {
+  return dtype === 'int32' ? DataType.INT32 : DataType.FLOAT;
+}
+
+/** A graph output: a value's name, element type and shape. */
+export interface GraphOutput {
+  readonly name: string;
+  readonly elemType: DataType;
+  readonly dims: readonly number[];
+}
+
 export class GraphBuilder {
   readonly #nodes: NodeProto[] = [];
   readonly #initializers: TensorProto[] = [];
@@ -46,9 +59,19 @@ export class GraphBuilder {
     inputs: readonly string[],
     attributes: readonly AttributeProto[] = [],
   ): string {
-    const output = `v${this.#next++}`;
-    this.#nodes.push({ opType, inputs, outputs: [output], attributes });
-    return output;
+    return this.opOutputs(opType, inputs, 1, attributes)[0] as string;
+  }
+
+  /** Appends a node with `count` outputs (such as MaxPool's values and indices); returns their names. */
+  opOutputs(
+    opType: string,
+    inputs: readonly string[],
+    count: number,
+    attributes: readonly AttributeProto[] = [],
+  ): string[] {
+    const outputs = Array.from({ length: count }, () => `v${this.#next++}`);
+    this.#nodes.push({ opType, inputs, outputs, attributes });
+    return outputs;
   }
 
   #constant(key: string, make: (name: string) => TensorProto): string {
@@ -88,14 +111,14 @@ export class GraphBuilder {
     );
   }
 
-  /** The graph, with `outputs` (names and float32 shapes) as its outputs. */
-  finish(outputs: readonly { name: string; dims: readonly number[] }[]): GraphProto {
+  /** The graph, with `outputs` (names, element types and shapes) as its outputs. */
+  finish(outputs: readonly GraphOutput[]): GraphProto {
     return {
       name: 'illia',
       nodes: this.#nodes,
       initializers: this.#initializers,
       inputs: this.#inputs,
-      outputs: outputs.map((o) => ({ name: o.name, elemType: DataType.FLOAT, dims: o.dims })),
+      outputs: outputs.map((o) => ({ name: o.name, elemType: o.elemType, dims: o.dims })),
     };
   }
 }

@@ -4,7 +4,7 @@
  * nodes). Running a graph materialises its outputs and lets go of their inputs, so memory held by
  * the recorded graph is freed by the garbage collector as soon as nothing needs it.
  */
-import type { BackendTensor } from '@illia-ts/core';
+import type { BackendTensor, DType, TensorValues } from '@illia-ts/core';
 import type { GraphBuilder } from './graph-builder.js';
 
 /** A scalar that a kernel takes as a graph input (a key word, a prior constant), so that graphs
@@ -16,11 +16,14 @@ export interface ScalarParam {
 
 /**
  * How a pending node computes its value: `emit` appends ONNX nodes to the graph, given the value
- * names of its tensor inputs and of its scalar params, and returns the name of its float32 result.
+ * names of its tensor inputs and of its scalar params, and returns the name of its result (of the
+ * node's shape and dtype).
  */
 export interface LazyOp {
-  /** Identifies the computation for the session cache: equal signatures emit equal graphs for
-   * equal input shapes. */
+  /**
+   * Identifies the computation for the session cache: equal signatures emit equal graphs for
+   * equal input shapes and dtypes, so it names every attribute that changes the graph.
+   */
   readonly signature: string;
   readonly emit: (
     g: GraphBuilder,
@@ -28,6 +31,8 @@ export interface LazyOp {
     params: readonly string[],
     shape: readonly number[],
   ) => string;
+  /** Per-call scalars fed as graph inputs (not in the signature: every value shares a session). */
+  readonly params?: readonly ScalarParam[];
 }
 
 interface Pending {
@@ -40,8 +45,9 @@ interface Pending {
 
 export class LazyTensor implements BackendTensor {
   readonly shape: readonly number[];
+  readonly dtype: DType;
   readonly size: number;
-  #values: Float32Array | null;
+  #values: TensorValues | null;
   #pending: Pending | null;
   #flushing = false;
   /** Pending nodes that take this one as an input (its values must stay while they wait). */
@@ -53,34 +59,36 @@ export class LazyTensor implements BackendTensor {
 
   private constructor(
     shape: readonly number[],
-    values: Float32Array | null,
+    dtype: DType,
+    values: TensorValues | null,
     pending: Pending | null,
   ) {
     this.shape = shape;
+    this.dtype = dtype;
     this.size = shape.reduce((a, b) => a * b, 1);
     this.#values = values;
     this.#pending = pending;
   }
 
-  /** A node that holds `values` (not copied). */
-  static materialized(values: Float32Array, shape: readonly number[]): LazyTensor {
-    return new LazyTensor(shape, values, null);
+  /** A node that holds `values` (not copied); its dtype is the array's. */
+  static materialized(values: TensorValues, shape: readonly number[]): LazyTensor {
+    return new LazyTensor(shape, dtypeOf(values), values, null);
   }
 
-  /** A node computed by `op` from `inputs`. */
+  /** A node of `shape` and `dtype` computed by `op` from `inputs`. */
   static pending(
     op: LazyOp,
     inputs: readonly LazyTensor[],
     shape: readonly number[],
-    params: readonly ScalarParam[] = [],
+    dtype: DType,
   ): LazyTensor {
     const depth = 1 + Math.max(0, ...inputs.map((t) => t.depth));
     for (const input of inputs) input.consumers++;
-    return new LazyTensor(shape, null, { op, inputs, params, depth });
+    return new LazyTensor(shape, dtype, null, { op, inputs, params: op.params ?? [], depth });
   }
 
   /** The values, or `null` while pending. */
-  get values(): Float32Array | null {
+  get values(): TensorValues | null {
     return this.#values;
   }
 
@@ -107,7 +115,7 @@ export class LazyTensor implements BackendTensor {
    * Stores the computed values and drops the recorded op, releasing its inputs; returns those
    * inputs (none if it was already materialised), whose buffers may now be free to reuse.
    */
-  materialize(values: Float32Array): readonly LazyTensor[] {
+  materialize(values: TensorValues): readonly LazyTensor[] {
     if (this.#values !== null || this.#recycled) return [];
     const inputs = this.#pending?.inputs ?? [];
     for (const input of inputs) input.consumers--;
@@ -117,7 +125,7 @@ export class LazyTensor implements BackendTensor {
   }
 
   /** Swaps in another buffer holding the same values (a pooled copy). */
-  replaceValues(values: Float32Array): void {
+  replaceValues(values: TensorValues): void {
     this.#values = values;
   }
 
@@ -126,7 +134,7 @@ export class LazyTensor implements BackendTensor {
    * run in flight), for reuse; the node is unusable afterwards. Returns null if they are still
    * needed or were never computed.
    */
-  takeValues(): Float32Array | null {
+  takeValues(): TensorValues | null {
     const values = this.#values;
     if (values === null || this.consumers > 0 || this.inUse > 0) return null;
     this.#values = null;
@@ -138,4 +146,9 @@ export class LazyTensor implements BackendTensor {
   get recycled(): boolean {
     return this.#recycled;
   }
+}
+
+/** The dtype of values of either kind. */
+export function dtypeOf(values: TensorValues): DType {
+  return values instanceof Int32Array ? 'int32' : 'float32';
 }

@@ -3,17 +3,18 @@
  * session cache is keyed by), its feeds (materialised nodes and scalar params, by value) and,
  * on a cache miss, the ONNX model itself.
  */
+import type { TensorValues } from '@illia-ts/core';
 import { DataType, encodeModel } from '../proto/onnx.js';
-import { GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph-builder.js';
+import { elemTypeOf, GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph-builder.js';
 import type { LazyTensor, ScalarParam } from './lazy-tensor.js';
 
 /** One graph input and the values it is fed. */
 export interface Feed {
   readonly name: string;
-  readonly type: 'float32' | 'uint32';
+  readonly type: 'float32' | 'int32' | 'uint32';
   /** The values: a scalar param's, or the node's (read when the run starts: a node that another
    * run in flight computes has them only once that run has ended). */
-  readonly data: () => Float32Array | Uint32Array;
+  readonly data: () => TensorValues | Uint32Array;
   readonly dims: readonly number[];
 }
 
@@ -65,8 +66,8 @@ export function planGraph(
       if (values === null) throw disposedLeaf();
       return values;
     };
-    feeds.push({ name, type: 'float32', data, dims: t.shape });
-    parts.push(`${name}[${t.shape.join(',')}]`);
+    feeds.push({ name, type: t.dtype, data, dims: t.shape });
+    parts.push(`${name}:${t.dtype}[${t.shape.join(',')}]`);
     return name;
   };
 
@@ -98,7 +99,7 @@ export function planGraph(
       });
       const ref = `n${order.length}`;
       parts.push(
-        `${ref}=${pending.op.signature}(${pending.inputs.map((i) => index.get(i)).join(',')};${params.join(',')})[${t.shape.join(',')}]`,
+        `${ref}=${pending.op.signature}(${pending.inputs.map((i) => index.get(i)).join(',')};${params.join(',')}):${t.dtype}[${t.shape.join(',')}]`,
       );
       index.set(t, ref);
       order.push(t);
@@ -135,8 +136,9 @@ function buildModel(
   const names = new Map<LazyTensor, string>();
   const paramNames = new Map<ScalarParam, string>();
   for (const slot of slots) {
-    if (slot.kind === 'tensor') names.set(slot.tensor, g.input(DataType.FLOAT, slot.tensor.shape));
-    else {
+    if (slot.kind === 'tensor') {
+      names.set(slot.tensor, g.input(elemTypeOf(slot.tensor.dtype), slot.tensor.shape));
+    } else {
       const type = slot.param.type === 'float32' ? DataType.FLOAT : DataType.UINT32;
       paramNames.set(slot.param, g.input(type, []));
     }
@@ -156,7 +158,7 @@ function buildModel(
     let name = names.get(t) as string;
     if (inputNames.has(name) || used.has(name)) name = g.op('Identity', [name]);
     used.add(name);
-    return { name, dims: t.shape };
+    return { name, elemType: elemTypeOf(t.dtype), dims: t.shape };
   });
   return encodeModel({
     irVersion: IR_VERSION,

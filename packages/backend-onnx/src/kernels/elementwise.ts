@@ -1,7 +1,11 @@
-/** Elementwise kernels: one ONNX op each, but log1p (ONNX has none). */
-import type { BinaryKernel, UnaryKernel } from '@illia-ts/core';
-import type { GraphBuilder } from '../graph/graph-builder.js';
+/**
+ * Elementwise kernels (float32): one ONNX op each, except log1p (ONNX has none), sigmoid (ORT's
+ * clamps its tails) and the comparisons (a Cast of ONNX's booleans).
+ */
+import { attr, type GraphBuilder } from '../graph/graph-builder.js';
 import type { LazyOp } from '../graph/lazy-tensor.js';
+import { DataType } from '../proto/onnx.js';
+import { fixed, type OnnxKernel } from './kernel.js';
 
 /**
  * `log(1 + x)` without cancellation for small x (Goldberg 1991, "What every computer scientist
@@ -19,7 +23,19 @@ function log1p(g: GraphBuilder, x: string): string {
   return g.op('Where', [g.op('Equal', [d, g.float(0)]), x, large]);
 }
 
-const UNARY_EMIT: Record<UnaryKernel, (g: GraphBuilder, x: string) => string> = {
+/**
+ * `1 / (1 + e^−x)` accurate in both tails. ORT's Sigmoid (MLAS) clamps x to about ±18, so
+ * sigmoid(−30) comes out 1.5e-8 instead of 9.4e-14; with `e = e^−|x|` and `r = 1 / (1 + e)`,
+ * the value is `r` for x ≥ 0 and `e·r` below, neither of which overflows or cancels.
+ */
+function sigmoid(g: GraphBuilder, x: string): string {
+  const e = g.op('Exp', [g.op('Neg', [g.op('Abs', [x])])]);
+  const r = g.op('Reciprocal', [g.op('Add', [e, g.float(1)])]);
+  const nonNegative = g.op('GreaterOrEqual', [x, g.float(0)]);
+  return g.op('Where', [nonNegative, r, g.op('Mul', [e, r])]);
+}
+
+const UNARY = {
   neg: (g, x) => g.op('Neg', [x]),
   exp: (g, x) => g.op('Exp', [x]),
   log: (g, x) => g.op('Log', [x]),
@@ -31,33 +47,33 @@ const UNARY_EMIT: Record<UnaryKernel, (g: GraphBuilder, x: string) => string> = 
   // ONNX Runtime's Softplus is the stable form max(x, 0) + log1p(exp(−|x|)) (measured: within
   // 2 ulps from −20 to 1e4, no overflow).
   softplus: (g, x) => g.op('Softplus', [x]),
-};
+  relu: (g, x) => g.op('Relu', [x]),
+  sigmoid,
+  tanh: (g, x) => g.op('Tanh', [x]),
+} satisfies Record<string, (g: GraphBuilder, x: string) => string>;
 
-const BINARY_OP: Record<BinaryKernel, string> = {
-  add: 'Add',
-  sub: 'Sub',
-  mul: 'Mul',
-  div: 'Div',
-  maximum: 'Max',
-};
+/** ONNX's multidirectional broadcasting is NumPy's. */
+const BINARY = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', maximum: 'Max' } as const;
 
-function mapOps<K extends string, V>(
-  table: Record<K, V>,
-  op: (name: K, value: V) => LazyOp,
-): Record<K, LazyOp> {
-  const out = {} as Record<K, LazyOp>;
-  for (const name of Object.keys(table) as K[]) out[name] = op(name, table[name]);
-  return out;
+/** The kernel of a unary op. */
+export function unary(name: keyof typeof UNARY): OnnxKernel {
+  const emit = UNARY[name];
+  return fixed({ signature: name, emit: (g, [x]) => emit(g, x as string) });
 }
 
-/** The recorded op of a unary kernel. */
-export const UNARY: Record<UnaryKernel, LazyOp> = mapOps(UNARY_EMIT, (name, emit) => ({
-  signature: name,
-  emit: (g, [x]) => emit(g, x as string),
-}));
+/** The kernel of a broadcasting arithmetic op. */
+export function binary(name: keyof typeof BINARY): OnnxKernel {
+  const opType = BINARY[name];
+  return fixed({ signature: name, emit: (g, [a, b]) => g.op(opType, [a as string, b as string]) });
+}
 
-/** The recorded op of a binary kernel (ONNX's multidirectional broadcasting is NumPy's). */
-export const BINARY: Record<BinaryKernel, LazyOp> = mapOps(BINARY_OP, (name, opType) => ({
-  signature: name,
-  emit: (g, [a, b]) => g.op(opType, [a as string, b as string]),
-}));
+/** The kernel of `greater` or `less`: ONNX gives booleans, 1 and 0 as float32. */
+export function comparison(name: 'greater' | 'less'): OnnxKernel {
+  const opType = name === 'greater' ? 'Greater' : 'Less';
+  const op: LazyOp = {
+    signature: name,
+    emit: (g, [a, b]) =>
+      g.op('Cast', [g.op(opType, [a as string, b as string])], [attr.int('to', DataType.FLOAT)]),
+  };
+  return fixed(op);
+}

@@ -13,10 +13,11 @@
  * (seed, counter) through a 64-bit mix in JavaScript (keyWords), so successive counters give
  * unrelated Weyl sequences. lowbias32 is Wellons' 32-bit integer mixer.
  */
-import { mix32, type RandomKey } from '@illia-ts/core';
+import { mix32, type RandomKey, type RandomNormalAttrs } from '@illia-ts/core';
 import { attr, type GraphBuilder } from '../graph/graph-builder.js';
 import type { LazyOp, ScalarParam } from '../graph/lazy-tensor.js';
 import { DataType } from '../proto/onnx.js';
+import type { OnnxKernel } from './kernel.js';
 
 const GOLDEN = 0x9e3779b9;
 
@@ -128,8 +129,13 @@ export function emitNormalsOfShape(
   return g.op('Reshape', [emitNormals(g, size, a, b), g.int64s(shape)]);
 }
 
-/** The recorded op of `randomNormal(shape, key)`; its params are {@link keyParams}. */
-export const RANDOM_NORMAL: LazyOp = {
+/** The draws of the node's shape; the key enters as params (one session for every key). */
+const RANDOM_NORMAL: LazyOp = {
   signature: 'randomNormal',
   emit: (g, _inputs, [a, b], shape) => emitNormalsOfShape(g, shape, a as string, b as string),
 };
+
+export const randomNormal: OnnxKernel<RandomNormalAttrs> = (_inputs, { key }) => ({
+  ...RANDOM_NORMAL,
+  params: keyParams(key),
+});

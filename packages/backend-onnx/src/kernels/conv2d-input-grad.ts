@@ -1,0 +1,29 @@
+/**
+ * conv2d's gradient with respect to x: ONNX ConvTranspose of dy with the same weights (their
+ * layout [out, in/groups, kh, kw] is ConvTranspose's [in, out/groups, kh, kw]) and geometry.
+ * `output_padding` adds the rows and columns of x that no window reached (a stride that does not
+ * divide evenly), so the result has exactly x's shape.
+ */
+import type { Conv2dInputGradAttrs } from '@illia-ts/core';
+import { attr } from '../graph/graph-builder.js';
+import { convAttributes, convKey } from './conv2d.js';
+import type { OnnxKernel } from './kernel.js';
+
+export const conv2dInputGrad: OnnxKernel<Conv2dInputGradAttrs> = ([dy, w], a) => {
+  const dyShape = dy?.shape ?? [];
+  const wShape = w?.shape ?? [];
+  // ConvTranspose makes stride·(in − 1) + dilation·(k − 1) + 1 − 2·pad + output_padding.
+  const outputPadding = [0, 1].map((i) => {
+    const reached =
+      (a.stride[i] as number) * ((dyShape[2 + i] as number) - 1) +
+      (a.dilation[i] as number) * ((wShape[2 + i] as number) - 1) +
+      1 -
+      2 * (a.padding[i] as number);
+    return (a.inputShape[2 + i] as number) - reached;
+  });
+  const attributes = [...convAttributes(a), attr.ints('output_padding', outputPadding)];
+  return {
+    signature: `conv2dInputGrad{${convKey(a)},o${outputPadding.join('x')}}`,
+    emit: (g, [d, weights]) => g.op('ConvTranspose', [d as string, weights as string], attributes),
+  };
+};
