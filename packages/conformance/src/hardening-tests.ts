@@ -204,6 +204,16 @@ export function hardeningTests(ctx: SuiteContext): void {
       expect(performance.now() - started).toBeLessThan(1000);
     });
 
+    it('row 16: tidy refuses an async function before it runs', () => {
+      let ran = false;
+      expect(() =>
+        tidy((async () => {
+          ran = true;
+        }) as never),
+      ).toThrow(/tidy: fn must be synchronous, got an async function/);
+      expect(ran).toBe(false);
+    });
+
     it('debug mode: a NaN is an error naming the op that made it', async () => {
       const x = tensor([1, -1]);
       setDebug(true);

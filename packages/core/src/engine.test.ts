@@ -77,6 +77,20 @@ describe('registry', () => {
     );
   });
 
+  it('says why a backend that failed to start is not ready, instead of "none is ready"', async () => {
+    registerBackend('misconfigured', () => {
+      throw new RangeError('CpuBackend: threads must be a positive integer, got abc');
+    });
+    expect(() => getBackend()).toThrow(
+      /no backend is ready: .*backend 'misconfigured' failed to start: RangeError: CpuBackend: threads must be a positive integer, got abc/,
+    );
+    // ready() reports the first that failed (registered earlier in this file) rather than quietly
+    // going on with another backend.
+    await expect(ready()).rejects.toThrow(
+      /ready: backend '[a-z0-9-]+' failed to start: /,
+    );
+  });
+
   it('reports a factory that throws', async () => {
     registerBackend('broken', () => {
       throw new Error('no GPU here');

@@ -30,6 +30,8 @@ interface EngineState {
   current: Backend | null;
   /** The initialisation that will make a backend current when none was current. */
   pendingDefault: Promise<Backend> | null;
+  /** Why registered backends failed to start, by name (reported instead of "none is ready"). */
+  readonly failures: Map<string, unknown>;
   readonly scopes: Set<Disposable>[];
   /** The name each backend instance was registered under (two instances may share a class). */
   readonly names: WeakMap<Backend, string>;
@@ -53,6 +55,7 @@ function engineState(): EngineState {
     registry: new Map(),
     current: null,
     pendingDefault: null,
+    failures: new Map(),
     scopes: [],
     names: new WeakMap(),
     tapes: [],
@@ -130,6 +133,7 @@ function initialize(name: string, reg: Registration): Backend | Promise<Backend>
     const made = reg.factory();
     if (!(made instanceof Promise)) {
       reg.instance = checkBackend(name, made);
+      engineState().failures.delete(name);
       return reg.instance;
     }
     reg.init = made.then((backend) => {
@@ -137,10 +141,14 @@ function initialize(name: string, reg: Registration): Backend | Promise<Backend>
       return reg.instance;
     });
   } catch (error) {
+    engineState().failures.set(name, error);
     reg.init = Promise.reject(error);
   }
-  // Handled here so that a failure nobody asks about is not an unhandled rejection.
-  reg.init.catch(() => undefined);
+  // Kept for getBackend's error, and handled here so that a failure nobody asks about is not an
+  // unhandled rejection.
+  reg.init.catch((error) => {
+    engineState().failures.set(name, error);
+  });
   return reg.init;
 }
 
@@ -260,7 +268,11 @@ export async function ready(name?: string): Promise<Backend> {
       state.current ??= backend;
       return state.current;
     } catch (error) {
-      failures.push(`[${candidate}] ${String(error)}`);
+      // A backend that is there but refuses to start (a bad ILLIA_* setting, say) is an error to
+      // report, not a reason to go on quietly with a slower one.
+      throw new Error(`ready: backend '${candidate}' failed to start: ${describeError(error)}`, {
+        cause: error,
+      });
     }
   }
   for (const candidate of DEFAULT_ORDER) {
@@ -268,7 +280,12 @@ export async function ready(name?: string): Promise<Backend> {
     try {
       return await setBackend(candidate);
     } catch (error) {
-      failures.push(`[${candidate}] ${(error as Error).message}`);
+      if (!(error instanceof Error && / is not installed: run npm i /.test(error.message))) {
+        throw new Error(`ready: backend '${candidate}' failed to start: ${describeError(error)}`, {
+          cause: error,
+        });
+      }
+      failures.push(`[${candidate}] ${error.message}`);
     }
   }
   throw new Error(`no available backend found: ${failures.join('; ')}`);
@@ -278,13 +295,23 @@ export async function ready(name?: string): Promise<Backend> {
  * The current backend. Throws if none is ready: call `await ready()` or import a backend package.
  */
 export function getBackend(): Backend {
-  const current = engineState().current;
+  const state = engineState();
+  const current = state.current;
   if (current === null) {
+    const failed = [...state.failures.entries()].map(
+      ([name, error]) => `backend '${name}' failed to start: ${describeError(error)}`,
+    );
     throw new Error(
-      "no backend is ready: call `await ready()` (or `await setBackend('cpu')`), or import a backend package such as '@illia-ts/backend-cpu'",
+      failed.length > 0
+        ? `no backend is ready: ${failed.join('; ')}`
+        : "no backend is ready: call `await ready()` (or `await setBackend('cpu')`), or import a backend package such as '@illia-ts/backend-cpu'",
     );
   }
   return current;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** The names of the registered backends. */

@@ -294,6 +294,11 @@ export function tidy<T extends TensorContainer>(fn: () => T): T {
   if (typeof fn !== 'function') {
     throw new TypeError(`tidy: fn must be a function, got ${describe(fn)}`);
   }
+  // An async function would go on after tidy returned, making tensors no scope frees and
+  // rejecting where nobody listens: refuse it before it starts.
+  if (fn.constructor?.name === 'AsyncFunction') {
+    throw new TypeError('tidy: fn must be synchronous, got an async function');
+  }
   const scope = openScope();
   const keep = new Set<Disposable>();
   let result: T;
