@@ -1,11 +1,12 @@
 import type { Tensor } from '../../tensor.js';
 import { defineOp, type RefTensor } from '../define.js';
 import { add } from '../elementwise/add.js';
-import { div } from '../elementwise/div.js';
-import { logSoftplus, logSoftplusGrad } from '../elementwise/log-softplus.js';
+import { exp } from '../elementwise/exp.js';
+import { logSoftplus, logSoftplus64, logSoftplusGrad } from '../elementwise/log-softplus.js';
+import { maximum } from '../elementwise/maximum.js';
 import { mul } from '../elementwise/mul.js';
 import { neg } from '../elementwise/neg.js';
-import { softplus, softplus64 } from '../elementwise/softplus.js';
+import { softplus64 } from '../elementwise/softplus.js';
 import { square } from '../elementwise/square.js';
 import { sub } from '../elementwise/sub.js';
 import { sum } from '../reduction/sum.js';
@@ -24,11 +25,28 @@ export interface GaussianLogRatioAttrs {
 /** The terms of the log-ratio in float64, each element's. */
 function terms64(x: RefTensor, mu: RefTensor, rho: RefTensor, prior: GaussianPrior): Float64Array {
   return x.values.map((xv, i) => {
-    const sigma = softplus64(rho.values[i] as number);
-    const z = (xv - (mu.values[i] as number)) / sigma;
+    const r = rho.values[i] as number;
+    const d = xv - (mu.values[i] as number);
+    // σ underflows float64 too below rho ≈ −745: then z is 0 where x = mu, else infinite.
+    const sigma = softplus64(r);
+    const z = d === 0 ? 0 : d / sigma;
     const zp = (xv - prior.mu) / prior.std;
-    return Math.log(prior.std) - Math.log(sigma) - (z * z) / 2 + (zp * zp) / 2;
+    return Math.log(prior.std) - logSoftplus64(r) - (z * z) / 2 + (zp * zp) / 2;
   });
+}
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * `σ^(−1/2) = exp(−log σ / 2)` from rho, at most the largest float32: finite while σ > 1e-77
+ * (rho > −177), where `x − mu` times it twice is z without σ's underflow (σ is 0 in float32
+ * below rho ≈ −104); below that, z is 0 where x = mu (0 times a finite number) and overflows
+ * to ±Infinity elsewhere, as the true value does.
+ */
+function inverseRootSigma(rho: Tensor): Tensor {
+  const s = exp(mul(logSoftplus(rho), -0.5));
+  return neg(maximum(neg(s), -FLOAT32_MAX));
 }
 
 const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
@@ -43,12 +61,13 @@ const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
   ],
   attrs: (options) => options as GaussianLogRatioAttrs,
   output: () => ({ shape: [], dtype: 'float32' }),
-  // Scale-free: log σ from rho directly, and the prior's term as ((x − muPrior)/std)², so a
-  // large mean or a small prior cannot overflow where the true value does not.
+  // Scale-free: log σ from rho directly, z as (x − mu)·s·s with s = σ^(−1/2) (see
+  // inverseRootSigma), and the prior's term as ((x − muPrior)/std)², so a large mean, a small
+  // prior or an underflowing σ cannot overflow or give NaN where the true value does not.
   fallback: ([x, mu, rho], { prior }) => {
-    const sigma = softplus(rho as Tensor);
+    const s = inverseRootSigma(rho as Tensor);
     const logRatio = sub(Math.log(prior.std), logSoftplus(rho as Tensor));
-    const z = div(sub(x as Tensor, mu as Tensor), sigma);
+    const z = mul(mul(sub(x as Tensor, mu as Tensor), s), s);
     const posterior = mul(square(z), 0.5);
     const priorTerm = mul(square(mul(sub(x as Tensor, prior.mu), 1 / prior.std)), 0.5);
     const terms = add(sub(logRatio, posterior), priorTerm);
@@ -58,9 +77,9 @@ const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
   // ∂/∂rho = (z² − 1) · d log σ/d rho (= sigmoid(rho)/σ, computed without dividing underflows).
   gradient: ({ inputs: [x, mu, rho], attrs: { prior }, dy }) => {
     const g = dy as Tensor;
-    const sigma = softplus(rho as Tensor);
-    const z = div(sub(x as Tensor, mu as Tensor), sigma);
-    const zOverSigma = div(z, sigma);
+    const s = inverseRootSigma(rho as Tensor);
+    const z = mul(mul(sub(x as Tensor, mu as Tensor), s), s);
+    const zOverSigma = mul(mul(z, s), s);
     const dx = add(
       neg(zOverSigma),
       mul(mul(sub(x as Tensor, prior.mu), 1 / prior.std), 1 / prior.std),
@@ -89,6 +108,16 @@ const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
       name: '[3, 4] against N(0.2, 0.5²)',
       inputs: [{ shape: [3, 4] }, { shape: [3, 4] }, { shape: [3, 4] }],
       options: { prior: { mu: 0.2, std: 0.5 } },
+    },
+    {
+      name: 'σ below float32 (rho −110, −200) with x = mu, and a huge mean against a huge prior',
+      inputs: [
+        { shape: [3], values: [0.25, -0.5, 1e30] },
+        { shape: [3], values: [0.25, -0.5, 1e30] },
+        { shape: [3], values: [-110, -200, -3] },
+      ],
+      options: { prior: { mu: 0, std: 1e30 } },
+      gradient: false,
     },
     {
       name: 'scalar',
