@@ -1,6 +1,6 @@
 // `npx tsup && node bench/matmul.mjs [rounds] [zeros]`: the matMuls of one training step of a
-// 784-400-10 MLP at batch 128 (forward x·Wᵀ, then dx = dy·W and dW = dyᵀ·x), through the Backend
-// interface on 1 and 2 threads, interleaved round by round with the 4-row kernel that matmul.ts
+// 784-400-10 MLP at batch 128 (forward x·Wᵀ, then dx = dy·W and dW = dyᵀ·x), through the kernel
+// table on 1 and 2 threads, interleaved round by round with the 4-row kernel that matmul.ts
 // replaced (below, as it was), so that load from other processes hits every subject alike.
 // Checks bitwise equality with that kernel first (a float64 sum in the same order). `zeros` is the
 // fraction of x's values set to 0 (MNIST images: about 0.8). Prints the median ms per product.
@@ -91,7 +91,9 @@ const subjects = {
       (c) => {
         const a = backend.makeTensor(c[1], c[2]);
         const b = backend.makeTensor(c[3], c[4]);
-        const t = backend.matMul(a, b, c[5], c[6]);
+        const shape = [c[5] ? c[2][1] : c[2][0], c[6] ? c[4][0] : c[4][1]];
+        const attrs = { transposeA: c[5], transposeB: c[6] };
+        const t = backend.kernels.matMul([a, b], attrs, { shape, dtype: 'float32' });
         const result = t.values;
         for (const u of [a, b, t]) backend.dispose(u);
         return result;

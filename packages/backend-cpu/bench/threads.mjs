@@ -1,6 +1,6 @@
 /**
  * 1 thread against 2, interleaved (ABAB…) so both see the same load on a shared machine: the
- * kernels alone, through the Backend interface, best and median of many rounds.
+ * kernels alone, through the kernel table, best and median of many rounds.
  *
  *   cd packages/backend-cpu && npx tsup && node bench/threads.mjs [n]
  */
@@ -14,14 +14,26 @@ const ops = Object.fromEntries(
   Object.entries(backends).map(([k, b]) => {
     const mu = b.makeTensor(values(-1, 1), [n]);
     const rho = b.makeTensor(values(-5, -1), [n]);
-    const x = b.randomNormal([n], { seed: 1, counter: 0 });
+    const out = { shape: [n], dtype: 'float32' };
+    const normal = (key) => b.kernels.randomNormal([], { key, shape: [n] }, out);
+    const x = normal({ seed: 1, counter: 0 });
     let counter = 1;
     return [
       k,
       {
-        normal: () => b.dispose(b.randomNormal([n], { seed: 1, counter: counter++ })),
-        sample: () => b.dispose(b.gaussianSample(mu, rho, { seed: 1, counter: counter++ })),
-        logProb: () => b.dispose(b.gaussianLogRatio(x, mu, rho, { mu: 0, std: 0.1 })),
+        normal: () => b.dispose(normal({ seed: 1, counter: counter++ })),
+        sample: () =>
+          b.dispose(
+            b.kernels.gaussianSample([mu, rho], { key: { seed: 1, counter: counter++ } }, out),
+          ),
+        logProb: () =>
+          b.dispose(
+            b.kernels.gaussianLogRatio(
+              [x, mu, rho],
+              { prior: { mu: 0, std: 0.1 } },
+              { shape: [], dtype: 'float32' },
+            ),
+          ),
       },
     ];
   }),

@@ -1,36 +1,19 @@
 import {
-  type AdamHyperparameters,
-  type AdamUpdate,
   BACKEND_API_VERSION,
   type Backend,
   type BackendTensor,
-  type GaussianPrior,
+  type KernelTable,
   type MemoryInfo,
-  type RandomKey,
   sizeOf,
+  type TensorValues,
 } from '@illia-ts/core';
+import type { CpuContext, CpuTensor, SigmaCache } from './kernels/context.js';
+import { bindKernels } from './kernels/index.js';
 import { type Job, runJob } from './kernels/jobs.js';
-import { type BinaryOp, binaryLayout, binaryShape, type UnaryOp } from './kernels/maps.js';
-import { matMulDims, matMulPanels, panelsOf } from './kernels/matmul.js';
 import { blocksOf } from './kernels/random-normal.js';
-import { sumAxes, sumShape } from './kernels/sum.js';
-import * as training from './kernels/training.js';
 import { KernelPool } from './parallel/kernel-pool.js';
 
-/** `softplus(rho)` of one rho tensor, kept while the tensor lives (tensors are immutable). */
-interface SigmaCache {
-  /** sigma per element, in float64. */
-  readonly sigma: Float64Array;
-  /** `Σ log sigma` of each block. */
-  readonly logSums: Float64Array;
-}
-
-/** A tensor of the cpu backend: its values in a Float32Array of its own. */
-export interface CpuTensor extends BackendTensor {
-  readonly values: Float32Array;
-  /** sigma = softplus(this), once a Gaussian kernel has used this tensor as rho. */
-  sigmaCache?: SigmaCache | undefined;
-}
+export type { CpuTensor } from './kernels/context.js';
 
 /** What {@link CpuBackend} takes. */
 export interface CpuBackendOptions {
@@ -71,12 +54,6 @@ const unzeroed = (
   globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => { buffer: ArrayBuffer } } }
 ).Buffer?.allocUnsafeSlow;
 
-/**
- * A matMul is split between threads from `parallelThreshold` times this many multiply-adds: one
- * costs about a sixteenth of an element of the Gaussian kernels (0.3 against 5 ns).
- */
-const MATMUL_MACS_PER_ELEMENT = 16;
-
 /** Below this many elements a read is a plain `slice()` (small allocations are cheap). */
 const UNZEROED_MIN_LENGTH = 16384;
 
@@ -99,14 +76,18 @@ function threadCount(threads: number | undefined): number {
 }
 
 /**
- * The `cpu` backend: every kernel in plain TypeScript on Float32Array, computing in float64 and
- * storing float32. No dependencies; runs in Node and browsers; reads synchronously. In Node,
- * large random and Gaussian kernels are split between worker threads (see `KernelPool`).
+ * The `cpu` backend: storage in typed arrays (Float32Array, Int32Array for int32) and a kernel
+ * table (`kernels/index.ts`), float arithmetic in float64 stored as float32. No dependencies; runs
+ * in Node and browsers; reads synchronously. The matrix product and the convolutions run a
+ * WebAssembly SIMD micro-kernel where the runtime has one; in Node, large kernels are split
+ * between worker threads (see `KernelPool`) with bitwise the same results.
  */
 export class CpuBackend implements Backend {
   readonly apiVersion = BACKEND_API_VERSION;
   readonly name: string;
   readonly epsilon = 2 ** -24;
+  /** The kernels by op name, bound to this backend. */
+  readonly kernels: KernelTable;
   readonly #live = new Set<CpuTensor>();
   #numBytes = 0;
   readonly #pool: KernelPool | null;
@@ -115,6 +96,10 @@ export class CpuBackend implements Backend {
   /** Arrays of disposed tensors by length, for reuse; not counted by `memory()`. */
   readonly #spare = new Map<number, Float32Array[]>();
   #spareBytes = 0;
+  /** Shared copies `share` made for the next `runSplit`. */
+  readonly #copies: Float32Array[] = [];
+  /** Shared arrays that small operands of a split binary op are copied to, by operand. */
+  readonly #operandCopies: Float32Array[] = [];
 
   /** A cpu backend; `options` may be just its name. */
   constructor(options: CpuBackendOptions | string = {}) {
@@ -124,6 +109,7 @@ export class CpuBackend implements Backend {
     this.#cacheSigma = opts.sigmaCache ?? true;
     const url = opts.workerUrl ?? new URL('./kernel-worker.js', import.meta.url);
     this.#pool = KernelPool.create(threadCount(opts.threads), url);
+    this.kernels = bindKernels(this.#context());
   }
 
   /**
@@ -136,12 +122,47 @@ export class CpuBackend implements Backend {
     return this.#pool.threads;
   }
 
+  /** What kernels see of this backend (`kernels/context.ts`). */
+  #context(): CpuContext {
+    return {
+      // `shared` false asks for nothing: large arrays are shared anyway, for the next kernel.
+      float32: (n, shared) => this.#alloc(n, shared || undefined),
+      int32: (n, shared) => asInt32(this.#alloc(n, shared || undefined)),
+      wrap: (values, shape) => this.#wrap(values, shape),
+      runBlocks: (job, n) => this.#run(job, n),
+      splits: (work, units) =>
+        this.#pool !== null &&
+        this.#pool.threads > 1 &&
+        units > 1 &&
+        work >= this.#parallelThreshold,
+      runSplit: (job, units) => {
+        if (this.#pool === null) runJob(job, 0, units);
+        else this.#pool.run(job, units);
+        for (const copy of this.#copies.splice(0)) this.#recycle(copy);
+      },
+      share: (values) => {
+        if (values.buffer instanceof SharedArrayBuffer || this.#pool === null) return values;
+        const copy = this.#alloc(values.length, true);
+        this.#copies.push(copy);
+        if (values instanceof Int32Array) {
+          const view = asInt32(copy);
+          view.set(values);
+          return view as typeof values;
+        }
+        copy.set(values);
+        return copy as typeof values;
+      },
+      operand: (values, slot) => this.#sharedOperand(values, slot),
+      sigmaOf: (rho) => this.#sigmaOf(rho),
+    };
+  }
+
   /**
    * An array of `n` floats for a kernel that writes every element, in shared memory when threads
    * may work on it (from `parallelThreshold` elements, or from the recycled length: a matMul's
    * work is not its size; or when `shared` says so). Large ones come from the arrays of disposed
    * tensors when one of the same length is spare: a fresh one costs a page fault per 4 KiB on
-   * first write (about as much as the draws).
+   * first write (about as much as the draws). Int32 outputs take the same arrays, viewed as int32.
    */
   #alloc(
     n: number,
@@ -166,13 +187,14 @@ export class CpuBackend implements Backend {
    * {@link RECYCLE_MAX_BYTES}. Safe because every tensor owns its array (kernels never wrap another
    * tensor's array).
    */
-  #recycle(values: Float32Array): void {
+  #recycle(values: Float32Array | Int32Array): void {
     if (values.length < RECYCLE_MIN_LENGTH) return;
     if (this.#spareBytes + values.byteLength > RECYCLE_MAX_BYTES) return;
-    const list = this.#spare.get(values.length);
-    if (list === undefined) this.#spare.set(values.length, [values]);
-    else list.push(values);
-    this.#spareBytes += values.byteLength;
+    const floats = asFloat32(values);
+    const list = this.#spare.get(floats.length);
+    if (list === undefined) this.#spare.set(floats.length, [floats]);
+    else list.push(floats);
+    this.#spareBytes += floats.byteLength;
   }
 
   #run(job: Job, n: number): number {
@@ -181,33 +203,50 @@ export class CpuBackend implements Backend {
     return this.#pool.run(job, blocks);
   }
 
-  #wrap(values: Float32Array, shape: readonly number[]): CpuTensor {
-    const t: CpuTensor = { shape, values };
+  #wrap(values: Float32Array | Int32Array, shape: readonly number[]): CpuTensor {
+    const dtype = values instanceof Int32Array ? 'int32' : 'float32';
+    const t: CpuTensor = { shape: [...shape], dtype, values };
     this.#live.add(t);
     this.#numBytes += values.byteLength;
     return t;
   }
 
-  makeTensor(values: Float32Array, shape: readonly number[]): CpuTensor {
+  makeTensor(values: TensorValues, shape: readonly number[]): CpuTensor {
+    const int32 = values instanceof Int32Array;
+    if (!int32 && !(values instanceof Float32Array)) {
+      throw new TypeError(
+        `cpu.makeTensor: values must be a Float32Array or an Int32Array, got ${Object.prototype.toString.call(values)}`,
+      );
+    }
     if (values.length !== sizeOf(shape)) {
       throw new RangeError(
         `cpu.makeTensor: shape [${shape.join(', ')}] needs ${sizeOf(shape)} values, got ${values.length}`,
       );
     }
     const copy = this.#alloc(values.length);
+    if (int32) {
+      const view = asInt32(copy);
+      view.set(values);
+      return this.#wrap(view, shape);
+    }
     copy.set(values);
-    return this.#wrap(copy, [...shape]);
+    return this.#wrap(copy, shape);
   }
 
-  read(x: BackendTensor): Promise<Float32Array> {
+  read(x: BackendTensor): Promise<TensorValues> {
     return Promise.resolve(this.readSync(x));
   }
 
-  readSync(x: BackendTensor): Float32Array {
+  /** A copy of the values: a Float32Array, or an Int32Array for an int32 tensor. */
+  readSync(x: BackendTensor): TensorValues {
     const values = (x as CpuTensor).values;
     if (values.length < UNZEROED_MIN_LENGTH || unzeroed === undefined) return values.slice();
     // An ordinary (unshared, unpooled) ArrayBuffer the caller owns, every byte overwritten here.
-    const copy = new Float32Array(unzeroed(values.byteLength).buffer, 0, values.length);
+    const buffer = unzeroed(values.byteLength).buffer;
+    const copy =
+      values instanceof Int32Array
+        ? new Int32Array(buffer, 0, values.length)
+        : new Float32Array(buffer, 0, values.length);
     copy.set(values);
     return copy;
   }
@@ -225,53 +264,6 @@ export class CpuBackend implements Backend {
   memory(): MemoryInfo {
     return { numTensors: this.#live.size, numBytes: this.#numBytes };
   }
-
-  randomNormal(shape: readonly number[], key: RandomKey): CpuTensor {
-    const n = sizeOf(shape);
-    const out = this.#alloc(n);
-    this.#run({ kind: 'normal', out, seed: key.seed, counter: key.counter }, n);
-    return this.#wrap(out, [...shape]);
-  }
-
-  /** An elementwise op of one tensor (`maps.ts`), split between threads when large. */
-  #unary(x: BackendTensor, op: UnaryOp): CpuTensor {
-    const values = (x as CpuTensor).values;
-    const out = this.#alloc(values.length);
-    this.#run({ kind: 'unary', op, x: values, out }, values.length);
-    return this.#wrap(out, x.shape);
-  }
-
-  neg = (x: BackendTensor) => this.#unary(x, 'neg');
-  exp = (x: BackendTensor) => this.#unary(x, 'exp');
-  log = (x: BackendTensor) => this.#unary(x, 'log');
-  log1p = (x: BackendTensor) => this.#unary(x, 'log1p');
-  sqrt = (x: BackendTensor) => this.#unary(x, 'sqrt');
-  square = (x: BackendTensor) => this.#unary(x, 'square');
-  abs = (x: BackendTensor) => this.#unary(x, 'abs');
-  softplus = (x: BackendTensor) => this.#unary(x, 'softplus');
-
-  /**
-   * A broadcasting elementwise op (`maps.ts`: same shapes, a scalar and a bias run the loops of
-   * their own that every broadcast reduces to), split between threads when large.
-   */
-  #binary(a: BackendTensor, b: BackendTensor, op: BinaryOp): CpuTensor {
-    const shape = binaryShape(a.shape, b.shape);
-    const n = sizeOf(shape);
-    const out = this.#alloc(n);
-    const layout = binaryLayout(a.shape, b.shape, shape);
-    let av = (a as CpuTensor).values;
-    let bv = (b as CpuTensor).values;
-    if (this.#pool !== null && n >= this.#parallelThreshold) {
-      // Workers see only shared memory: a small operand (a scalar, a bias) goes there first.
-      av = this.#sharedOperand(av, 0);
-      bv = this.#sharedOperand(bv, 1);
-    }
-    this.#run({ kind: 'binary', op, a: av, b: bv, out, layout }, n);
-    return this.#wrap(out, shape);
-  }
-
-  /** Shared arrays that small operands of a split binary op are copied to, by operand. */
-  readonly #operandCopies: Float32Array[] = [];
 
   /**
    * `values`, or a copy in shared memory where it is not there already: in the copy array of
@@ -291,126 +283,12 @@ export class CpuBackend implements Backend {
     return view;
   }
 
-  add = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'add');
-  sub = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'sub');
-  mul = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'mul');
-  div = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'div');
-  maximum = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'maximum');
-
-  /** The sum over `axes`, into a recycled array where the output is large (a gradient's). */
-  sum(x: BackendTensor, axes: readonly number[]): CpuTensor {
-    const shape = sumShape(x.shape, axes);
-    const out = this.#alloc(sizeOf(shape));
-    return this.#wrap(sumAxes((x as CpuTensor).values, x.shape, axes, out), shape);
-  }
-
-  /**
-   * `op(a) · op(b)`; from `MATMUL_MACS_PER_ELEMENT · parallelThreshold` multiply-adds, its row
-   * panels are split between threads (operands outside shared memory are copied there first).
-   */
-  matMul(a: BackendTensor, b: BackendTensor, transposeA: boolean, transposeB: boolean): CpuTensor {
-    const av = (a as CpuTensor).values;
-    const bv = (b as CpuTensor).values;
-    const dims = matMulDims(a.shape, b.shape, transposeA, transposeB);
-    const { m, k, n } = dims;
-    const panels = panelsOf(m);
-    const pool = this.#pool;
-    const split =
-      pool !== null &&
-      pool.threads > 1 &&
-      panels > 1 &&
-      m * k * n >= MATMUL_MACS_PER_ELEMENT * this.#parallelThreshold;
-    const out = split ? this.#alloc(m * n, true) : this.#alloc(m * n);
-    if (!split) {
-      matMulPanels(av, bv, out, dims, transposeA, transposeB, 0, panels);
-      return this.#wrap(out, [m, n]);
-    }
-    const sa = this.#sharedCopy(av);
-    const sb = this.#sharedCopy(bv);
-    pool.run({ kind: 'matMul', out, a: sa, b: sb, dims, transposeA, transposeB }, panels);
-    if (sa !== av) this.#recycle(sa);
-    if (sb !== bv) this.#recycle(sb);
-    return this.#wrap(out, [m, n]);
-  }
-
-  /** `values` if workers can read it, else a copy in shared memory (for {@link #recycle} after). */
-  #sharedCopy(values: Float32Array): Float32Array {
-    if (values.buffer instanceof SharedArrayBuffer) return values;
-    const copy = this.#alloc(values.length, true);
-    copy.set(values);
-    return copy;
-  }
-
-  transpose(x: BackendTensor, perm: readonly number[]): CpuTensor {
-    const values = (x as CpuTensor).values;
-    const out = this.#alloc(values.length);
-    return this.#wrap(
-      training.transpose(values, x.shape, perm, out),
-      training.transposeShape(x.shape, perm),
-    );
-  }
-
-  reshape(x: BackendTensor, shape: readonly number[]): CpuTensor {
-    const source = (x as CpuTensor).values;
-    const copy = this.#alloc(source.length);
-    copy.set(source);
-    return this.#wrap(copy, [...shape]);
-  }
-
-  relu = (x: BackendTensor) => this.#unary(x, 'relu');
-  sigmoid = (x: BackendTensor) => this.#unary(x, 'sigmoid');
-  tanh = (x: BackendTensor) => this.#unary(x, 'tanh');
-
-  logSoftmax(x: BackendTensor): CpuTensor {
-    const values = (x as CpuTensor).values;
-    return this.#wrap(training.logSoftmax(values, x.shape, this.#alloc(values.length)), x.shape);
-  }
-
-  greater = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'greater');
-  less = (a: BackendTensor, b: BackendTensor) => this.#binary(a, b, 'less');
-
-  /**
-   * One Adam step in one pass (`kernels/adam.ts`) instead of core's 13 elementwise ops: three
-   * outputs, split between threads when large.
-   */
-  adamUpdate(
-    param: BackendTensor,
-    grad: BackendTensor,
-    m: BackendTensor | null,
-    v: BackendTensor | null,
-    h: AdamHyperparameters,
-  ): AdamUpdate {
-    const paramValues = (param as CpuTensor).values;
-    const n = paramValues.length;
-    const outParam = this.#alloc(n);
-    const outM = this.#alloc(n);
-    const outV = this.#alloc(n);
-    this.#run(
-      {
-        kind: 'adam',
-        param: paramValues,
-        grad: (grad as CpuTensor).values,
-        m: m === null ? null : (m as CpuTensor).values,
-        v: v === null ? null : (v as CpuTensor).values,
-        h,
-        outParam,
-        outM,
-        outV,
-      },
-      n,
-    );
-    return {
-      param: this.#wrap(outParam, param.shape),
-      m: this.#wrap(outM, param.shape),
-      v: this.#wrap(outV, param.shape),
-    };
-  }
-
   /** The sigma cache of `rho`, made on first use; null when caching is off. */
   #sigmaOf(rho: CpuTensor): SigmaCache | null {
     if (!this.#cacheSigma) return null;
     if (rho.sigmaCache !== undefined) return rho.sigmaCache;
-    const n = rho.values.length;
+    const values = rho.values as Float32Array;
+    const n = values.length;
     const shared = this.#pool !== null && n >= this.#parallelThreshold;
     const blocks = blocksOf(n);
     const cache: SigmaCache = {
@@ -419,54 +297,18 @@ export class CpuBackend implements Backend {
         shared ? new SharedArrayBuffer(blocks * 8) : new ArrayBuffer(blocks * 8),
       ),
     };
-    this.#run({ kind: 'sigma', rho: rho.values, ...cache }, n);
+    this.#run({ kind: 'sigma', rho: values, ...cache }, n);
     rho.sigmaCache = cache;
     return cache;
   }
-
-  gaussianSample(mu: BackendTensor, rho: BackendTensor, key: RandomKey): CpuTensor {
-    const muValues = (mu as CpuTensor).values;
-    const n = muValues.length;
-    const out = this.#alloc(n);
-    const cache = this.#sigmaOf(rho as CpuTensor);
-    this.#run(
-      {
-        kind: 'sample',
-        out,
-        mu: muValues,
-        rho: (rho as CpuTensor).values,
-        sigma: cache?.sigma ?? null,
-        seed: key.seed,
-        counter: key.counter,
-      },
-      n,
-    );
-    return this.#wrap(out, mu.shape);
-  }
-
-  gaussianLogRatio(
-    x: BackendTensor,
-    mu: BackendTensor,
-    rho: BackendTensor,
-    prior: GaussianPrior,
-  ): CpuTensor {
-    const xValues = (x as CpuTensor).values;
-    const n = xValues.length;
-    const cache = this.#sigmaOf(rho as CpuTensor);
-    const total = this.#run(
-      {
-        kind: 'logRatio',
-        x: xValues,
-        mu: (mu as CpuTensor).values,
-        rho: (rho as CpuTensor).values,
-        sigma: cache?.sigma ?? null,
-        logSums: cache?.logSums ?? null,
-        priorMu: prior.mu,
-        priorScale: 1 / (2 * prior.std * prior.std),
-        partials: null,
-      },
-      n,
-    );
-    return this.#wrap(Float32Array.of(n * Math.log(prior.std) + total), []);
-  }
 }
+
+/** The same memory as int32. */
+const asInt32 = (values: Float32Array): Int32Array =>
+  new Int32Array(values.buffer, values.byteOffset, values.length);
+
+/** The same memory as float32 (recycled arrays are kept as Float32Array). */
+const asFloat32 = (values: Float32Array | Int32Array): Float32Array =>
+  values instanceof Float32Array
+    ? values
+    : new Float32Array(values.buffer, values.byteOffset, values.length);

@@ -1,11 +1,12 @@
 /**
- * `@illia-ts/backend-cpu`: the illia-ts kernels in plain TypeScript. Importing this package
- * registers the backend `cpu` (and makes it current if no backend is).
+ * `@illia-ts/backend-cpu`: the illia-ts kernels on typed arrays, in TypeScript and WebAssembly
+ * SIMD, threaded in Node. Importing this package registers the backend `cpu` (and makes it
+ * current if no backend is).
  */
 import { registerBackend } from '@illia-ts/core';
 import { CpuBackend } from './cpu-backend.js';
 
-// Synchronous, so that `import '@illia-ts/backend-cpu'` makes cpu current at once (SPEC: a backend
+// Synchronous, so that `import '@illia-ts/backend-cpu'` makes cpu current at once (a backend
 // becomes current as soon as it is ready). Worker threads start in the background; until they are
 // up, kernels run on the calling thread with bitwise the same results (`await backend.whenReady()`
 // waits for them).

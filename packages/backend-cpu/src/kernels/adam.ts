@@ -1,9 +1,42 @@
 /**
- * The fused Adam step (core's `Backend.adamUpdate`): one pass per element, reading the parameter,
- * its gradient and the two moments once and writing the three results once, in float64 stored as
- * float32. Composed from elementwise kernels the same step takes 13 passes and 10 temporaries.
+ * The fused Adam step (core's optional `adamUpdate` kernel): one pass per element, reading the
+ * parameter, its gradient and the two moments once and writing the three results once, in float64
+ * stored as float32. Composed from elementwise kernels the same step takes 13 passes and 10
+ * temporaries.
  */
 import type { AdamHyperparameters } from '@illia-ts/core';
+import { type CpuKernel, floats } from './context.js';
+
+/**
+ * The `adamUpdate` kernel: inputs `param, grad` (the first step) or `param, grad, m, v`; returns
+ * `[param', m', v']`, split between threads when large.
+ */
+export const adamUpdate: CpuKernel<AdamHyperparameters> = (ctx, [param, grad, m, v], h) => {
+  const paramValues = floats(param!);
+  const n = paramValues.length;
+  const outParam = ctx.float32(n);
+  const outM = ctx.float32(n);
+  const outV = ctx.float32(n);
+  ctx.runBlocks(
+    {
+      kind: 'adam',
+      param: paramValues,
+      grad: floats(grad!),
+      m: m === undefined ? null : floats(m),
+      v: v === undefined ? null : floats(v),
+      h,
+      outParam,
+      outM,
+      outV,
+    },
+    n,
+  );
+  return [
+    ctx.wrap(outParam, param!.shape),
+    ctx.wrap(outM, param!.shape),
+    ctx.wrap(outV, param!.shape),
+  ];
+};
 
 /**
  * Writes one Adam step of elements `[start, end)`:

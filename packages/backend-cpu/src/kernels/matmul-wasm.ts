@@ -11,6 +11,26 @@
  * missing, {@link wasmTiles} is null and `matmul.ts` runs its TypeScript kernels.
  */
 
+import {
+  instantiate as compile,
+  F64X2_ADD,
+  F64X2_MUL,
+  get,
+  I32,
+  I32_ADD,
+  I32_MUL,
+  i32Const,
+  leb,
+  load64Splat,
+  name,
+  section,
+  set,
+  V128,
+  v128Load,
+  v128Store,
+  vector,
+} from './wasm-assembler.js';
+
 /** Bytes of one row of a packed op(a) panel step (3 float64) and of op(b) (4 float64). */
 const A_STEP = 24;
 const B_STEP = 32;
@@ -33,46 +53,6 @@ export interface WasmTiles {
   /** The same over the `count` steps listed as int32 from byte `list`. */
   readonly steps: (ap: number, bp: number, list: number, count: number) => void;
 }
-
-/** Unsigned LEB128: sizes, counts, indices, alignments and memory offsets. */
-const leb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    const byte = n & 0x7f;
-    n >>>= 7;
-    out.push(n === 0 ? byte : byte | 0x80);
-  } while (n !== 0);
-  return out;
-};
-const vector = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
-const section = (id: number, bytes: number[]): number[] => [id, ...leb(bytes.length), ...bytes];
-const name = (s: string): number[] => vector([...s].map((c) => [c.charCodeAt(0)]));
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, ...leb(i)];
-const set = (i: number) => [0x21, ...leb(i)];
-/** Signed LEB128, which `i32.const` takes (unsigned bytes would read 64 as −64). */
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-};
-const i32Const = (v: number) => [0x41, ...sleb(v)];
-const I32_ADD = 0x6a;
-const I32_MUL = 0x6c;
-const simd = (op: number, ...rest: number[]) => [0xfd, ...leb(op), ...rest];
-/** v128.load, v128.load64_splat, v128.store with an alignment exponent and a byte offset. */
-const v128Load = (offset: number) => simd(0x00, 4, ...leb(offset));
-const load64Splat = (offset: number) => simd(0x0a, 3, ...leb(offset));
-const v128Store = (offset: number) => simd(0x0b, 4, ...leb(offset));
-const F64X2_ADD = simd(0xf0);
-const F64X2_MUL = simd(0xf2);
 
 /**
  * One step of the tile: op(b)'s 4 values from byte local `b`, then each of op(a)'s 3 values from
@@ -182,19 +162,13 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 
 /** The kernels, or null where WebAssembly SIMD is unavailable. */
 function instantiate(): WasmTiles | null {
-  if (typeof WebAssembly !== 'object') return null;
-  try {
-    const bytes = moduleBytes();
-    if (!WebAssembly.validate(bytes)) return null;
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-    return {
-      memory: exports.memory as WebAssembly.Memory,
-      dense: exports.dense as WasmTiles['dense'],
-      steps: exports.steps as WasmTiles['steps'],
-    };
-  } catch {
-    return null;
-  }
+  const exports = compile(moduleBytes());
+  if (exports === null) return null;
+  return {
+    memory: exports.memory as WebAssembly.Memory,
+    dense: exports.dense as WasmTiles['dense'],
+    steps: exports.steps as WasmTiles['steps'],
+  };
 }
 
 const tiles = instantiate();

@@ -13,13 +13,22 @@
  * signed width. The rare wedge and tail draws leave the loop for {@link slowNormal}, which takes
  * the state through an Int32Array so the hot loop keeps it in registers.
  */
-import { mix32 } from '@illia-ts/core';
+import { mix32, type RandomNormalAttrs, sizeOf } from '@illia-ts/core';
+import type { CpuKernel } from './context.js';
 
 /** Elements per independently seeded stream. */
 export const BLOCK = 2048;
 
 /** Blocks that cover `n` elements. */
 export const blocksOf = (n: number): number => Math.ceil(n / BLOCK);
+
+/** The `randomNormal` kernel: its blocks split between threads when large. */
+export const randomNormal: CpuKernel<RandomNormalAttrs> = (ctx, _inputs, { key }, { shape }) => {
+  const n = sizeOf(shape);
+  const out = ctx.float32(n);
+  ctx.runBlocks({ kind: 'normal', out, seed: key.seed, counter: key.counter }, n);
+  return ctx.wrap(out, shape);
+};
 
 const LAYERS = 128;
 /** Right edge of the base layer and the area of each layer (Marsaglia & Tsang, 128 layers). */

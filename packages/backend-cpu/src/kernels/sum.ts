@@ -1,5 +1,10 @@
 /** Sum over axes, accumulated in float64 (a million float32 terms lose nothing measurable). */
-import { sizeOf, stridesOf } from '@illia-ts/core';
+import { type SumAttrs, sizeOf, stridesOf } from '@illia-ts/core';
+import { type CpuKernel, floats } from './context.js';
+
+/** The `sum` kernel, into a recycled array where the output is large (a gradient's). */
+export const sum: CpuKernel<SumAttrs> = (ctx, [x], { axes }, { shape }) =>
+  ctx.wrap(sumAxes(floats(x!), x!.shape, axes, ctx.float32(sizeOf(shape))), shape);
 
 /** The shape of a sum of `shape` over `axes`: those axes left out. */
 export function sumShape(shape: readonly number[], axes: readonly number[]): number[] {

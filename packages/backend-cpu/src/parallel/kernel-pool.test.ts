@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../cpu-backend.js';
-import { firstDifference, values } from '../test-helpers.js';
+import { firstDifference, floatsOf, runKernel, values } from '../test-helpers.js';
 import { testWorkerUrl } from './test-worker.js';
 
 const one = new CpuBackend({ threads: 1 });
@@ -26,10 +26,14 @@ describe('cpu kernels give bitwise the same results on 1 and 2 threads, cached o
         const mu = b.makeTensor(values(n, -1, 1, 1), [n]);
         const rho = b.makeTensor(values(n, -20, 20, 2), [n]);
         const x = b.makeTensor(values(n, -2, 2, 3), [n]);
-        const eps = b.readSync(b.randomNormal([n], key));
-        const draws = [b.gaussianSample(mu, rho, key), b.gaussianSample(mu, rho, key)];
-        const logRatio = b.readSync(b.gaussianLogRatio(x, mu, rho, prior))[0];
-        return { eps, draws: draws.map((d) => b.readSync(d)), logRatio };
+        const eps = floatsOf(b, runKernel(b, 'randomNormal', [], { key, shape: [n] }, [n]));
+        const sample = () => runKernel(b, 'gaussianSample', [mu, rho], { key }, [n]);
+        const draws = [sample(), sample()];
+        const logRatio = floatsOf(
+          b,
+          runKernel(b, 'gaussianLogRatio', [x, mu, rho], { prior }, []),
+        )[0];
+        return { eps, draws: draws.map((d) => floatsOf(b, d)), logRatio };
       });
       const [a, u, t] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
       for (const other of [u, t]) {

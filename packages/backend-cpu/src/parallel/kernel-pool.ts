@@ -96,6 +96,11 @@ export class KernelPool {
     return this.#up ? this.#workers.length + 1 : 1;
   }
 
+  /** How many jobs were split between threads so far (for tests: a split is otherwise silent). */
+  get splitJobs(): number {
+    return this.#seq;
+  }
+
   /** Resolves when the workers are up (true) or failed to start (false: jobs stay on one thread). */
   whenReady(): Promise<boolean> {
     return this.#ready;

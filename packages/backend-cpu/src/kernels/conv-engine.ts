@@ -1,0 +1,325 @@
+/**
+ * What the three convolution kernels share (`conv2d.ts`, `conv2d-input-grad.ts`,
+ * `conv2d-weights-grad.ts`): the geometry, a thread's scratch memory laid out in regions, and the
+ * tile kernel over it: WebAssembly SIMD (`conv-wasm.ts`) where the runtime has it, else the same
+ * tiles in TypeScript below, with the same bits (tests run both).
+ *
+ * Each kernel is a matrix product whose operands are read from the tensors without unfolding the
+ * image into columns: images are copied, zero-padded, into float64 planes, and a tile's four A
+ * values per step are found through a list of byte offsets (taps of four positions, or positions
+ * of four taps). Sums are float64, as in `matmul.ts`: the forward output and the weights gradient
+ * are the float64 sums in the reference's order (padding taps add `0·w`: the same, unless a weight
+ * is infinite or NaN), rounded once to float32.
+ */
+import type { Conv2dAttrs } from '@illia-ts/core';
+import { convWasm, type RowsFunction, type TilesFunction } from './conv-wasm.js';
+
+/** The sizes of one convolution: x [n, c, h, w], weights [o, cg, kh, kw], y [n, o, ho, wo]. */
+export interface ConvGeometry {
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly o: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly dh: number;
+  readonly dw: number;
+  readonly groups: number;
+}
+
+/** The geometry of conv2d of `x` with `weights` of these shapes (core has checked them). */
+export function convGeometry(
+  x: readonly number[],
+  weights: readonly number[],
+  a: Conv2dAttrs,
+): ConvGeometry {
+  const [n, c, h, w] = x as [number, number, number, number];
+  const [o, , kh, kw] = weights as [number, number, number, number];
+  const [sh, sw] = a.stride;
+  const [ph, pw] = a.padding;
+  const [dh, dw] = a.dilation;
+  const ho = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const wo = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  return { n, c, h, w, o, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw, groups: a.groups };
+}
+
+/** Derived sizes: per group channels and taps, positions, the padded plane. */
+export function derived(g: ConvGeometry) {
+  const cg = g.c / g.groups;
+  const og = g.o / g.groups;
+  const hp = g.h + 2 * g.ph;
+  const wp = g.w + 2 * g.pw;
+  return { cg, og, kg: cg * g.kh * g.kw, s: g.ho * g.wo, hp, wp, plane: hp * wp };
+}
+
+/** Multiply-adds of the convolution (the forward op and each gradient alike). */
+export const convMacs = (g: ConvGeometry): number =>
+  g.n * g.o * (g.c / g.groups) * g.kh * g.kw * g.ho * g.wo;
+
+/** Byte offsets of named regions, each 16-byte aligned, and the bytes they take in all. */
+export function regions<K extends string>(
+  sizes: Record<K, number>,
+): Record<K, number> & { bytes: number } {
+  const at = {} as Record<K, number> & { bytes: number };
+  let end = 0;
+  for (const key of Object.keys(sizes) as K[]) {
+    at[key] = end as never;
+    end += Math.ceil(sizes[key] / 16) * 16;
+  }
+  at.bytes = end;
+  return at;
+}
+
+/** A thread's scratch memory (views of every type over it) and the kernels over it. */
+export interface ConvMemory {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly i32: Int32Array;
+  readonly tiles: TilesFunction;
+  readonly rows: RowsFunction;
+}
+
+/** The TypeScript memory, kept between calls while at most this many bytes. */
+const KEEP_BYTES = 2 ** 22;
+let kept: ArrayBuffer = new ArrayBuffer(0);
+
+/**
+ * Scratch memory of at least `bytes` (not zeroed) with its tile kernel: WebAssembly's where it
+ * exists and `simd` is true (tests turn it off to compare), else TypeScript's.
+ */
+export function convMemory(bytes: number, simd = true): ConvMemory {
+  const wasm = simd ? convWasm(bytes) : null;
+  if (wasm !== null) {
+    const buffer = wasm.memory.buffer;
+    return {
+      f64: new Float64Array(buffer),
+      f32: new Float32Array(buffer),
+      i32: new Int32Array(buffer),
+      tiles: wasm.tiles,
+      rows: wasm.rows,
+    };
+  }
+  let buffer = kept;
+  if (buffer.byteLength < bytes) {
+    buffer = new ArrayBuffer(Math.ceil(bytes / 8) * 8);
+    if (bytes <= KEEP_BYTES) kept = buffer;
+  }
+  const f64 = new Float64Array(buffer);
+  const f32 = new Float32Array(buffer);
+  const i32 = new Int32Array(buffer);
+  return {
+    f64,
+    f32,
+    i32,
+    tiles: (desc, count, aBase, list, k, b, outBase, colStride, mode) =>
+      tilesTs(f64, f32, i32, desc, count, aBase, list, k, b, outBase, colStride, mode),
+    rows: (kind, src, srcStep, srcRow, dst, dstStep, dstRow, count, length) =>
+      rowsTs(f64, f32, kind, src, srcStep, srcRow, dst, dstStep, dstRow, count, length),
+  };
+}
+
+/** `conv-wasm.ts`'s `rows` in TypeScript (byte addresses, as there). */
+function rowsTs(
+  f64: Float64Array,
+  f32: Float32Array,
+  kind: number,
+  src: number,
+  srcStep: number,
+  srcRow: number,
+  dst: number,
+  dstStep: number,
+  dstRow: number,
+  count: number,
+  length: number,
+): void {
+  for (let r = 0; r < count; r++, src += srcRow, dst += dstRow) {
+    for (let j = 0, s = src, d = dst; j < length; j++, s += srcStep, d += dstStep) {
+      if (kind === 0) f64[d >> 3] = f32[s >> 2] as number;
+      else if (kind === 1) f32[d >> 2] = f64[s >> 3] as number;
+      else f64[d >> 3] = (f64[d >> 3] as number) + (f64[s >> 3] as number);
+    }
+  }
+}
+
+/** `conv-wasm.ts`'s `tiles` in TypeScript: the same arithmetic in the same order. */
+function tilesTs(
+  f64: Float64Array,
+  f32: Float32Array,
+  i32: Int32Array,
+  desc: number,
+  count: number,
+  aBase: number,
+  list: number,
+  k: number,
+  b: number,
+  outBase: number,
+  colStride: number,
+  mode: number,
+): void {
+  const acc = new Float64Array(16);
+  for (let d = desc >> 2, end = d + 5 * count; d < end; d += 5) {
+    const a = aBase + (i32[d] as number);
+    const d1 = i32[d + 1] as number;
+    const d2 = i32[d + 2] as number;
+    const d3 = i32[d + 3] as number;
+    const out = outBase + (i32[d + 4] as number);
+    // acc[4r + c]: row r (of A), column c (of B).
+    const o = out >> 3;
+    const s = colStride >> 3;
+    for (let r = 0; r < 4; r++) {
+      for (let c = 0; c < 4; c++) acc[4 * r + c] = mode === 1 ? (f64[o + c * s + r] as number) : 0;
+    }
+    let c00 = acc[0] as number;
+    let c01 = acc[1] as number;
+    let c02 = acc[2] as number;
+    let c03 = acc[3] as number;
+    let c10 = acc[4] as number;
+    let c11 = acc[5] as number;
+    let c12 = acc[6] as number;
+    let c13 = acc[7] as number;
+    let c20 = acc[8] as number;
+    let c21 = acc[9] as number;
+    let c22 = acc[10] as number;
+    let c23 = acc[11] as number;
+    let c30 = acc[12] as number;
+    let c31 = acc[13] as number;
+    let c32 = acc[14] as number;
+    let c33 = acc[15] as number;
+    for (let t = list >> 2, tEnd = t + k, bi = b >> 3; t < tEnd; t++, bi += 4) {
+      const p = a + (i32[t] as number);
+      const a0 = f64[p >> 3] as number;
+      const a1 = f64[(p + d1) >> 3] as number;
+      const a2 = f64[(p + d2) >> 3] as number;
+      const a3 = f64[(p + d3) >> 3] as number;
+      let q = f64[bi] as number;
+      c00 += a0 * q;
+      c10 += a1 * q;
+      c20 += a2 * q;
+      c30 += a3 * q;
+      q = f64[bi + 1] as number;
+      c01 += a0 * q;
+      c11 += a1 * q;
+      c21 += a2 * q;
+      c31 += a3 * q;
+      q = f64[bi + 2] as number;
+      c02 += a0 * q;
+      c12 += a1 * q;
+      c22 += a2 * q;
+      c32 += a3 * q;
+      q = f64[bi + 3] as number;
+      c03 += a0 * q;
+      c13 += a1 * q;
+      c23 += a2 * q;
+      c33 += a3 * q;
+    }
+    acc.set([c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33]);
+    for (let r = 0; r < 4; r++) {
+      for (let c = 0; c < 4; c++) {
+        if (mode === 0) f32[(out >> 2) + c * (colStride >> 2) + r] = acc[4 * r + c] as number;
+        else f64[o + c * s + r] = acc[4 * r + c] as number;
+      }
+    }
+  }
+}
+
+/**
+ * Copies channels `[c0, c0 + count)` of image `b` of `x` (NCHW, `channels` per image) into
+ * zero-padded float64 planes at byte `at` (planes of hp×wp, the image at row ph, column pw),
+ * through `stage` (float32, count·h·w). Only the interior is written: the padding must be zero.
+ */
+export function padImage(
+  mem: ConvMemory,
+  x: Float32Array,
+  g: ConvGeometry,
+  channels: number,
+  b: number,
+  c0: number,
+  count: number,
+  stage: number,
+  at: number,
+): void {
+  const { h, w, ph, pw } = g;
+  const wp = w + 2 * pw;
+  const plane = (h + 2 * ph) * wp;
+  const from = (b * channels + c0) * h * w;
+  mem.f32.set(x.subarray(from, from + count * h * w), stage >> 2);
+  if (ph === 0 && pw === 0) {
+    mem.rows(0, stage, 4, 0, at, 8, 0, 1, count * h * w);
+    return;
+  }
+  for (let c = 0; c < count; c++) {
+    const to = at + 8 * (c * plane + ph * wp + pw);
+    mem.rows(0, stage + 4 * c * h * w, 4, 4 * w, to, 8, 8 * wp, h, w);
+  }
+}
+
+/** Byte offsets in a padded plane of each tap (ci, p, q) of a group, in weight order. */
+export function tapOffsets(g: ConvGeometry): Int32Array {
+  const { cg, kg, wp, plane } = derived(g);
+  const taps = new Int32Array(kg);
+  let t = 0;
+  for (let ci = 0; ci < cg; ci++) {
+    for (let p = 0; p < g.kh; p++) {
+      for (let q = 0; q < g.kw; q++) taps[t++] = 8 * (ci * plane + p * g.dh * wp + q * g.dw);
+    }
+  }
+  return taps;
+}
+
+/** Byte offsets in a padded plane of where each output position's window starts. */
+export function positionOffsets(g: ConvGeometry): Int32Array {
+  const { s, wp } = derived(g);
+  const positions = new Int32Array(s);
+  for (let i = 0, pos = 0; i < g.ho; i++) {
+    for (let j = 0; j < g.wo; j++) positions[pos++] = 8 * (i * g.sh * wp + j * g.sw);
+  }
+  return positions;
+}
+
+/** Rows of a tile (A values per step), and int32 per tile descriptor (`conv-wasm.ts`). */
+export const TILE_ROWS = 4;
+export const DESC_INTS = 5;
+
+/**
+ * The distance between output rows (in elements) of tiles over `s` positions, as
+ * {@link writeDescriptors} lays them out: `s`, or 4 where s < 4 (a tile's rows must not land on
+ * each other).
+ */
+export const outputPitch = (s: number): number => Math.max(s, TILE_ROWS);
+
+/** Bytes of the descriptors of tiles over `n` rows. */
+export const descBytes = (n: number): number => 4 * DESC_INTS * Math.ceil(n / TILE_ROWS);
+
+/**
+ * Writes at `i32[desc/4 …]` the descriptors of tiles whose four A rows are consecutive entries
+ * of `offsets`, each tile's output at `outStep` bytes per row from the first; returns how many.
+ * The last tile's missing rows repeat its first and store their outputs past its row: it comes
+ * first, so that where those outputs land on the next row's start (rows {@link outputPitch}
+ * apart, no slack between: 3 more outputs after the last row), the tiles after it overwrite them.
+ */
+export function writeDescriptors(
+  i32: Int32Array,
+  desc: number,
+  offsets: Int32Array,
+  outStep: number,
+): number {
+  const count = Math.ceil(offsets.length / TILE_ROWS);
+  for (let tile = 0; tile < count; tile++) {
+    const first = TILE_ROWS * tile;
+    const a = offsets[first] as number;
+    const d = (desc >> 2) + DESC_INTS * (count - 1 - tile);
+    i32[d] = a;
+    for (let r = 1; r < TILE_ROWS; r++) {
+      i32[d + r] = first + r < offsets.length ? (offsets[first + r] as number) - a : 0;
+    }
+    i32[d + TILE_ROWS] = first * outStep;
+  }
+  return count;
+}

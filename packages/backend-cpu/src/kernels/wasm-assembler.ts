@@ -1,0 +1,81 @@
+/**
+ * The few WebAssembly encodings that `matmul-wasm.ts` and `conv-wasm.ts` assemble their modules
+ * from, byte by byte: no toolchain and no file to load.
+ */
+
+/** Unsigned LEB128: sizes, counts, indices, alignments and memory offsets. */
+export const leb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    const byte = n & 0x7f;
+    n >>>= 7;
+    out.push(n === 0 ? byte : byte | 0x80);
+  } while (n !== 0);
+  return out;
+};
+export const vector = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
+export const section = (id: number, bytes: number[]): number[] => [
+  id,
+  ...leb(bytes.length),
+  ...bytes,
+];
+export const name = (s: string): number[] => vector([...s].map((c) => [c.charCodeAt(0)]));
+
+export const I32 = 0x7f;
+export const V128 = 0x7b;
+export const get = (i: number) => [0x20, ...leb(i)];
+export const set = (i: number) => [0x21, ...leb(i)];
+export const tee = (i: number) => [0x22, ...leb(i)];
+/** Signed LEB128, which `i32.const` takes (unsigned bytes would read 64 as −64). */
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+};
+export const i32Const = (v: number) => [0x41, ...sleb(v)];
+export const I32_ADD = 0x6a;
+export const I32_MUL = 0x6c;
+export const I32_LT_U = 0x49;
+export const I32_GE_U = 0x4f;
+export const I32_EQ = 0x46;
+/** `i32.load` (align 4) at a byte offset. */
+export const i32Load = (offset: number) => [0x28, 2, ...leb(offset)];
+/** `f64.load` / `f64.store` (align 8) at a byte offset. */
+export const f64Load = (offset: number) => [0x2b, 3, ...leb(offset)];
+export const f64Store = (offset: number) => [0x39, 3, ...leb(offset)];
+/** `f32.store` (align 4) at a byte offset. */
+export const f32Store = (offset: number) => [0x38, 2, ...leb(offset)];
+export const F32_DEMOTE_F64 = 0xb6;
+export const simd = (op: number, ...rest: number[]) => [0xfd, ...leb(op), ...rest];
+/** v128.load, v128.load64_splat, v128.store with an alignment exponent and a byte offset. */
+export const v128Load = (offset: number) => simd(0x00, 4, ...leb(offset));
+export const load64Splat = (offset: number) => simd(0x0a, 3, ...leb(offset));
+export const v128Store = (offset: number) => simd(0x0b, 4, ...leb(offset));
+export const V128_CONST_ZERO = simd(0x0c, ...new Array<number>(16).fill(0));
+export const f64x2Splat = simd(0x14);
+export const f64x2ExtractLane = (lane: number) => simd(0x21, lane);
+export const f64x2ReplaceLane = (lane: number) => simd(0x22, lane);
+export const F64X2_ADD = simd(0xf0);
+export const F64X2_MUL = simd(0xf2);
+
+/** Whether this runtime compiles WebAssembly at all. */
+export const hasWebAssembly = typeof WebAssembly === 'object';
+
+/**
+ * The exports of a module of these bytes, compiled synchronously, or null where WebAssembly (or
+ * its SIMD) is unavailable.
+ */
+export function instantiate(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Exports | null {
+  if (!hasWebAssembly) return null;
+  try {
+    if (!WebAssembly.validate(bytes)) return null;
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+  } catch {
+    return null;
+  }
+}
