@@ -12,17 +12,21 @@ let peak = 0;
 const track = () => {
   peak = Math.max(peak, inner.memory().numBytes);
 };
+const tracked = (fn, self) => (...args) => {
+  const result = fn.apply(self, args);
+  track();
+  return result;
+};
+// A kernel table may be frozen: wrap a copy of it.
+const wrappedKernels =
+  inner.kernels && Object.fromEntries(Object.entries(inner.kernels).map(([k, f]) => [k, tracked(f)]));
 const wrapAll = (target) =>
   new Proxy(target, {
     get(t, key) {
       const value = t[key];
-      if (key === 'kernels' && value && typeof value === 'object') return wrapAll(value);
+      if (key === 'kernels' && value && typeof value === 'object') return wrappedKernels;
       if (typeof value !== 'function' || key === 'memory') return value;
-      return (...args) => {
-        const result = value.apply(t, args);
-        track();
-        return result;
-      };
+      return tracked(value, t);
     },
   });
 core.registerBackend('cpu-peak', () => wrapAll(inner));

@@ -1,4 +1,4 @@
-import type { Tensor } from '../../tensor.js';
+import { type Tensor, tidy } from '../../tensor.js';
 import { defineOp, type RefTensor } from '../define.js';
 import { add } from '../elementwise/add.js';
 import { exp } from '../elementwise/exp.js';
@@ -75,17 +75,23 @@ const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
   },
   // With z = (x − mu)/σ: ∂/∂x = −z/σ + ((x − muPrior)/std)/std, ∂/∂mu = z/σ,
   // ∂/∂rho = (z² − 1) · d log σ/d rho (= sigmoid(rho)/σ, computed without dividing underflows).
+  // Each piece in a tidy of its own: on a large weight matrix every temporary is a full copy,
+  // and the rule runs while the forward pass's tensors are all still alive.
   gradient: ({ inputs: [x, mu, rho], attrs: { prior }, dy }) => {
     const g = dy as Tensor;
-    const s = inverseRootSigma(rho as Tensor);
-    const z = mul(mul(sub(x as Tensor, mu as Tensor), s), s);
-    const zOverSigma = mul(mul(z, s), s);
-    const dx = add(
-      neg(zOverSigma),
-      mul(mul(sub(x as Tensor, prior.mu), 1 / prior.std), 1 / prior.std),
+    const tx = x as Tensor;
+    const s = tidy(() => inverseRootSigma(rho as Tensor));
+    const z = tidy(() => mul(mul(sub(tx, mu as Tensor), s), s));
+    const zOverSigma = tidy(() => mul(mul(z, s), s));
+    s.dispose();
+    const dRho = tidy(() => mul(mul(sub(square(z), 1), logSoftplusGrad(rho as Tensor)), g));
+    z.dispose();
+    const dx = tidy(() =>
+      mul(sub(mul(mul(sub(tx, prior.mu), 1 / prior.std), 1 / prior.std), zOverSigma), g),
     );
-    const dRho = mul(sub(square(z), 1), logSoftplusGrad(rho as Tensor));
-    return [mul(g, dx), mul(g, zOverSigma), mul(g, dRho)];
+    const dMu = mul(zOverSigma, g);
+    zOverSigma.dispose();
+    return [dx, dMu, dRho];
   },
   reference: ([x, mu, rho], { prior }) => {
     const t = terms64(x as RefTensor, mu as RefTensor, rho as RefTensor, prior);
