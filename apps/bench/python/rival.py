@@ -11,7 +11,9 @@ or a numpy array is already there, so no copy is added (illia-ts reads copy into
 Requests: {"cmd": "open"}, {"cmd": "setup", "size", "muInit", "rhoInit", "prior", "seed"},
 {"cmd": "check"}, {"cmd": "time", "op", "timing"}, {"cmd": "free"}; for torch's training step,
 {"cmd": "trainSetup", "hidden", "setup", "gaussian", "x", "labels"}, {"cmd": "trainCheck",
-"steps"} and {"cmd": "timeTrain", "timing"}.
+"steps"} and {"cmd": "timeTrain", "timing"}; for torch's conv2d forward and backward,
+{"cmd": "convSetup", "shape", "x", "w", "g"}, {"cmd": "convCheck"}, {"cmd": "timeConv",
+"timing"} and {"cmd": "convFree"}.
 """
 
 import base64
@@ -113,6 +115,34 @@ class TorchEngine:
         loss.backward()
         self.optimizer.step()
         return float(loss)
+
+    def conv_setup(self, shape, x, w, g):
+        """NCHW x, OIHW weights and g (the gradient of the loss with respect to y), as given."""
+        torch = self.torch
+        n, c, o = shape["batch"], shape["inChannels"], shape["outChannels"]
+        kh, kw = shape["kernelHeight"], shape["kernelWidth"]
+        ho, wo = shape["height"] - kh + 1, shape["width"] - kw + 1
+        self.conv_x = torch.from_numpy(x.copy()).reshape(n, c, shape["height"], shape["width"])
+        self.conv_x.requires_grad_()
+        self.conv_w = torch.from_numpy(w.copy()).reshape(o, c, kh, kw).requires_grad_()
+        self.conv_g = torch.from_numpy(g.copy()).reshape(n, o, ho, wo)
+
+    def conv_pass(self):
+        """conv2d, the loss Σ y⊙g, and its gradients dx and dW."""
+        torch = self.torch
+        y = torch.nn.functional.conv2d(self.conv_x, self.conv_w)
+        loss = (y * self.conv_g).sum()
+        dx, dw = torch.autograd.grad(loss, (self.conv_x, self.conv_w))
+        return y, loss, dx, dw
+
+    def conv_step(self):
+        # CPU tensors are computed when the call returns: nothing is left to wait for.
+        _, loss, dx, dw = self.conv_pass()
+        return float(loss)
+
+    def conv_check(self):
+        y, _, dx, dw = self.conv_pass()
+        return {"y": b64(y.detach().numpy()), "dx": b64(dx.numpy()), "dW": b64(dw.numpy())}
 
     def train_check(self, steps):
         """A deterministic step at the means (nothing updated), then `steps` training steps."""
@@ -269,6 +299,21 @@ def main():
                 reply = engine.train_check(request["steps"])
             elif cmd == "timeTrain":
                 reply = time_op(engine.train_step, request["timing"])
+            elif cmd == "convSetup":
+                if not hasattr(engine, "conv_setup"):
+                    raise ValueError(f"the {which} rival has no conv2d")
+                import numpy
+
+                arrays = [numpy.frombuffer(base64.b64decode(request[k]), "<f4") for k in "xwg"]
+                engine.conv_setup(request["shape"], *arrays)
+                reply = {"ok": True}
+            elif cmd == "convCheck":
+                reply = engine.conv_check()
+            elif cmd == "timeConv":
+                reply = time_op(engine.conv_step, request["timing"])
+            elif cmd == "convFree":
+                engine.conv_x = engine.conv_w = engine.conv_g = None
+                reply = {"ok": True}
             elif cmd == "free":
                 engine.mu = engine.rho = engine.x = None
                 reply = {"ok": True}

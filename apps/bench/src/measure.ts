@@ -1,36 +1,31 @@
+import { checkConv, convData } from './conv-reference.js';
 import { checkGaussian } from './reference.js';
 import type { Measurement } from './results.js';
 import { quantile } from './stats.js';
 import { subjectFor } from './subjects/index.js';
 import type {
+  ConvSetup,
+  ConvShape,
+  ConvWorkload,
   Device,
   GaussianSetup,
   Operation,
   Session,
+  Subject,
   TrainSetup,
   TrainWorkload,
   Workload,
 } from './subjects/types.js';
-import { GAUSSIAN_OPS, trainLabel, trainSize, Unavailable } from './subjects/types.js';
+import {
+  convLabel,
+  convStepFlops,
+  GAUSSIAN_OPS,
+  trainLabel,
+  trainSize,
+  Unavailable,
+} from './subjects/types.js';
+import type { TimingOptions } from './timing.js';
 import { checkTraining, trainBatch } from './train-reference.js';
-
-/** How each measurement is timed. */
-export interface TimingOptions {
-  /** Untimed runs first (JIT, caches, lazy graph compilation), at least this many… */
-  readonly warmup: number;
-  /**
-   * …and for at least this long: V8 optimises a small call only after thousands of runs, and the
-   * C allocator reuses freed large blocks (instead of mapping fresh pages) only after a few have
-   * been freed. Without it the first timed samples measure start-up, not the steady state.
-   */
-  readonly warmupMs: number;
-  /** Timed samples wanted; the median, p10 and p90 are over them. */
-  readonly repeats: number;
-  /** A timed sample batches calls until it lasts at least this long (timer resolution). */
-  readonly minSampleMs: number;
-  /** Stop sampling a measurement after this long, once it has 3 samples. */
-  readonly maxSeconds: number;
-}
 
 /** One subject on one device over every size and operation: what a worker process runs. */
 export interface SubjectJob {
@@ -41,20 +36,48 @@ export interface SubjectJob {
   readonly setup: GaussianSetup;
   /** The training step's MLP; `trainStep` runs once per hidden width. */
   readonly train: TrainSetup;
+  /** The conv2d page's shapes; `conv2d` runs once per shape. */
+  readonly conv: ConvSetup;
   readonly timing: TimingOptions;
+}
+
+/** One (size, operation) of a job; `hidden` or `conv` say which MLP or convolution it is. */
+export interface JobCell {
+  readonly size: number;
+  readonly op: Operation;
+  readonly hidden?: number;
+  readonly conv?: ConvShape;
+}
+
+/** The row label of a cell whose size does not say what it is (trainStep, conv2d). */
+export function cellLabel(job: Pick<SubjectJob, 'train'>, cell: JobCell): string | undefined {
+  if (cell.hidden !== undefined) return trainLabel(job.train, cell.hidden);
+  if (cell.conv !== undefined) return convLabel(cell.conv);
+  return undefined;
 }
 
 /**
  * Every (size, operation) a job measures: the training step at each hidden width (its size is
- * the weight count) first, while the process is small, then the Gaussian operations at each size.
+ * the weight count) first, while the process is small, then conv2d on each shape (its size is
+ * the FLOPs of a forward and backward pass), then the Gaussian operations at each size.
  */
-export function jobCells(
-  job: Pick<SubjectJob, 'sizes' | 'ops' | 'train'>,
-): { size: number; op: Operation; hidden?: number }[] {
-  const cells: { size: number; op: Operation; hidden?: number }[] = [];
+export function jobCells(job: Pick<SubjectJob, 'sizes' | 'ops' | 'train' | 'conv'>): JobCell[] {
+  const cells: JobCell[] = [];
   if (job.ops.includes('trainStep')) {
     for (const hidden of [...job.train.hidden].sort((a, b) => a - b)) {
       cells.push({ size: trainSize(job.train, hidden), op: 'trainStep', hidden });
+    }
+  }
+  if (job.ops.includes('conv2d')) {
+    for (const conv of job.conv.shapes) {
+      const size = convStepFlops(conv);
+      // Rows are told apart by (op, size): two shapes of the same FLOPs would be one row.
+      if (cells.some((c) => c.op === 'conv2d' && c.size === size)) {
+        throw new RangeError(
+          `conv2d: shapes ${convLabel(conv)} and another have the same FLOPs (${size}); give each shape its own`,
+        );
+      }
+      cells.push({ size, op: 'conv2d', conv });
     }
   }
   const gaussianOps = job.ops.filter((op) => GAUSSIAN_OPS.includes(op));
@@ -97,6 +120,12 @@ async function time(
   return { perCall, batch };
 }
 
+/** The ceiling a subject's rows of `op` are compared with. */
+function ceilingFor(subject: Subject, op: Operation): { ceiling?: string } {
+  const ceiling = subject.opCeilings?.[op] ?? subject.ceiling;
+  return ceiling === undefined ? {} : { ceiling };
+}
+
 function errorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
@@ -109,22 +138,27 @@ function errorText(error: unknown): string {
 export async function runJob(job: SubjectJob, emit: (row: Measurement) => void): Promise<void> {
   const subject = subjectFor(job.subject);
   const cells = jobCells(job);
-  const base = {
-    subject: subject.id,
-    role: subject.role,
-    ...(subject.ceiling === undefined ? {} : { ceiling: subject.ceiling }),
-    device: job.device,
-  };
+  const base = { subject: subject.id, role: subject.role, device: job.device };
   const gaussianOps = job.ops.filter((op) => GAUSSIAN_OPS.includes(op));
   const emitAll = (
-    which: readonly { size: number; op: Operation; hidden?: number }[],
+    which: readonly JobCell[],
     status: Measurement['status'],
     reason: string,
     engine?: string,
   ) => {
-    for (const { size, op, hidden } of which) {
-      const label = hidden === undefined ? {} : { label: trainLabel(job.train, hidden) };
-      emit({ ...base, engine, op, size, ...label, status, reason });
+    for (const cell of which) {
+      const label = cellLabel(job, cell);
+      const { op, size } = cell;
+      emit({
+        ...base,
+        ...ceilingFor(subject, op),
+        engine,
+        op,
+        size,
+        ...(label === undefined ? {} : { label }),
+        status,
+        reason,
+      });
     }
   };
   let session: Session;
@@ -138,10 +172,31 @@ export async function runJob(job: SubjectJob, emit: (row: Measurement) => void):
   try {
     for (const cell of cells) {
       if (cell.hidden === undefined) continue;
-      const row = { ...base, engine, op: cell.op, size: cell.size };
+      const row = {
+        ...base,
+        ...ceilingFor(subject, cell.op),
+        engine,
+        op: cell.op,
+        size: cell.size,
+      };
       await measureTrainStep(session, cell.hidden, job, row, emit);
     }
-    const sizes = [...new Set(cells.filter((c) => c.hidden === undefined).map((c) => c.size))];
+    for (const cell of cells) {
+      if (cell.conv === undefined) continue;
+      const row = {
+        ...base,
+        ...ceilingFor(subject, cell.op),
+        engine,
+        op: cell.op,
+        size: cell.size,
+      };
+      await measureConv(session, cell.conv, job, row, emit);
+    }
+    const sizes = [
+      ...new Set(
+        cells.filter((c) => c.hidden === undefined && c.conv === undefined).map((c) => c.size),
+      ),
+    ];
     for (const size of sizes) {
       const here = gaussianOps.map((op) => ({ size, op }));
       let workload: Workload;
@@ -157,7 +212,7 @@ export async function runJob(job: SubjectJob, emit: (row: Measurement) => void):
         continue;
       }
       try {
-        await measureSize(workload, size, job, gaussianOps, { ...base, engine }, emit);
+        await measureSize(workload, size, job, gaussianOps, subject, { ...base, engine }, emit);
       } finally {
         workload.dispose();
       }
@@ -183,6 +238,8 @@ async function timed(
     medianMs,
     p10Ms: quantile(perCall, 0.1),
     p90Ms: quantile(perCall, 0.9),
+    minMs: Math.min(...perCall),
+    maxMs: Math.max(...perCall),
     throughput: size / (medianMs / 1000),
     peakRssMiB: ownRss ?? peakRssMiB(),
     liveTensors: liveTensors(),
@@ -244,12 +301,72 @@ async function measureTrainStep(
   }
 }
 
+/**
+ * Checks the subject's convolution and gradients against float64 (where it computes any), then
+ * times its conv2d step on `shape`.
+ */
+async function measureConv(
+  session: Session,
+  shape: ConvShape,
+  job: SubjectJob,
+  base: Pick<Measurement, 'subject' | 'role' | 'ceiling' | 'device' | 'engine' | 'op' | 'size'>,
+  emit: (row: Measurement) => void,
+): Promise<void> {
+  const row = { ...base, label: convLabel(shape) };
+  if (!session.convWorkload) {
+    emit({ ...row, status: 'n/a', reason: `${base.subject} has no conv2d` });
+    return;
+  }
+  let workload: ConvWorkload;
+  try {
+    workload = await session.convWorkload(shape, job.setup.seed);
+  } catch (error) {
+    const status = error instanceof Unavailable ? 'unavailable' : 'error';
+    emit({ ...row, status, reason: errorText(error) });
+    return;
+  }
+  try {
+    let convCheck: Measurement['convCheck'];
+    if (workload.checkValues) {
+      try {
+        const { problems, ...numbers } = checkConv(
+          shape,
+          convData(shape, job.setup.seed),
+          await workload.checkValues(),
+        );
+        convCheck = numbers;
+        if (problems.length > 0) {
+          emit({ ...row, convCheck, status: 'wrong', reason: problems.join('; ') });
+          return;
+        }
+      } catch (error) {
+        emit({ ...row, status: 'wrong', reason: `check failed: ${errorText(error)}` });
+        return;
+      }
+    }
+    const checked = convCheck === undefined ? {} : { convCheck };
+    try {
+      const stats = await timed(
+        () => workload.timeStep?.(job.timing) ?? time(() => workload.step(), job.timing),
+        base.size,
+        () => workload.liveTensors(),
+      );
+      emit({ ...row, ...checked, ...stats } as Measurement);
+    } catch (error) {
+      emit({ ...row, ...checked, status: 'error', reason: errorText(error) });
+    }
+  } finally {
+    workload.dispose();
+  }
+}
+
 async function measureSize(
   workload: Workload,
   size: number,
   job: SubjectJob,
   ops: readonly Operation[],
-  base: Pick<Measurement, 'subject' | 'role' | 'ceiling' | 'device' | 'engine'>,
+  subject: Subject,
+  base: Pick<Measurement, 'subject' | 'role' | 'device' | 'engine'>,
   emit: (row: Measurement) => void,
 ): Promise<void> {
   let check: Measurement['check'];
@@ -265,7 +382,7 @@ async function measureSize(
     wrong = `check failed: ${errorText(error)}`;
   }
   for (const op of ops) {
-    const row = { ...base, op, size, ...(check ? { check } : {}) };
+    const row = { ...base, ...ceilingFor(subject, op), op, size, ...(check ? { check } : {}) };
     const fn = workload.ops[op];
     if (wrong !== undefined) {
       emit({ ...row, status: 'wrong', reason: wrong });

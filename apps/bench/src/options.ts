@@ -1,15 +1,17 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import type { TimingOptions } from './measure.js';
 import { parseSubjectId } from './subjects/illia.js';
 import { CEILINGS } from './subjects/index.js';
 import {
+  type ConvSetup,
   DEVICES,
   type Device,
   type GaussianSetup,
+  LENET_CONVS,
   OPERATIONS,
   type Operation,
   type TrainSetup,
 } from './subjects/types.js';
+import type { TimingOptions } from './timing.js';
 
 /** Everything a run needs; {@link parseArgs} fills it from the command line. */
 export interface BenchOptions {
@@ -23,6 +25,8 @@ export interface BenchOptions {
   readonly setup: GaussianSetup;
   /** The training step's MLP and batch. */
   readonly train: TrainSetup;
+  /** The conv2d page's shapes (LeNet's convolutions at `--conv-batch`). */
+  readonly conv: ConvSetup;
   /** Output files; `null` writes none. */
   readonly json: string | null;
   readonly markdown: string | null;
@@ -38,13 +42,17 @@ export interface BenchOptions {
 export const DEFAULT_SIZES = [1e2, 1e3, 1e4, 1e5, 1e6, 1e7] as const;
 /** Hidden widths of the training step's MLP (784-100-10 and 784-400-10: 79,510 and 318,010 weights). */
 export const DEFAULT_HIDDEN = [100, 400] as const;
+/** The batch of the conv2d page's convolutions. */
+export const DEFAULT_CONV_BATCH = 64;
 
 export const USAGE = `Usage: npm run bench -- [options]     (or: node apps/bench/dist/cli.js [options])
 
-Times illia-ts backends (GaussianDistribution construct, sample, logProb, sample+logProb, and a
-Bayesian MLP's training step) next to ceilings that do the same math directly (plain JS, tfjs, one
-fused ONNX Runtime graph; the training step has none) and, where Python has them, PyTorch and
-numpy (ceiling:torch, ceiling:numpy; ILLIA_BENCH_PYTHON picks the interpreter).
+Times illia-ts backends (GaussianDistribution construct, sample, logProb, sample+logProb, a
+Bayesian MLP's training step, and the conv2d kernel forward and backward in GFLOP/s) next to
+ceilings that do the same math directly (plain JS, tfjs, one fused ONNX Runtime graph; the
+training step has none; for conv2d, the WebAssembly SIMD peak of one thread) and, where Python
+has them, PyTorch and numpy (ceiling:torch, ceiling:numpy; ILLIA_BENCH_PYTHON picks the
+interpreter).
 
   --backends LIST    illia backends, comma-separated (default: every installed one, engine
                      variants included, and cpu:1thread beside cpu on a multi-core machine, e.g.
@@ -53,10 +61,12 @@ numpy (ceiling:torch, ceiling:numpy; ILLIA_BENCH_PYTHON picks the interpreter).
                      NAME:composed runs NAME with its fused kernels off
   --ceilings LIST    ${CEILINGS.join(',')} (default: all); 'none' for no ceilings
   --sizes LIST       elements, e.g. 1e2,1e4,1e6 (default: ${DEFAULT_SIZES.map((s) => s.toExponential(0).replace('+', '')).join(',')})
-  --ops LIST         ${Object.keys(OPERATIONS).join(',')} (sample+logProb also accepted; default: all)
+  --ops LIST         ${Object.keys(OPERATIONS).join(',')} (sample+logProb also accepted; default: all but conv2d, the kernels page)
   --hidden LIST      hidden widths of the training step's MLP 784-H-10 (default: ${DEFAULT_HIDDEN.join(',')});
                      its size is the number of weights, (784+1)·H + (H+1)·10
   --batch N          examples per training step (default 128)
+  --conv-batch N     batch of the conv2d page's convolutions (default ${DEFAULT_CONV_BATCH}): LeNet's
+                     ${LENET_CONVS.map((c) => `${c.inChannels}→${c.outChannels} ${c.kernelHeight}×${c.kernelWidth} on ${c.height}×${c.width}`).join(', ')}
   --device LIST      ${DEVICES.join(',')} (default: cpu); where one is missing, its rows say why
   --repeats N        timed samples per measurement (default 15)
   --warmup N         untimed runs before timing, at least (default 2)
@@ -156,6 +166,9 @@ function parseBackends(value: string): string[] {
   });
 }
 
+/** Operations that time one kernel, not the Gaussian or training: asked for by name. */
+const KERNEL_OPS: readonly Operation[] = ['conv2d'];
+
 function parseOps(value: string): Operation[] {
   const known = Object.keys(OPERATIONS) as Operation[];
   return list('--ops', value).map((item) => {
@@ -194,6 +207,7 @@ const FLAGS = new Set([
   'ops',
   'hidden',
   'batch',
+  'conv-batch',
   'device',
   'repeats',
   'warmup',
@@ -254,9 +268,11 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       ceilings:
         get('ceilings') === undefined ? [...CEILINGS] : parseCeilings(get('ceilings') as string),
       sizes: get('sizes') === undefined ? [...DEFAULT_SIZES] : parseSizes(get('sizes') as string),
+      // The kernel pages (conv2d) run when asked for: on tfjs's cpu engine alone they take
+      // about 12 minutes.
       ops:
         get('ops') === undefined
-          ? (Object.keys(OPERATIONS) as Operation[])
+          ? (Object.keys(OPERATIONS) as Operation[]).filter((op) => !KERNEL_OPS.includes(op))
           : parseOps(get('ops') as string),
       devices: get('device') === undefined ? ['cpu'] : parseDevices(get('device') as string),
       timing: {
@@ -266,7 +282,8 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         minSampleMs: positive('--min-sample-ms', get('min-sample-ms') ?? '10'),
         maxSeconds: positive('--max-seconds', get('max-seconds') ?? '2'),
       },
-      // illia's defaults (SPEC.md): mu ≈ 0, rho ≈ −7 (sigma ≈ 9e-4), prior N(0, 0.1²).
+      // illia's defaults (the README's GaussianDistribution): mu ≈ 0, rho ≈ −7 (sigma ≈ 9e-4),
+      // prior N(0, 0.1²).
       setup: { muInit: 0, rhoInit: -7, prior: { mu: 0, std: 0.1 }, seed },
       // An MNIST-sized Bayesian MLP, as backend-tfjs's bench/train-step.mjs: KL weight 0.1, Adam 1e-3.
       train: {
@@ -277,6 +294,12 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         batch: integer('--batch', get('batch') ?? '128', 1, 65536),
         klWeight: 0.1,
         lr: 1e-3,
+      },
+      conv: {
+        shapes: LENET_CONVS.map((shape) => ({
+          ...shape,
+          batch: integer('--conv-batch', get('conv-batch') ?? String(DEFAULT_CONV_BATCH), 1, 4096),
+        })),
       },
       json: file('json', 'bench.json'),
       markdown: file('md', 'bench.md'),

@@ -15,7 +15,7 @@ export interface Prior {
 
 /**
  * `Σ log N(x; mu, σ) − Σ log N(x; prior)` with `σ = softplus(rho)`, every term and the sum in
- * float64 (SPEC.md, GaussianDistribution.logProb).
+ * float64 (the README's GaussianDistribution contract, `logProb`).
  */
 export function logRatio64(
   x: ArrayLike<number>,
@@ -36,7 +36,10 @@ export function logRatio64(
   return total;
 }
 
-/** The relative error that `logProb` may have (SPEC.md): 1e-4 of the float64 reference. */
+/**
+ * The relative error that `logProb` may have: 1e-4 of the float64 reference (the README, "No
+ * cancelling constants": a million float32 terms stay within 1e-4).
+ */
 export const LOG_PROB_TOLERANCE = 1e-4;
 
 /** What the check found; `problems` is empty when the subject is right. */

@@ -1,3 +1,4 @@
+import type { ConvCheckResult } from './conv-reference.js';
 import type { CheckResult } from './reference.js';
 import type { Device, Operation } from './subjects/types.js';
 import type { TrainCheckResult } from './train-reference.js';
@@ -19,9 +20,15 @@ export interface Measurement {
   readonly device: Device;
   readonly engine?: string;
   readonly op: Operation;
-  /** Elements; for `trainStep`, the MLP's weights (each a Gaussian with mu and rho). */
+  /**
+   * Elements; for `trainStep`, the MLP's weights (each a Gaussian with mu and rho); for `conv2d`,
+   * the FLOPs of one forward and backward pass (so throughput is FLOP/s).
+   */
   readonly size: number;
-  /** What the size is, where a number does not say it (`trainStep`: `784-400-10, batch 128`). */
+  /**
+   * What the size is, where a number does not say it (`trainStep`: `784-400-10, batch 128`;
+   * `conv2d`: `1→16 5×5 on 28×28, batch 64`).
+   */
   readonly label?: string;
   readonly status: Status;
   readonly reason?: string;
@@ -31,7 +38,10 @@ export interface Measurement {
   readonly medianMs?: number;
   readonly p10Ms?: number;
   readonly p90Ms?: number;
-  /** Elements per second at the median. */
+  /** The fastest and slowest timed sample (per call): the range over the repeats. */
+  readonly minMs?: number;
+  readonly maxMs?: number;
+  /** Elements (conv2d: FLOPs) per second at the median. */
   readonly throughput?: number;
   /** Throughput over the ceiling's, same size, operation and device. */
   ratio?: number;
@@ -42,6 +52,8 @@ export interface Measurement {
   readonly check?: Omit<CheckResult, 'problems'>;
   /** The training step's check: gradients and loss against float64, losses over a few steps. */
   readonly trainCheck?: Omit<TrainCheckResult, 'problems'>;
+  /** The conv2d check: y, dx and dW against float64. */
+  readonly convCheck?: Omit<ConvCheckResult, 'problems'>;
 }
 
 /** The machine and software a run used. */

@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';
-import { jobCells, runJob, type SubjectJob } from './measure.js';
+import { cellLabel, jobCells, runJob, type SubjectJob } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { BenchReport, Measurement } from './results.js';
 import { backendForDevice, ceilingOf } from './subjects/illia.js';
-import { CPU_ONLY_CEILINGS } from './subjects/index.js';
+import { CPU_ONLY_CEILINGS, subjectFor } from './subjects/index.js';
 import type { WorkerMessage } from './worker.js';
 
 /** The illia backend packages, in the order `ready()` tries them. */
@@ -88,14 +88,17 @@ function runJobInChild(job: SubjectJob, emit: (row: Measurement) => void): Promi
       const reason =
         failure ??
         `worker exited with ${signal ?? `code ${code}`} (out of memory?) before finishing`;
-      for (const { size, op } of jobCells(job)) {
+      for (const cell of jobCells(job)) {
+        const { size, op } = cell;
         if (seen.has(`${size}/${op}`)) continue;
+        const label = cellLabel(job, cell);
         emit({
           subject: job.subject,
           role: job.subject.startsWith('ceiling:') ? 'ceiling' : 'backend',
           device: job.device,
           op,
           size,
+          ...(label === undefined ? {} : { label }),
           status: 'error',
           reason: reason.split('\n')[0] as string,
         });
@@ -137,8 +140,10 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
   const order: string[] = [];
   for (const backend of backends) {
     order.push(backend);
-    const ceiling = ceilingOf(backend);
-    if (options.ceilings.includes(ceiling) && !order.includes(ceiling)) order.push(ceiling);
+    const ceilings = [ceilingOf(backend), ...options.ops.map((op) => ceilingOf(backend, op))];
+    for (const ceiling of ceilings) {
+      if (options.ceilings.includes(ceiling) && !order.includes(ceiling)) order.push(ceiling);
+    }
   }
   for (const ceiling of options.ceilings) if (!order.includes(ceiling)) order.push(ceiling);
   const jobs: SubjectJob[] = [];
@@ -149,13 +154,18 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
         ? CPU_ONLY_CEILINGS.includes(subject)
         : backendForDevice(subject.split(':')[0] as string, device) === null;
       if (device !== 'cpu' && cpuOnly) continue;
+      // A subject that says which operations it has (the wasm peaks: conv2d) runs only those.
+      const only = subject.startsWith('ceiling:') ? subjectFor(subject).ops : undefined;
+      const ops = only ? options.ops.filter((op) => only.includes(op)) : options.ops;
+      if (ops.length === 0) continue;
       jobs.push({
         subject,
         device,
         sizes: options.sizes,
-        ops: options.ops,
+        ops,
         setup: options.setup,
         train: options.train,
+        conv: options.conv,
         timing: options.timing,
       });
     }
@@ -192,6 +202,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
       timing: options.timing,
       setup: options.setup,
       train: options.train,
+      conv: options.conv,
       isolate: options.isolate,
     },
     unavailable,

@@ -1,6 +1,7 @@
 /**
- * The hand-fused Gaussian graphs that are the ONNX Runtime ceiling of the bench, written with the
- * backend's own ONNX protobuf writer (`@illia-ts/backend-onnx/proto`).
+ * The hand-fused graphs that are the ONNX Runtime ceiling of the bench (the Gaussian operations,
+ * and conv2d forward and backward), written with the backend's own ONNX protobuf writer
+ * (`@illia-ts/backend-onnx/proto`).
  */
 import {
   type AttributeProto,
@@ -189,5 +190,97 @@ export function sampleLogProbModel(o: GaussianGraphOptions): Uint8Array {
     initializers: priorInitializers(o),
     inputs: [floats('mu', N), floats('rho', N)],
     outputs: [floats('sample', N), floats('logProb', [])],
+  });
+}
+
+/** The shape of {@link convStepModel}'s convolution: NCHW x, OIHW weights, stride 1, no padding. */
+export interface ConvGraphShape {
+  readonly batch: number;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly kernelHeight: number;
+  readonly kernelWidth: number;
+}
+
+/** Attributes every Conv and ConvTranspose of the conv graphs spells out: stride 1, no padding. */
+function convAttributes(kh: number, kw: number): AttributeProto[] {
+  return [
+    ints('kernel_shape', [kh, kw]),
+    ints('strides', [1, 1]),
+    ints('pads', [0, 0, 0, 0]),
+    ints('dilations', [1, 1]),
+    int('group', 1),
+  ];
+}
+
+const SWAP_01 = ints('perm', [1, 0, 2, 3]);
+
+/** `y = Conv(x, w)`: the one-node forward graph (the conv2d check reads y from it). */
+export function convForwardModel(s: ConvGraphShape): Uint8Array {
+  const ho = s.height - s.kernelHeight + 1;
+  const wo = s.width - s.kernelWidth + 1;
+  return model({
+    name: 'conv2d_forward',
+    nodes: [
+      {
+        opType: 'Conv',
+        inputs: ['x', 'w'],
+        outputs: ['y'],
+        attributes: convAttributes(s.kernelHeight, s.kernelWidth),
+      },
+    ],
+    inputs: [
+      floats('x', [s.batch, s.inChannels, s.height, s.width]),
+      floats('w', [s.outChannels, s.inChannels, s.kernelHeight, s.kernelWidth]),
+    ],
+    outputs: [floats('y', [s.batch, s.outChannels, ho, wo])],
+  });
+}
+
+/**
+ * conv2d forward and backward as ONNX Runtime runs it when written by hand: `y = Conv(x, w)` and
+ * the loss `Σ y⊙g`; `dx = ConvTranspose(g, w)` (the weights [O, C, kh, kw] read as a transposed
+ * convolution from O to C channels); `dW = Conv(xᵀ, gᵀ)ᵀ`, x and g with batch and channels
+ * swapped, so the batch is the summed axis, and the [C, O, kh, kw] result swapped back. Valid for
+ * stride 1, no padding, dilation 1, one group (the shapes of the conv2d page).
+ */
+export function convStepModel(s: ConvGraphShape): Uint8Array {
+  const ho = s.height - s.kernelHeight + 1;
+  const wo = s.width - s.kernelWidth + 1;
+  const conv = convAttributes(s.kernelHeight, s.kernelWidth);
+  return model({
+    name: 'conv2d_forward_backward',
+    nodes: [
+      { opType: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attributes: conv },
+      { opType: 'Mul', inputs: ['y', 'g'], outputs: ['yg'] },
+      {
+        opType: 'ReduceSum',
+        inputs: ['yg'],
+        outputs: ['loss'],
+        attributes: [int('keepdims', 0)],
+      },
+      { opType: 'ConvTranspose', inputs: ['g', 'w'], outputs: ['dx'], attributes: conv },
+      { opType: 'Transpose', inputs: ['x'], outputs: ['xT'], attributes: [SWAP_01] },
+      { opType: 'Transpose', inputs: ['g'], outputs: ['gT'], attributes: [SWAP_01] },
+      {
+        opType: 'Conv',
+        inputs: ['xT', 'gT'],
+        outputs: ['dWT'],
+        attributes: convAttributes(ho, wo),
+      },
+      { opType: 'Transpose', inputs: ['dWT'], outputs: ['dW'], attributes: [SWAP_01] },
+    ],
+    inputs: [
+      floats('x', [s.batch, s.inChannels, s.height, s.width]),
+      floats('w', [s.outChannels, s.inChannels, s.kernelHeight, s.kernelWidth]),
+      floats('g', [s.batch, s.outChannels, ho, wo]),
+    ],
+    outputs: [
+      floats('loss', []),
+      floats('dx', [s.batch, s.inChannels, s.height, s.width]),
+      floats('dW', [s.outChannels, s.inChannels, s.kernelHeight, s.kernelWidth]),
+    ],
   });
 }

@@ -28,14 +28,45 @@ export const OP_LABEL: Readonly<Record<Operation, string>> = {
   logProb: 'logProb',
   sampleLogProb: 'sample+logProb',
   trainStep: 'training step',
+  conv2d: 'conv2d forward+backward',
 };
 
-/** What a summary cell shows: throughput and ratio, or why there is none. */
+/** Operations whose size is FLOPs, so whose throughput is shown in GFLOP/s (the kernels). */
+export const KERNEL_OPS: readonly Operation[] = ['conv2d'];
+
+/** GFLOP/s, three significant digits. */
+export function formatGflops(flopsPerSecond: number): string {
+  const g = flopsPerSecond / 1e9;
+  return g >= 100 ? g.toFixed(0) : g >= 1 ? g.toPrecision(3) : g.toPrecision(2);
+}
+
+/** A row's throughput in its unit: GFLOP/s for a kernel, else M elements/s. */
+export function formatThroughput(row: Measurement): string {
+  const rate = row.throughput as number;
+  return KERNEL_OPS.includes(row.op) ? formatGflops(rate) : formatRate(rate);
+}
+
+/**
+ * A kernel row's range over its timed samples, in GFLOP/s: `[slowest–fastest]`, or '' where the
+ * row has none.
+ */
+export function kernelRange(row: Measurement): string {
+  if (row.minMs === undefined || row.maxMs === undefined) return '';
+  const rate = (ms: number) => formatGflops(row.size / (ms / 1000));
+  return `[${rate(row.maxMs)}–${rate(row.minMs)}]`;
+}
+
+/**
+ * What a summary cell shows: throughput and ratio, or why there is none. A kernel's cell also
+ * has its range over the repeats: `12.3 [11.8–12.5] (0.85×)`.
+ */
 export function summaryCell(row: Measurement | undefined): string {
   if (!row) return '';
   switch (row.status) {
-    case 'ok':
-      return `${formatRate(row.throughput as number)}${row.ratio === undefined ? '' : ` (${row.ratio.toFixed(2)}×)`}`;
+    case 'ok': {
+      const range = KERNEL_OPS.includes(row.op) ? kernelRange(row) : '';
+      return `${formatThroughput(row)}${range ? ` ${range}` : ''}${row.ratio === undefined ? '' : ` (${row.ratio.toFixed(2)}×)`}`;
+    }
     case 'wrong':
       return 'WRONG';
     case 'unavailable':
@@ -56,12 +87,16 @@ export interface SummaryGroup {
   readonly subjects: { id: string; cells: (Measurement | undefined)[] }[];
 }
 
-/** A column header: the size, and what it is where a row says (`79510 (784-100-10, batch 128)`). */
+/**
+ * A column header: the size, and what it is where a row says (`79510 (784-100-10, batch 128)`);
+ * for a kernel, what it is alone (`1→16 5×5 on 28×28, batch 64`: its size is FLOPs).
+ */
 export function sizeHeader(group: SummaryGroup, size: number): string {
   const label = group.subjects
     .flatMap((s) => s.cells)
     .find((c) => c?.size === size && c.label !== undefined)?.label;
-  return label === undefined ? formatSize(size) : `${formatSize(size)} (${label})`;
+  if (label === undefined) return formatSize(size);
+  return KERNEL_OPS.includes(group.op) ? label : `${formatSize(size)} (${label})`;
 }
 
 /**
@@ -105,7 +140,8 @@ export function problems(rows: readonly Measurement[]): string[] {
   for (const r of rows) {
     if (r.status === 'ok') continue;
     const label = r.status === 'wrong' ? 'WRONG' : r.status;
-    const where = r.status === 'wrong' || r.status === 'error' ? ` at ${formatSize(r.size)}` : '';
+    const at = KERNEL_OPS.includes(r.op) && r.label ? r.label : formatSize(r.size);
+    const where = r.status === 'wrong' || r.status === 'error' ? ` at ${at}` : '';
     lines.add(`${r.subject} on ${r.device}${where}: ${label}: ${r.reason ?? ''}`);
   }
   return [...lines];

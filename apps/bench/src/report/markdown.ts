@@ -1,13 +1,16 @@
+import { CONV_TOLERANCE } from '../conv-reference.js';
 import type { BenchReport, Measurement } from '../results.js';
 import { CHECK_STEPS } from '../subjects/illia.js';
 import { OPERATIONS } from '../subjects/types.js';
+import { CHAINS } from '../subjects/wasm-simd.js';
 
 const CHECK_STEPS_TEXT = `the loss must be finite and fall over its first ${CHECK_STEPS} training steps on the batch`;
 
 import {
-  formatRate,
   formatSize,
+  formatThroughput,
   formatTime,
+  KERNEL_OPS,
   OP_LABEL,
   problems,
   type SummaryGroup,
@@ -43,7 +46,7 @@ function detailRow(r: Measurement): string[] {
     formatSize(r.size),
     ok ? formatTime(r.medianMs as number) : r.status === 'wrong' ? '**WRONG**' : r.status,
     ok ? `${formatTime(r.p10Ms as number)} – ${formatTime(r.p90Ms as number)}` : '',
-    ok ? formatRate(r.throughput as number) : '',
+    ok ? `${formatThroughput(r)}${KERNEL_OPS.includes(r.op) ? ' GFLOP/s' : ''}` : '',
     r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
     ok ? `${r.samples}×${r.batch}` : '',
     r.peakRssMiB === undefined ? '' : r.peakRssMiB.toFixed(0),
@@ -52,7 +55,13 @@ function detailRow(r: Measurement): string[] {
       ? r.check.relError.toExponential(1)
       : r.trainCheck
         ? r.trainCheck.gradRelError.toExponential(1)
-        : '',
+        : r.convCheck
+          ? Math.max(
+              r.convCheck.yRelError,
+              r.convCheck.dxRelError,
+              r.convCheck.dWRelError,
+            ).toExponential(1)
+          : '',
   ];
 }
 
@@ -66,7 +75,8 @@ function scalingSection(report: BenchReport): string[] {
   // One table per list of sizes (the Gaussian operations share one; the training step has its own).
   const bySizes = new Map<string, SummaryGroup[]>();
   for (const group of groups) {
-    if (group.sizes.length < 2) continue;
+    // A kernel's shapes are not one workload growing: no exponent between them.
+    if (group.sizes.length < 2 || KERNEL_OPS.includes(group.op)) continue;
     const key = group.sizes.join(',');
     bySizes.set(key, [...(bySizes.get(key) ?? []), group]);
   }
@@ -139,7 +149,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     '## How to read it',
     '',
-    `Each cell is millions of elements per second at the median time of one call, measured until the result is readable (\`await t.data()\`). A backend's ratio to its ceiling — the same math written directly on the same engine — is in parentheses: tfjs backends against tfjs, onnx against one hand-fused ONNX Runtime graph, the others against a plain JavaScript loop (one thread). \`ceiling:torch\` and \`ceiling:numpy\` are no backend's ceiling: the same operations in PyTorch and numpy, the rivals, run where Python has them. Each measurement: ${timing.warmup} warm-up runs${timing.warmupMs ? ` and at least ${timing.warmupMs} ms of them (V8 optimises small calls after thousands of runs, and the allocator reuses freed memory only after some has been freed)` : ''}, then up to ${timing.repeats} timed samples (calls batched so a sample lasts ≥ ${timing.minSampleMs} ms; sampling stops after ${timing.maxSeconds} s). Before timing, every subject's \`logProb\` is checked against a float64 reference (relative error ≤ 1e-4) and its samples for mean 0 and variance 1 after standardising; one that fails is shown **WRONG** and not timed. Throughput that stays flat as the size grows is linear scaling; where it falls, scaling stops.`,
+    `Each cell is millions of elements per second (on the kernels page, GFLOP/s) at the median time of one call, measured until the result is readable (\`await t.data()\`). A backend's ratio to its ceiling — the same math written directly on the same engine — is in parentheses: tfjs backends against tfjs, onnx against one hand-fused ONNX Runtime graph, the others against a plain JavaScript loop (one thread). \`ceiling:torch\` and \`ceiling:numpy\` are no backend's ceiling: the same operations in PyTorch and numpy, the rivals, run where Python has them. Each measurement: ${timing.warmup} warm-up runs${timing.warmupMs ? ` and at least ${timing.warmupMs} ms of them (V8 optimises small calls after thousands of runs, and the allocator reuses freed memory only after some has been freed)` : ''}, then up to ${timing.repeats} timed samples (calls batched so a sample lasts ≥ ${timing.minSampleMs} ms; sampling stops after ${timing.maxSeconds} s). Before timing, every subject's \`logProb\` is checked against a float64 reference (relative error ≤ 1e-4) and its samples for mean 0 and variance 1 after standardising; one that fails is shown **WRONG** and not timed. Throughput that stays flat as the size grows is linear scaling; where it falls, scaling stops.`,
     '',
     `The training step's size is the number of weights of its MLP (each a Gaussian with a mu and a rho), so its cells are millions of weights trained per second; the column says the layer widths and the batch. It has no ceiling (no hand-written training step in plain JS, tfjs or ONNX Runtime), so its rows have no ratio; \`ceiling:torch\` trains the same MLP in PyTorch (autograd, \`torch.optim.Adam\`), checked the same way. Before it is timed, one deterministic step (every layer frozen at its means) is checked against a float64 forward and backward pass written in the bench — the loss within 1e-4 and each parameter's gradient within 1e-3 relative L2 error — and ${CHECK_STEPS_TEXT}; one that fails is shown **WRONG**. A subject id \`NAME:Nthread(s)\` is the backend on N threads (\`cpu:1thread\` is \`new CpuBackend({ threads: 1 })\`); plain \`cpu\` uses every core.`,
     '',
@@ -148,8 +158,10 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     ),
   );
   if (svgLink) out.push('', `![Throughput against size, log-log](${svgLink})`);
-  out.push('', '## Throughput (M elements/s, × ceiling)');
-  for (const group of groups) {
+  const elementGroups = groups.filter((g) => !KERNEL_OPS.includes(g.op));
+  const kernelGroups = groups.filter((g) => KERNEL_OPS.includes(g.op));
+  if (elementGroups.length > 0) out.push('', '## Throughput (M elements/s, × ceiling)');
+  for (const group of elementGroups) {
     out.push(
       '',
       `### ${OP_LABEL[group.op]} on ${group.device}`,
@@ -159,6 +171,25 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
         group.subjects.map((s) => [`\`${s.id}\``, ...s.cells.map(summaryCell)]),
       ),
     );
+  }
+  if (kernelGroups.length > 0) {
+    out.push(
+      '',
+      '## Kernels: conv2d forward+backward (GFLOP/s, × ceiling)',
+      '',
+      `Each cell is GFLOP/s at the median time of one forward and backward pass — \`conv2d(x, w)\`, then dx and dW of the loss Σ y⊙g, until the loss, dx and dW are readable — counted as 3 × 2·N·O·Ho·Wo·C·kh·kw FLOPs (the loss's two elementwise passes over y are not counted); in brackets the slowest and fastest of the timed samples; in parentheses the backend's ratio to its ceiling. The \`cpu\` backends are compared with \`ceiling:wasm-f32x4\`, the float32 WebAssembly SIMD peak of one thread: a loop of ${CHAINS} independent f32x4 multiply-then-add chains with no memory traffic, run for the shape's FLOPs (no convolution reaches it; \`cpu\` on several threads can pass it). \`ceiling:wasm-f64x2\` is the same loop in float64 lanes, the peak of kernels that accumulate in float64. tfjs backends are compared with \`tf.conv2d\` and \`tf.valueAndGrads\` on the same tfjs engine (tfjs's own NHWC layout), \`onnx\` with ONNX Runtime's \`Conv\` (forward), \`ConvTranspose\` (dx) and \`Conv\` on transposed x and dy (dW) in one session (\`ceiling:ort\`). \`ceiling:torch\` is PyTorch's \`F.conv2d\` and \`torch.autograd.grad\`. Before timing, every subject's y, dx and dW are checked against float64 (relative L2 error ≤ ${CONV_TOLERANCE} each); one that fails is shown **WRONG**.`,
+    );
+    for (const group of kernelGroups) {
+      out.push(
+        '',
+        `### ${OP_LABEL[group.op]} on ${group.device}`,
+        '',
+        ...table(
+          ['', ...group.sizes.map((size) => sizeHeader(group, size))],
+          group.subjects.map((s) => [`\`${s.id}\``, ...s.cells.map(summaryCell)]),
+        ),
+      );
+    }
   }
   out.push(...scalingSection(report));
   const notes = problems(report.measurements);
@@ -172,7 +203,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     '## Every measurement',
     '',
-    `p10 – p90 of the per-call time; samples × calls per sample; peak RSS of the process that ran the subject (the training step first, then the sizes in ascending order, so it is the peak at that size); live tensors of the engine after the measurement (2 parameters and the fixed x are expected; for the training step, 8 parameters, Adam's 16 moments, the batch and its labels: 26); relative error of \`logProb\` against float64, or for the training step the largest relative L2 error of a gradient.`,
+    `p10 – p90 of the per-call time; samples × calls per sample; peak RSS of the process that ran the subject (the training step first, then the conv2d shapes, then the sizes in ascending order, so it is the peak at that size); live tensors of the engine after the measurement (2 parameters and the fixed x are expected; for the training step, 8 parameters, Adam's 16 moments, the batch and its labels: 26; for conv2d, x, w and g: 3); relative error of \`logProb\` against float64, for the training step the largest relative L2 error of a gradient, for conv2d the largest of y, dx and dW.`,
     '',
     ...table(
       [
@@ -193,7 +224,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
       3,
     ),
     '',
-    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, setup: report.options.setup, train: report.options.train, isolate: report.options.isolate })}\``,
+    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, setup: report.options.setup, train: report.options.train, ...(report.options.conv === undefined ? {} : { conv: report.options.conv }), isolate: report.options.isolate })}\``,
     '',
   );
   return out.join('\n');

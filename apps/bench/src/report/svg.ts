@@ -1,5 +1,5 @@
 import type { BenchReport } from '../results.js';
-import { formatSize, OP_LABEL, summaryGroups } from './format.js';
+import { formatSize, KERNEL_OPS, OP_LABEL, summaryGroups } from './format.js';
 
 /** Colours that stay apart for up to ten series (Tableau 10). */
 const COLOURS = [
@@ -41,11 +41,18 @@ export function svgChart(report: BenchReport): string {
       colour.set(r.ceiling, colour.get(r.subject) as string);
   }
   for (const s of subjects) if (!colour.has(s)) colour.set(s, next());
-  const rates = report.measurements
-    .filter((r) => r.status === 'ok')
-    .map((r) => r.throughput as number);
-  const minRate = 10 ** Math.floor(Math.log10(Math.min(...rates, 1e6)));
-  const maxRate = 10 ** Math.ceil(Math.log10(Math.max(...rates, 1e7)));
+  // Elements/s panels share one scale; kernel panels (FLOP/s) share another.
+  const rateRange = (kernel: boolean) => {
+    const rates = report.measurements
+      .filter((r) => r.status === 'ok' && KERNEL_OPS.includes(r.op) === kernel)
+      .map((r) => r.throughput as number);
+    const [low, high] = kernel ? [1e9, 1e10] : [1e6, 1e7];
+    return [
+      10 ** Math.floor(Math.log10(Math.min(...rates, low))),
+      10 ** Math.ceil(Math.log10(Math.max(...rates, high))),
+    ] as const;
+  };
+  const ranges = { elements: rateRange(false), kernels: rateRange(true) };
 
   const panelW = 420;
   const panelH = 280;
@@ -61,6 +68,8 @@ export function svgChart(report: BenchReport): string {
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${escapeXml(`illia-ts: throughput against size (log-log), ${report.machine.cpuModel}, ${report.machine.cores} cores`)}</text>`,
   ];
   groups.forEach((group, gi) => {
+    const kernel = KERNEL_OPS.includes(group.op);
+    const [minRate, maxRate] = kernel ? ranges.kernels : ranges.elements;
     const ox = (gi % cols) * panelW + margin.left;
     const oy = 30 + Math.floor(gi / cols) * panelH + margin.top;
     const w = panelW - margin.left - margin.right;
@@ -91,8 +100,8 @@ export function svgChart(report: BenchReport): string {
       );
     }
     out.push(
-      `<text x="${ox + w / 2}" y="${oy + h + 30}" text-anchor="middle" fill="#555">${group.op === 'trainStep' ? 'weights of the MLP' : 'elements'}</text>`,
-      `<text transform="translate(${ox - 50} ${oy + h / 2}) rotate(-90)" text-anchor="middle" fill="#555">elements/s</text>`,
+      `<text x="${ox + w / 2}" y="${oy + h + 30}" text-anchor="middle" fill="#555">${group.op === 'trainStep' ? 'weights of the MLP' : kernel ? 'FLOPs of a forward and backward pass (one per shape)' : 'elements'}</text>`,
+      `<text transform="translate(${ox - 50} ${oy + h / 2}) rotate(-90)" text-anchor="middle" fill="#555">${kernel ? 'FLOP/s' : 'elements/s'}</text>`,
     );
     for (const s of group.subjects) {
       const points = s.cells

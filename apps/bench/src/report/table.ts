@@ -1,5 +1,12 @@
 import type { BenchReport } from '../results.js';
-import { OP_LABEL, problems, sizeHeader, summaryCell, summaryGroups } from './format.js';
+import {
+  KERNEL_OPS,
+  OP_LABEL,
+  problems,
+  sizeHeader,
+  summaryCell,
+  summaryGroups,
+} from './format.js';
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells
@@ -19,9 +26,15 @@ export function textTable(report: BenchReport): string {
     'M elements/s at the median (backend ÷ its ceiling); WRONG = failed the float64 check, not timed',
     'training step: size = weights of the MLP (input-hidden-classes, batch), M weights/s; no ceiling',
   ];
+  if (groups.some((g) => KERNEL_OPS.includes(g.op))) {
+    out.push(
+      'conv2d: GFLOP/s of forward + dx + dW (3 × 2·N·O·Ho·Wo·C·kh·kw FLOPs) [slowest–fastest sample]',
+    );
+  }
   for (const group of groups) {
+    const unit = KERNEL_OPS.includes(group.op) ? ' GFLOP/s' : '';
     const header = [
-      `${OP_LABEL[group.op]} [${group.device}]`,
+      `${OP_LABEL[group.op]} [${group.device}]${unit}`,
       ...group.sizes.map((size) => sizeHeader(group, size)),
     ];
     const body = group.subjects.map((s) => [s.id, ...s.cells.map(summaryCell)]);

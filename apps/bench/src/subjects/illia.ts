@@ -1,8 +1,13 @@
+import { convData } from '../conv-reference.js';
 import { trainBatch } from '../train-reference.js';
 import { packageVersion } from '../versions.js';
 import type {
+  ConvCheckValues,
+  ConvShape,
+  ConvWorkload,
   Device,
   GaussianSetup,
+  Operation,
   Session,
   Subject,
   TrainCheckValues,
@@ -10,14 +15,15 @@ import type {
   TrainWorkload,
   Workload,
 } from './types.js';
-import { Unavailable } from './types.js';
+import { convOutput, Unavailable } from './types.js';
 
 /** The suffix of a subject that runs an illia backend with its fused kernels turned off. */
 export const COMPOSED_SUFFIX = ':composed';
 
 /**
  * The illia backend name that runs `name` on `device`: the name itself on the CPU, else the
- * variant `<package>-<device>` (SPEC: a name is `<package>` or `<package>-<variant>`). A name that
+ * variant `<package>-<device>` (a backend name is `<package>` or `<package>-<variant>`, as core's
+ * `backendPackage` reads it and the README's backend table lists them). A name that
  * already names an engine variant (`tfjs-wasm`), and `cpu`, are CPU-only.
  */
 export function backendForDevice(name: string, device: Device): string | null {
@@ -28,13 +34,16 @@ export function backendForDevice(name: string, device: Device): string | null {
 /**
  * The ceiling each backend is compared with: the same engine used directly and by hand (tfjs
  * backends against tfjs, onnx against one fused ONNX Runtime session, the rest against plain JS).
+ * With `op`, the ceiling of that operation: the cpu backend's conv2d is compared with the
+ * WebAssembly SIMD peak of one thread (`ceiling:wasm-f32x4`), as plain JS has no convolution.
  */
-export function ceilingOf(name: string): string {
+export function ceilingOf(name: string, op?: Operation): string {
   const base = name.split(':')[0] as string;
   const [pkg, ...variant] = base.split('-');
   if (pkg === 'tfjs')
     return variant.length === 0 ? 'ceiling:tfjs' : `ceiling:tfjs-${variant.join('-')}`;
   if (pkg === 'onnx') return 'ceiling:ort';
+  if (op === 'conv2d') return 'ceiling:wasm-f32x4';
   return 'ceiling:js';
 }
 
@@ -66,10 +75,12 @@ export function parseSubjectId(id: string): SubjectSpec {
 /** An illia-ts backend, used as a user would: `GaussianDistribution` and `await t.data()`. */
 export function illiaSubject(id: string): Subject {
   const { name, composed, threads } = parseSubjectId(id);
+  const convCeiling = ceilingOf(name, 'conv2d');
   return {
     id,
     role: 'backend',
     ceiling: ceilingOf(name),
+    ...(convCeiling === ceilingOf(name) ? {} : { opCeilings: { conv2d: convCeiling } }),
     async open(device: Device): Promise<Session> {
       let backendName = backendForDevice(name, device);
       if (backendName === null) throw new Unavailable(`${name} runs on the CPU only`);
@@ -91,6 +102,7 @@ export function illiaSubject(id: string): Subject {
         workload: (size, setup) => illiaWorkload(core, size, setup),
         trainWorkload: (hidden, setup, gaussian) =>
           illiaTrainWorkload(core, hidden, setup, gaussian),
+        convWorkload: async (shape, seed) => illiaConvWorkload(core, shape, seed),
         close: () => core.setFusedKernels(fusedBefore),
       };
     },
@@ -342,6 +354,54 @@ async function illiaTrainWorkload(
       y.dispose();
       optimizer.dispose();
       model.dispose();
+    },
+  };
+}
+
+/**
+ * conv2d as a user trains a convolution with `@illia-ts/core`: `valueAndGrad` of the loss
+ * `sum(mul(conv2d(x, w), g))` with respect to x and w (its backward runs `conv2dInputGrad` and
+ * `conv2dWeightsGrad`), then `await` of the loss, dx and dW, so a lazy backend really computes.
+ */
+function illiaConvWorkload(core: Core, shape: ConvShape, seed: number): ConvWorkload {
+  const { batch: n, inChannels: c, outChannels: o } = shape;
+  const [ho, wo] = convOutput(shape);
+  const data = convData(shape, seed);
+  const x = core.tensor(data.x, [n, c, shape.height, shape.width]);
+  const w = core.tensor(data.w, [o, c, shape.kernelHeight, shape.kernelWidth]);
+  const g = core.tensor(data.g, [n, o, ho, wo]);
+  const pass = () =>
+    core.valueAndGrad(() => core.sum(core.mul(core.conv2d(x, w), g)), [x, w]) as {
+      value: import('@illia-ts/core').Tensor;
+      grads: [import('@illia-ts/core').Tensor, import('@illia-ts/core').Tensor];
+    };
+  return {
+    async step() {
+      const { value, grads } = pass();
+      try {
+        await Promise.all([value.data(), grads[0].data(), grads[1].data()]);
+      } finally {
+        value.dispose();
+        for (const t of grads) t.dispose();
+      }
+    },
+    async checkValues(): Promise<ConvCheckValues> {
+      const y = core.conv2d(x, w);
+      const { value, grads } = pass();
+      try {
+        const [yv, dx, dW] = await Promise.all([y.data(), grads[0].data(), grads[1].data()]);
+        return { y: yv as Float32Array, dx: dx as Float32Array, dW: dW as Float32Array };
+      } finally {
+        y.dispose();
+        value.dispose();
+        for (const t of grads) t.dispose();
+      }
+    },
+    liveTensors: () => core.memory().numTensors,
+    dispose() {
+      x.dispose();
+      w.dispose();
+      g.dispose();
     },
   };
 }

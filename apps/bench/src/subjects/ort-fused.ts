@@ -1,14 +1,31 @@
 import type * as Ort from 'onnxruntime-node';
-import { constructModel, logProbModel, sampleLogProbModel, sampleModel } from '../onnx/model.js';
+import { convData } from '../conv-reference.js';
+import {
+  constructModel,
+  convForwardModel,
+  convStepModel,
+  logProbModel,
+  sampleLogProbModel,
+  sampleModel,
+} from '../onnx/model.js';
 import { packageVersion } from '../versions.js';
-import type { Device, GaussianSetup, Session, Subject, Workload } from './types.js';
-import { Unavailable } from './types.js';
+import type {
+  ConvShape,
+  ConvWorkload,
+  Device,
+  GaussianSetup,
+  Session,
+  Subject,
+  Workload,
+} from './types.js';
+import { convOutput, Unavailable } from './types.js';
 
 /**
  * The ONNX Runtime ceiling: each operation as one hand-fused graph (built by `onnx/model.ts` with
  * backend-onnx's proto writer), one `InferenceSession` per operation, run on the requested
  * execution provider with ORT's default threading. Outputs come back as CPU Float32Arrays, so a
- * run ends when they are readable.
+ * run ends when they are readable. conv2d is ORT's own `Conv` for the forward pass and
+ * `ConvTranspose` and `Conv` for the gradients, in one session (`convStepModel`).
  */
 export const ortCeiling: Subject = {
   id: 'ceiling:ort',
@@ -53,6 +70,7 @@ export const ortCeiling: Subject = {
     return {
       engine: `onnxruntime-node@${packageVersion('onnxruntime-node')}, EP ${device}, default threads`,
       workload: async (size, setup) => ortWorkload(create, await sessions(setup), size, setup),
+      convWorkload: (shape, seed) => ortConvWorkload(ort, create, shape, seed),
       async close() {
         if (!cached) return;
         const s = await cached.sessions.catch(() => null);
@@ -100,6 +118,47 @@ async function ortWorkload(
     liveTensors: () => null,
     dispose() {
       void constructS.release();
+    },
+  };
+}
+
+/** conv2d forward and backward in one ORT session; the forward alone in another, for the check. */
+async function ortConvWorkload(
+  ort: typeof Ort,
+  create: (bytes: Uint8Array) => Promise<Ort.InferenceSession>,
+  shape: ConvShape,
+  seed: number,
+): Promise<ConvWorkload> {
+  const [step, forward] = await Promise.all([
+    create(convStepModel(shape)),
+    create(convForwardModel(shape)),
+  ]);
+  const { batch: n, inChannels: c, outChannels: o } = shape;
+  const [ho, wo] = convOutput(shape);
+  const data = convData(shape, seed);
+  const feeds = {
+    x: new ort.Tensor('float32', data.x, [n, c, shape.height, shape.width]),
+    w: new ort.Tensor('float32', data.w, [o, c, shape.kernelHeight, shape.kernelWidth]),
+    g: new ort.Tensor('float32', data.g, [n, o, ho, wo]),
+  };
+  return {
+    // ORT returns every output as a CPU tensor: readable when run resolves.
+    step: async () => void (await step.run(feeds)),
+    async checkValues() {
+      const [{ y }, { dx, dW }] = await Promise.all([
+        forward.run({ x: feeds.x, w: feeds.w }),
+        step.run(feeds),
+      ]);
+      return {
+        y: (y as Ort.Tensor).data as Float32Array,
+        dx: (dx as Ort.Tensor).data as Float32Array,
+        dW: (dW as Ort.Tensor).data as Float32Array,
+      };
+    },
+    liveTensors: () => null,
+    dispose() {
+      void step.release();
+      void forward.release();
     },
   };
 }

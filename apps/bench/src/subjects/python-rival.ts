@@ -2,10 +2,13 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { TimingOptions } from '../measure.js';
+import { convData } from '../conv-reference.js';
+import type { TimingOptions } from '../timing.js';
 import { trainBatch } from '../train-reference.js';
 import { CHECK_STEPS } from './illia.js';
 import type {
+  ConvShape,
+  ConvWorkload,
   Device,
   GaussianSetup,
   Operation,
@@ -151,6 +154,7 @@ export function pythonRival(engine: RivalEngine): Subject {
             ? {
                 trainWorkload: (hidden, setup, gaussian) =>
                   rivalTrainWorkload(rival, hidden, setup, gaussian),
+                convWorkload: (shape, seed) => rivalConvWorkload(rival, shape, seed),
               }
             : {}),
           close: () => rival.close(),
@@ -226,5 +230,41 @@ async function rivalTrainWorkload(
     },
     liveTensors: () => null,
     dispose() {},
+  };
+}
+
+const base64Of = (a: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+/**
+ * PyTorch's conv2d forward and backward (`rival.py`): `F.conv2d`, the loss `(y * g).sum()` and
+ * `torch.autograd.grad` for dx and dW, on the same inputs, timed in the Python process.
+ */
+async function rivalConvWorkload(
+  rival: RivalProcess,
+  shape: ConvShape,
+  seed: number,
+): Promise<ConvWorkload> {
+  const data = convData(shape, seed);
+  await rival.request({
+    cmd: 'convSetup',
+    shape,
+    x: base64Of(data.x),
+    w: base64Of(data.w),
+    g: base64Of(data.g),
+  });
+  return {
+    step: () => Promise.reject(new Error('timed by the rival process itself')),
+    async timeStep(timing) {
+      return selfTimed(await rival.request({ cmd: 'timeConv', timing }));
+    },
+    async checkValues() {
+      const answer = await rival.request({ cmd: 'convCheck' });
+      return { y: floats(answer.y), dx: floats(answer.dx), dW: floats(answer.dW) };
+    },
+    liveTensors: () => null,
+    dispose() {
+      void rival.request({ cmd: 'convFree' }).catch(() => {});
+    },
   };
 }

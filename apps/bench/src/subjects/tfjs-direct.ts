@@ -1,7 +1,16 @@
 import type * as TF from '@tensorflow/tfjs-core';
+import { convData } from '../conv-reference.js';
 import { packageVersion } from '../versions.js';
-import type { Device, GaussianSetup, Session, Subject, Workload } from './types.js';
-import { Unavailable } from './types.js';
+import type {
+  ConvShape,
+  ConvWorkload,
+  Device,
+  GaussianSetup,
+  Session,
+  Subject,
+  Workload,
+} from './types.js';
+import { convOutput, Unavailable } from './types.js';
 
 /** The npm package that provides tfjs engine `engine` (`cpu`, `wasm`, `webgpu`, `node`). */
 function tfjsEnginePackage(engine: string): string {
@@ -17,7 +26,8 @@ async function importTfjs(): Promise<typeof TF> {
 /**
  * The tfjs ceiling: the same math written directly against `@tensorflow/tfjs-core` on one tfjs
  * engine (`ceiling:tfjs` is the cpu engine, `ceiling:tfjs-wasm` the wasm one), each op composed
- * from tfjs ops in one `tidy`, as a tfjs user would write it.
+ * from tfjs ops in one `tidy`, as a tfjs user would write it. conv2d is `tf.conv2d` in tfjs's own
+ * layout (NHWC, weights [kh, kw, C, O]) and the two kernels of its gradient.
  */
 export function tfjsCeiling(id: string): Subject {
   const cpuEngine = id === 'ceiling:tfjs' ? 'cpu' : id.slice('ceiling:tfjs-'.length);
@@ -61,6 +71,10 @@ export function tfjsCeiling(id: string): Subject {
           // Another subject in the same process may have switched the engine.
           if (tf.getBackend() !== engine) await tf.setBackend(engine);
           return tfjsWorkload(tf, size, setup);
+        },
+        convWorkload: async (shape, seed) => {
+          if (tf.getBackend() !== engine) await tf.setBackend(engine);
+          return tfjsConvWorkload(tf, shape, seed);
         },
         close() {},
       };
@@ -145,6 +159,84 @@ function tfjsWorkload(tf: typeof TF, size: number, setup: GaussianSetup): Worklo
     liveTensors: () => tf.memory().numTensors,
     dispose() {
       for (const t of [mu, rho, x]) t.dispose();
+    },
+  };
+}
+
+/**
+ * conv2d forward and backward on tfjs, in its native NHWC layout (the inputs are transposed once,
+ * untimed; the check transposes the results back to NCHW): `tf.conv2d`, the loss `Σ y ⊙ g`, and
+ * its gradients by the kernels tfjs's own Conv2D gradient runs, `Conv2DBackpropInput`
+ * (`tf.conv2dTranspose`) and `Conv2DBackpropFilter`: tfjs-core registers no gradients unless the
+ * whole `@tensorflow/tfjs` is installed, so they are called here as that gradient calls them, with
+ * dy = 1 ⊙ g as the chain rule gives it. An engine without `Conv2DBackpropFilter` (wasm) gets dW
+ * as a tfjs user would write it there: `tf.conv2d` of x and dy with batch and channels swapped
+ * (the batch becomes the summed axis), transposed back. Then every result is read.
+ */
+function tfjsConvWorkload(tf: typeof TF, shape: ConvShape, seed: number): ConvWorkload {
+  const { batch: n, inChannels: c, outChannels: o, height: h, width: w } = shape;
+  const { kernelHeight: kh, kernelWidth: kw } = shape;
+  const [ho, wo] = convOutput(shape);
+  const data = convData(shape, seed);
+  const [x, f, g] = tf.tidy(() => [
+    tf.transpose(tf.tensor4d(data.x, [n, c, h, w]), [0, 2, 3, 1]),
+    tf.transpose(tf.tensor4d(data.w, [o, c, kh, kw]), [2, 3, 1, 0]),
+    tf.transpose(tf.tensor4d(data.g, [n, o, ho, wo]), [0, 2, 3, 1]),
+  ]) as [TF.Tensor4D, TF.Tensor4D, TF.Tensor4D];
+  const hasFilterGrad = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
+  /** y, the loss, dx and dW (NHWC, filter [kh, kw, C, O]). */
+  const pass = () =>
+    tf.tidy(() => {
+      const y = tf.conv2d(x, f, 1, 'valid');
+      const loss = tf.sum(tf.mul(y, g));
+      const dy = tf.mul(tf.onesLike(y), g) as TF.Tensor4D;
+      const dx = tf.conv2dTranspose(dy, f, [n, h, w, c], 1, 'valid');
+      const dW = hasFilterGrad
+        ? (tf.engine().runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            {
+              strides: [1, 1],
+              pad: 'valid',
+              dataFormat: 'NHWC',
+              filterShape: [kh, kw, c, o],
+            },
+          ) as TF.Tensor4D)
+        : tf.transpose(
+            tf.conv2d(tf.transpose(x, [3, 1, 2, 0]), tf.transpose(dy, [1, 2, 0, 3]), 1, 'valid'),
+            [1, 2, 0, 3],
+          );
+      return [y, loss, dx, dW];
+    });
+  return {
+    async step() {
+      const [y, ...results] = pass() as [TF.Tensor, ...TF.Tensor[]];
+      y.dispose();
+      try {
+        await Promise.all(results.map((t) => t.data()));
+      } finally {
+        for (const t of results) t.dispose();
+      }
+    },
+    async checkValues() {
+      const nchw = tf.tidy(() => {
+        const [y, , dx, dW] = pass() as [TF.Tensor, TF.Tensor, TF.Tensor, TF.Tensor];
+        return [
+          tf.transpose(y, [0, 3, 1, 2]),
+          tf.transpose(dx, [0, 3, 1, 2]),
+          tf.transpose(dW, [3, 2, 0, 1]),
+        ];
+      });
+      try {
+        const [y, dx, dW] = await Promise.all(nchw.map((t) => t.data()));
+        return { y: y as Float32Array, dx: dx as Float32Array, dW: dW as Float32Array };
+      } finally {
+        for (const t of nchw) t.dispose();
+      }
+    },
+    liveTensors: () => tf.memory().numTensors,
+    dispose() {
+      for (const t of [x, f, g]) t.dispose();
     },
   };
 }

@@ -1,16 +1,24 @@
-import type { TimingOptions } from '../measure.js';
 import type { Prior } from '../reference.js';
+import type { TimingOptions } from '../timing.js';
 
 /**
  * What the bench times. Each is one user-visible call, timed until its numbers are readable.
  *
  * The Gaussian operations run at every `--sizes` size on a `GaussianDistribution` of that many
  * elements ({@link Workload}); `trainStep` runs at every `--hidden` width on a Bayesian MLP
- * ({@link TrainWorkload}), and its size is the MLP's number of weights. To add an operation: add
- * its name here and to {@link OPERATIONS}, and implement it in the `ops` of the subjects that can
- * run it; the others report it `n/a`.
+ * ({@link TrainWorkload}), and its size is the MLP's number of weights; `conv2d` runs on each
+ * convolution shape ({@link ConvWorkload}), and its size is the FLOPs of one forward and backward
+ * pass, so its throughput is FLOP/s. To add an operation: add its name here and to
+ * {@link OPERATIONS}, and implement it in the `ops` of the subjects that can run it; the others
+ * report it `n/a`.
  */
-export type Operation = 'construct' | 'sample' | 'logProb' | 'sampleLogProb' | 'trainStep';
+export type Operation =
+  | 'construct'
+  | 'sample'
+  | 'logProb'
+  | 'sampleLogProb'
+  | 'trainStep'
+  | 'conv2d';
 
 /** Every operation, in the order tables show them, with what it times. */
 export const OPERATIONS: Readonly<Record<Operation, string>> = {
@@ -20,6 +28,8 @@ export const OPERATIONS: Readonly<Record<Operation, string>> = {
   sampleLogProb: 'sample() then logProb of it, until the scalar is readable',
   trainStep:
     'one training step of a Bayesian MLP (input → hidden → classes, ReLU; Linear layers that sample their weights): ELBO of cross-entropy and the KL term, backward by valueAndGrad, Adam step, until the loss is readable; its size is the number of weights (each a Gaussian with mu and rho), so M elements/s is M weights trained per second',
+  conv2d:
+    'a kernel: conv2d(x [N, C, H, W], weights [O, C, kh, kw]) (stride 1, no padding), then both gradients by valueAndGrad of the loss Σ y⊙g for a fixed random g (dx and dW: conv2dInputGrad and conv2dWeightsGrad), until the loss, dx and dW are readable; its size is the FLOPs of the three convolutions, 3 × 2·N·O·Ho·Wo·C·kh·kw (the loss adds two elementwise passes over y, not counted), so its throughput is GFLOP/s',
 };
 
 /** The operations timed on a `GaussianDistribution` of each size. */
@@ -29,6 +39,112 @@ export const GAUSSIAN_OPS: readonly Operation[] = [
   'logProb',
   'sampleLogProb',
 ];
+
+/**
+ * One convolution of the conv2d kernel page: x [batch, inChannels, height, width] and weights
+ * [outChannels, inChannels, kernelHeight, kernelWidth], stride 1, no padding, no dilation, one
+ * group (the geometry every subject, the ONNX Runtime graph included, is written for).
+ */
+export interface ConvShape {
+  readonly batch: number;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly kernelHeight: number;
+  readonly kernelWidth: number;
+}
+
+/** The conv2d page: the shapes it times, in order. */
+export interface ConvSetup {
+  readonly shapes: readonly ConvShape[];
+}
+
+/** LeNet's convolutions, as `--conv-batch` makes them: 1→16 5×5 on 28×28, 16→32 5×5 on 12×12, 32→64 3×3 on 14×14. */
+export const LENET_CONVS: readonly Omit<ConvShape, 'batch'>[] = [
+  { inChannels: 1, outChannels: 16, height: 28, width: 28, kernelHeight: 5, kernelWidth: 5 },
+  { inChannels: 16, outChannels: 32, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5 },
+  { inChannels: 32, outChannels: 64, height: 14, width: 14, kernelHeight: 3, kernelWidth: 3 },
+];
+
+/** The output's [height, width] of a {@link ConvShape} (stride 1, no padding). */
+export function convOutput(shape: ConvShape): [number, number] {
+  return [shape.height - shape.kernelHeight + 1, shape.width - shape.kernelWidth + 1];
+}
+
+/** Geometry of {@link conv2dFlops}, as `conv2d`'s options (numbers mean height and width alike). */
+export interface ConvGeometry {
+  readonly stride?: number | readonly [number, number];
+  readonly padding?: number | readonly [number, number];
+  readonly dilation?: number | readonly [number, number];
+  readonly groups?: number;
+}
+
+/**
+ * The FLOPs of one `conv2d(x, weights, geometry)`: a multiply and an add per term,
+ * `2·N·O·Ho·Wo·(C/groups)·kh·kw` (padding counted, as everyone counts it). Each gradient, dx and
+ * dW, is a convolution of the same FLOPs.
+ */
+export function conv2dFlops(
+  x: readonly [number, number, number, number],
+  weights: readonly [number, number, number, number],
+  geometry: ConvGeometry = {},
+): number {
+  const pair = (v: number | readonly [number, number] | undefined, fallback: number) =>
+    v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v;
+  const [sh, sw] = pair(geometry.stride, 1) as [number, number];
+  const [ph, pw] = pair(geometry.padding, 0) as [number, number];
+  const [dh, dw] = pair(geometry.dilation, 1) as [number, number];
+  const groups = geometry.groups ?? 1;
+  const [n, c, h, w] = x;
+  const [o, cg, kh, kw] = weights;
+  if (cg * groups !== c) {
+    throw new RangeError(
+      `conv2dFlops: weights take ${cg} channels per group, x has ${c} in ${groups} groups`,
+    );
+  }
+  const ho = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const wo = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  return 2 * n * o * ho * wo * cg * kh * kw;
+}
+
+/** The FLOPs of the timed step on `shape`: forward, dx and dW, three times one convolution's. */
+export function convStepFlops(shape: ConvShape): number {
+  return (
+    3 *
+    conv2dFlops(
+      [shape.batch, shape.inChannels, shape.height, shape.width],
+      [shape.outChannels, shape.inChannels, shape.kernelHeight, shape.kernelWidth],
+    )
+  );
+}
+
+/** How a conv shape is written in tables: `1→16 5×5 on 28×28, batch 64`. */
+export function convLabel(shape: ConvShape): string {
+  return `${shape.inChannels}→${shape.outChannels} ${shape.kernelHeight}×${shape.kernelWidth} on ${shape.height}×${shape.width}, batch ${shape.batch}`;
+}
+
+/** The float32 values the conv2d check needs (NCHW, weights OIHW): y, and dx and dW of Σ y⊙g. */
+export interface ConvCheckValues {
+  readonly y: Float32Array;
+  readonly dx: Float32Array;
+  readonly dW: Float32Array;
+}
+
+/** One subject's convolution at one shape, its inputs on its engine, ready to time. */
+export interface ConvWorkload {
+  /** conv2d forward, then dx and dW; resolves when the loss, dx and dW are readable. */
+  step(): Promise<void>;
+  /** For a subject in another process: times `step` there, as {@link Workload.timeOp}. */
+  timeStep?(timing: TimingOptions): Promise<SelfTimed>;
+  /**
+   * Values for the float64 check, taken before anything is timed; absent for a ceiling that
+   * computes no convolution (a peak FLOP rate), which checks itself when it opens.
+   */
+  checkValues?(): Promise<ConvCheckValues>;
+  liveTensors(): number | null;
+  dispose(): void;
+}
 
 /** The Bayesian MLP of the training step, the same for every subject. */
 export interface TrainSetup {
@@ -137,6 +253,11 @@ export interface Session {
     setup: TrainSetup,
     gaussian: GaussianSetup,
   ): Promise<TrainWorkload>;
+  /**
+   * The conv2d step on `shape` with the inputs of `convData(shape, seed)`, where the subject can
+   * convolve (else absent: `n/a`).
+   */
+  convWorkload?(shape: ConvShape, seed: number): Promise<ConvWorkload>;
   close(): Promise<void> | void;
 }
 
@@ -147,6 +268,13 @@ export interface Subject {
   readonly role: 'backend' | 'ceiling';
   /** For a backend: the id of the ceiling it is compared with. */
   readonly ceiling?: string;
+  /** For a backend: another ceiling for some operations (the cpu backend's conv2d: wasm SIMD). */
+  readonly opCeilings?: Partial<Readonly<Record<Operation, string>>>;
+  /**
+   * The only operations it has anything to say about, where that is known before it opens: the
+   * runner skips it when none of them is asked for (absent: it runs, and shows `n/a`).
+   */
+  readonly ops?: readonly Operation[];
   /** Opens it on `device`; throws (with the reason) when it cannot run there. */
   open(device: Device): Promise<Session>;
 }
