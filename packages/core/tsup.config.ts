@@ -3,5 +3,6 @@ import { library } from '../../tsup.base';
 
 export default defineConfig({
   ...library,
-  entry: ['src/index.ts'],
+  // `node` holds what needs Node's file system; both entries share one chunk (one registry).
+  entry: ['src/index.ts', 'src/node.ts'],
 });

@@ -1,6 +1,7 @@
 import {
   add,
   type Backend,
+  createReferenceBackend,
   crossEntropyLoss,
   defineOp,
   type Kernel,
@@ -16,8 +17,9 @@ import {
 } from '@illia-ts/core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hardeningTests } from './hardening-tests.js';
+import { ioTests } from './io-tests.js';
+import { layerTests } from './layer-tests.js';
 import { opTests } from './op-tests.js';
-import { createReferenceBackend } from './reference-backend.js';
 
 /** The op tests on kernels that are the references themselves: they test core's definitions. */
 describe('op definitions, on the reference backend', () => {
@@ -35,6 +37,8 @@ describe('op definitions, on the reference backend', () => {
   });
   opTests({ name: 'reference', backend: () => backend });
   hardeningTests({ name: 'reference', backend: () => backend });
+  ioTests({ name: 'reference', backend: () => backend });
+  layerTests({ name: 'reference', backend: () => backend });
 });
 
 describe('autodiff and creation ops, on reference backends', () => {

@@ -86,9 +86,7 @@ describe('registry', () => {
     );
     // ready() reports the first that failed (registered earlier in this file) rather than quietly
     // going on with another backend.
-    await expect(ready()).rejects.toThrow(
-      /ready: backend '[a-z0-9-]+' failed to start: /,
-    );
+    await expect(ready()).rejects.toThrow(/ready: backend '[a-z0-9-]+' failed to start: /);
   });
 
   it('reports a factory that throws', async () => {

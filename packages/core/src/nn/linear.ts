@@ -159,6 +159,53 @@ export class Linear implements BayesianModule {
     return this.#frozen !== null;
   }
 
+  /**
+   * The weights and bias a frozen forward pass uses, else those of the last forward pass (illia's
+   * `weights` and `bias` buffers, for state dicts); null before the first forward pass. The
+   * tensors belong to the layer: read them, do not dispose them.
+   */
+  heldSample(): { weights: Tensor; bias: Tensor | null } | null {
+    if (this.#frozen) return { weights: this.#frozen.weights, bias: this.#frozen.bias };
+    const w = this.#lastWeights;
+    if (!w || w.isDisposed) return null;
+    const b = this.#lastBias;
+    if (this.bias && (!b || b.isDisposed)) return null;
+    return { weights: w, bias: b };
+  }
+
+  /**
+   * Makes `weights` and `bias` the layer's held sample (illia's buffers, loaded from a state
+   * dict), consuming them: `klCost('mc')` scores them, `freeze()` keeps them, and a layer frozen
+   * at a sample uses them from now on (one frozen at its means keeps using the means).
+   */
+  setHeldSample(weights: Tensor, bias: Tensor | null): void {
+    const where = 'Linear.setHeldSample';
+    const check = (arg: string, t: Tensor | null, shape: readonly number[]) => {
+      if (!(t instanceof Tensor) || t.dtype !== 'float32' || t.isDisposed) {
+        throw new TypeError(`${where}: ${arg} must be a live float32 Tensor, got ${describe(t)}`);
+      }
+      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+        throw new RangeError(
+          `${where}: ${arg} must have shape ${formatShape(shape)}, got ${formatShape(t.shape)}`,
+        );
+      }
+    };
+    check('weights', weights, this.weights.shape);
+    if (this.bias) check('bias', bias, this.bias.shape);
+    else if (bias !== null) throw new TypeError(`${where}: bias must be null: the layer has none`);
+    keep(weights);
+    if (bias) keep(bias);
+    if (this.#frozen && this.#frozen.weights !== this.weights.mu) {
+      this.#frozen.weights.dispose();
+      this.#frozen.bias?.dispose();
+      this.#frozen = { weights, bias };
+      return;
+    }
+    this.#releaseLastSample();
+    this.#lastWeights = weights;
+    this.#lastBias = bias;
+  }
+
   dispose(): void {
     this.unfreeze();
     this.#releaseLastSample();

@@ -1,6 +1,17 @@
-import { add, logSoftmax, mean, mul, oneHot, square, sub, sum } from '../ops/index.js';
+import {
+  add,
+  exp,
+  logSoftmax,
+  mean as meanOver,
+  mul,
+  neg,
+  oneHot,
+  square,
+  sub,
+  sum,
+} from '../ops/index.js';
 import { formatShape, sameShape } from '../shape.js';
-import { Tensor, tidy } from '../tensor.js';
+import { type AnyTensor, Tensor, tidy } from '../tensor.js';
 import { checkFinite, describe } from '../validate.js';
 import { isBayesian, type KlMethod, leafModules, type Module } from './module.js';
 
@@ -15,7 +26,57 @@ export function mseLoss(prediction: Tensor, target: Tensor): Tensor {
       `mseLoss: prediction and target must be tensors of one shape, got ${prediction instanceof Tensor ? formatShape(prediction.shape) : describe(prediction)} and ${target instanceof Tensor ? formatShape(target.shape) : describe(target)}`,
     );
   }
-  return tidy(() => mean(square(sub(prediction, target))));
+  return tidy(() => meanOver(square(sub(prediction, target))));
+}
+
+/** Options of {@link gaussianNllLoss}. */
+export interface GaussianNllLossOptions {
+  /** Adds the constant `log(2π)/2` per element (PyTorch's `full`). Default false. */
+  full?: boolean;
+}
+
+/**
+ * The Gaussian negative log-likelihood of `target` under `N(mean, exp(logVariance))`, averaged
+ * over elements: `mean(½·(logVariance + (target − mean)²·exp(−logVariance)))` (PyTorch's
+ * `GaussianNLLLoss` with the variance given by its log, so it needs no clamping). A model that
+ * predicts `logVariance` learns the data's noise; its weights' spread is the model's own
+ * uncertainty. `logVariance` may also broadcast (one learnt noise level for every output).
+ */
+export function gaussianNllLoss(
+  mean: Tensor,
+  logVariance: Tensor,
+  target: Tensor,
+  options: GaussianNllLossOptions = {},
+): Tensor {
+  const where = 'gaussianNllLoss';
+  for (const [arg, t] of [
+    ['mean', mean],
+    ['logVariance', logVariance],
+    ['target', target],
+  ] as const) {
+    if (!(t instanceof Tensor))
+      throw new TypeError(`${where}: ${arg} must be a Tensor, got ${describe(t)}`);
+    if (t.dtype !== 'float32')
+      throw new TypeError(`${where}: ${arg} must be a float32 tensor, got ${t.dtype}`);
+  }
+  if (!sameShape(mean.shape, target.shape)) {
+    throw new RangeError(
+      `${where}: mean and target must have one shape, got ${formatShape(mean.shape)} and ${formatShape(target.shape)}`,
+    );
+  }
+  const lv = logVariance.shape;
+  const s = mean.shape;
+  if (lv.length > s.length || lv.some((d, k) => d !== 1 && d !== s[s.length - lv.length + k])) {
+    throw new RangeError(
+      `${where}: logVariance must have the shape of mean ${formatShape(s)} or broadcast to it, got ${formatShape(lv)}`,
+    );
+  }
+  const constant = options.full ? 0.5 * Math.log(2 * Math.PI) : 0;
+  return tidy(() => {
+    const perElement = add(logVariance, mul(square(sub(target, mean)), exp(neg(logVariance))));
+    const loss = meanOver(mul(perElement, 0.5));
+    return constant === 0 ? loss : add(loss, constant);
+  });
 }
 
 /**
@@ -73,7 +134,7 @@ export class KLDivergenceLoss {
     }
   }
 
-  call(model: Module): Tensor {
+  call(model: Module<AnyTensor>): Tensor {
     const bayesian = leafModules(model).filter(isBayesian);
     if (bayesian.length === 0)
       throw new Error('KLDivergenceLoss: the model has no Bayesian modules');
@@ -103,15 +164,16 @@ export interface ELBOLossOptions {
 /**
  * The negative ELBO: `mean over samples of [lossFn(model(x), y) + klWeight · KL/numParams]`,
  * running the model again for each sample (illia reuses one forward pass, so its `num_samples`
- * changes nothing).
+ * changes nothing). `Target` is what `lossFn` takes as its target (a float32 tensor by default;
+ * `crossEntropyLoss` also takes int32 labels).
  */
-export class ELBOLoss {
+export class ELBOLoss<Target = Tensor> {
   readonly numSamples: number;
   readonly kl: KLDivergenceLoss;
-  readonly #lossFn: (prediction: Tensor, target: Tensor) => Tensor;
+  readonly #lossFn: (prediction: Tensor, target: Target) => Tensor;
 
   constructor(
-    lossFn: (prediction: Tensor, target: Tensor) => Tensor,
+    lossFn: (prediction: Tensor, target: Target) => Tensor,
     options: ELBOLossOptions = {},
   ) {
     if (typeof lossFn !== 'function')
@@ -127,7 +189,8 @@ export class ELBOLoss {
     this.kl = new KLDivergenceLoss({ weight: klWeight, method: klMethod });
   }
 
-  call(model: Module, x: Tensor, target: Tensor): Tensor {
+  /** The loss of `model` on input `x` (float32, or int32 tokens for a token model) and `target`. */
+  call<In extends AnyTensor>(model: Module<In>, x: In, target: Target): Tensor {
     return tidy(() => {
       let total: Tensor | null = null;
       for (let s = 0; s < this.numSamples; s++) {

@@ -1,4 +1,4 @@
-import type { Tensor, Variable } from '../tensor.js';
+import type { AnyTensor, Tensor, Variable } from '../tensor.js';
 
 /** The KL term of a Bayesian module and the number of parameters it covers. */
 export interface KlCost {
@@ -9,10 +9,14 @@ export interface KlCost {
 /** How a KL term is computed: illia's one-sample estimate (`mc`) or the closed form (`closed`). */
 export type KlMethod = 'mc' | 'closed';
 
-/** A layer or a model: a forward function of tensors, with parameters. */
-export interface Module {
+/**
+ * A layer or a model: a forward function of tensors, with parameters. `In` is what `forward`
+ * takes: a float32 tensor by default; `Tensor<'int32'>` for token models (`Embedding`, `LSTM`);
+ * `AnyTensor` for containers (`Sequential`) that pass either on.
+ */
+export interface Module<In extends AnyTensor = Tensor> {
   /** The output for input `x` (a fresh weight sample for a Bayesian module that is not frozen). */
-  forward(x: Tensor): Tensor;
+  forward(x: In): Tensor;
   /** The learnable variables. */
   parameters(): Variable[];
   /** Frees the parameters. */
@@ -20,7 +24,7 @@ export interface Module {
 }
 
 /** A module with weight distributions: its KL cost can be asked for, and it can be frozen. */
-export interface BayesianModule extends Module {
+export interface BayesianModule<In extends AnyTensor = Tensor> extends Module<In> {
   /**
    * The KL of its distributions from their priors, and how many parameters they have:
    * `mc` scores the weights of the last forward pass (illia's `kl_cost`), `closed` is exact.
@@ -33,12 +37,12 @@ export interface BayesianModule extends Module {
 }
 
 /** Whether a module is Bayesian. */
-export function isBayesian(module: Module): module is BayesianModule {
-  return typeof (module as Partial<BayesianModule>).klCost === 'function';
+export function isBayesian<In extends AnyTensor>(module: Module<In>): module is BayesianModule<In> {
+  return typeof (module as Partial<BayesianModule<In>>).klCost === 'function';
 }
 
 /** The modules inside a module (itself if it has none). */
-export function leafModules(module: Module): Module[] {
-  const children = (module as { modules?: readonly Module[] }).modules;
+export function leafModules(module: Module<AnyTensor>): Module<AnyTensor>[] {
+  const children = (module as { modules?: readonly Module<AnyTensor>[] }).modules;
   return children ? children.flatMap(leafModules) : [module];
 }

@@ -1,5 +1,5 @@
 import { exp, logSoftmax } from '../ops/index.js';
-import { type Tensor, tidy } from '../tensor.js';
+import { type AnyTensor, tidy } from '../tensor.js';
 import { describe } from '../validate.js';
 import type { Module } from './module.js';
 
@@ -14,9 +14,9 @@ function checkSamples(where: string, samples: number): number {
  * The predictive mean and standard deviation over `samples` forward passes (fresh weights each),
  * elementwise, as Float64Arrays of the output's size, with the output shape.
  */
-export async function predictiveMoments(
-  model: Module,
-  x: Tensor,
+export async function predictiveMoments<In extends AnyTensor>(
+  model: Module<In>,
+  x: In,
   samples: number,
 ): Promise<{ mean: Float64Array; std: Float64Array; shape: readonly number[] }> {
   checkSamples('predictiveMoments', samples);
@@ -49,9 +49,9 @@ export async function predictiveMoments(
  * Class probabilities of a classifier over `samples` forward passes: `[samples][batch·classes]`
  * softmax outputs, with the batch size and class count.
  */
-export async function sampleProbabilities(
-  model: Module,
-  x: Tensor,
+export async function sampleProbabilities<In extends AnyTensor>(
+  model: Module<In>,
+  x: In,
   samples: number,
 ): Promise<{ probs: Float32Array[]; batch: number; classes: number }> {
   checkSamples('sampleProbabilities', samples);

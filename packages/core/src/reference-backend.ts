@@ -1,8 +1,9 @@
 /**
  * A backend whose kernels are the ops' own float64 references, rounded once to float32: the
- * most accurate backend possible, and slow. The suite's op tests run on it (`reference-backend
- * .test.ts`), so a gradient rule that disagrees with its reference fails here, before any real
- * backend is involved.
+ * most accurate backend possible, and slow, with no dependencies. The conformance suite's op
+ * tests run on it, so a gradient rule that disagrees with its reference fails there before any
+ * real backend is involved; core's own tests use it; it is also a way to check a result of
+ * another backend op by op.
  */
 import {
   BACKEND_API_VERSION,
@@ -10,10 +11,10 @@ import {
   type BackendTensor,
   type Kernel,
   type KernelOutput,
-  listOps,
   type RandomKey,
   type TensorValues,
-} from '@illia-ts/core';
+} from './backend.js';
+import { listOps } from './ops/registry.js';
 
 interface RefHandle extends BackendTensor {
   readonly values: TensorValues;
@@ -36,6 +37,11 @@ function normals(n: number, key: RandomKey): Float32Array {
   return out;
 }
 
+/**
+ * A new reference backend named `name` (register it with `registerBackend(name, () => b)`). The
+ * optional fused kernels are left to their composed fallbacks; random numbers are Box–Muller of
+ * a counter hash, reproducible per key but not tested for their statistics.
+ */
 export function createReferenceBackend(name = 'reference'): Backend {
   const live = new Set<RefHandle>();
   const wrap = (values: TensorValues, shape: readonly number[]): RefHandle => {
