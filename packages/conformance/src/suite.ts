@@ -11,6 +11,8 @@ import { errorTests } from './error-tests.js';
 import { gaussianTests } from './gaussian-tests.js';
 import { gradientTests } from './gradient-tests.js';
 import { hardeningTests } from './hardening-tests.js';
+import { ioTests } from './io-tests.js';
+import { layerTests } from './layer-tests.js';
 import { learningTests } from './learning-tests.js';
 import { opTests } from './op-tests.js';
 import { randomTests } from './random-tests.js';
@@ -31,7 +33,8 @@ export interface ConformanceOptions {
  * float64, random-number statistics (mean, variance, KS at p < 1e-6, correlations) and
  * reproducibility, every op from its definition in core (forward against float64, gradients
  * against central differences, bad inputs), `GaussianDistribution` against the README's
- * contract, every bad input's error, and no leaks (each test ends with as many live tensors as it
+ * contract, the layers against PyTorch's functional ops, save/load round trips, every bad
+ * input's error, and no leaks (each test ends with as many live tensors as it
  * began with).
  */
 export function describeConformance(options: ConformanceOptions): void {
@@ -67,5 +70,7 @@ export function describeConformance(options: ConformanceOptions): void {
     gradientTests(ctx);
     learningTests(ctx);
     hardeningTests(ctx);
+    layerTests(ctx);
+    ioTests(ctx);
   });
 }
