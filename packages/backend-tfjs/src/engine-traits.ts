@@ -2,11 +2,12 @@
  * What the active tfjs engine's kernels get right, measured once when the backend is made.
  * Engines differ: tfjs-backend-cpu sums in float64, the wasm engine sums sequentially in float32
  * (2e-4 relative error over 10⁶ terms) and computes log1p as log(1 + x) (0 for x = 1e-8); the
- * wasm maximum drops a NaN in its second argument, and its MaxPoolGrad sends a window's gradient
- * to the last of tied maxima. Where a probe fails, the kernels compose the same function from ops
- * that are right.
+ * wasm maximum drops a NaN in its second argument, its sigmoid flushes subnormal results to 0,
+ * and its MaxPoolGrad sends a window's gradient to the last of tied maxima. Where a probe fails,
+ * the kernels compose the same function from ops that are right.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { activate } from './engines.js';
 
 /** Probe results for one engine. */
 export interface EngineTraits {
@@ -24,6 +25,8 @@ export interface EngineTraits {
   readonly accurateSoftplus: boolean;
   /** `tf.maximum` propagates NaN from either argument, as NumPy does. */
   readonly maximumPropagatesNaN: boolean;
+  /** `tf.sigmoid` gives float32 subnormals below −87.3 (wasm's gives 0 there). */
+  readonly sigmoidKeepsSubnormals: boolean;
   /** The engine has tfjs's `Conv2DBackpropFilter` kernel (wasm does not). */
   readonly conv2dFilterGradKernel: boolean;
   /**
@@ -55,7 +58,9 @@ function accurate(
   });
 }
 
-async function values(make: () => tf.Tensor): Promise<Float32Array> {
+async function values(engine: string, make: () => tf.Tensor): Promise<Float32Array> {
+  // Another backend's kernel may have switched engines while an earlier probe awaited its read.
+  activate(engine);
   const t = tf.tidy(make);
   try {
     return (await t.data()) as Float32Array;
@@ -71,7 +76,7 @@ const TIES_DX = [0, 3, 0, 4, 8, 0, 0, 0, 0];
 
 async function maxPoolGradFirstMax(engine: string): Promise<boolean> {
   if (tf.getKernel(tf.MaxPoolGrad, engine) === undefined) return false;
-  const dx = await values(() => {
+  const dx = await values(engine, () => {
     const x = tf.tensor4d(TIES, [1, 3, 3, 1]);
     const inputs = {
       dy: tf.tensor4d(TIES_DY, [1, 2, 2, 1]),
@@ -85,8 +90,9 @@ async function maxPoolGradFirstMax(engine: string): Promise<boolean> {
   return TIES_DX.every((v, i) => dx[i] === v);
 }
 
-/** Probes the active engine (a few tiny tensors; nothing is left behind). */
-export async function probeEngine(): Promise<EngineTraits> {
+/** Probes `engine`, initialised (a few tiny tensors; nothing is left behind). */
+export async function probeEngine(engine: string): Promise<EngineTraits> {
+  activate(engine);
   const epsilon = tf.backend().floatPrecision() === 16 ? 2 ** -11 : 2 ** -24;
 
   let syncRead = true;
@@ -113,18 +119,20 @@ export async function probeEngine(): Promise<EngineTraits> {
   // engine that accumulates wider (or pairwise) finds the exact 1 + 2^-12.
   const small = new Float32Array(4097).fill(2 ** -24);
   small[0] = 1;
-  const [sum] = await values(() => tf.sum(tf.tensor1d(small)));
+  const [sum] = await values(engine, () => tf.sum(tf.tensor1d(small)));
   const accurateSum = Math.abs((sum as number) - (1 + 2 ** -12)) <= 2 ** -20;
 
   const log1pInputs = [-0.5, -1e-7, 1e-8, 1e-5, 1e-3, 0.5, 100, 1e30];
-  const log1p = await values(() => tf.log1p(tf.tensor1d(log1pInputs)));
+  const log1p = await values(engine, () => tf.log1p(tf.tensor1d(log1pInputs)));
   const softplusInputs = [-100, -20, -13, -12, -10, -7, -1e-3, 0, 1, 7, 12, 13, 20, 80, 1e4];
-  const softplus = await values(() => tf.softplus(tf.tensor1d(softplusInputs)));
-  const maximum = await values(() =>
+  const softplus = await values(engine, () => tf.softplus(tf.tensor1d(softplusInputs)));
+  const maximum = await values(engine, () =>
     tf.maximum(tf.tensor1d([Number.NaN, 1]), tf.tensor1d([1, Number.NaN])),
   );
 
-  const engine = tf.getBackend();
+  // σ(−88) and σ(−100) are float32 subnormals (6.1e-39, 3.7e-44).
+  const sigmoid = await values(engine, () => tf.sigmoid(tf.tensor1d([-88, -100])));
+
   return {
     epsilon,
     syncRead,
@@ -133,6 +141,7 @@ export async function probeEngine(): Promise<EngineTraits> {
     accurateLog1p: accurate(log1p, log1pInputs, Math.log1p, epsilon),
     accurateSoftplus: accurate(softplus, softplusInputs, softplus64, epsilon),
     maximumPropagatesNaN: maximum.every(Number.isNaN),
+    sigmoidKeepsSubnormals: sigmoid.every((v) => v > 0),
     conv2dFilterGradKernel: tf.getKernel(tf.Conv2DBackpropFilter, engine) !== undefined,
     maxPoolGradFirstMax: await maxPoolGradFirstMax(engine),
   };

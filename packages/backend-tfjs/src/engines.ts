@@ -1,10 +1,12 @@
 /**
  * tfjs engines (tfjs calls them backends: cpu, wasm, tensorflow, webgl, webgpu): loading one,
- * making it tfjs's active engine, and keeping tfjs quiet while we do.
+ * making it tfjs's active engine, and keeping tfjs (and its engines) from touching what is not
+ * theirs: no banner, no process-wide handlers, no overlapping initialisations.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // The cpu engine is a dependency: every install has an engine that works everywhere.
 import '@tensorflow/tfjs-backend-cpu';
+import { guardWasmAllocations, WASM_MAX_ELEMENTS } from './wasm-engine.js';
 
 /** The npm package that registers each tfjs engine. */
 const ENGINE_PACKAGES: Readonly<Record<string, string>> = {
@@ -17,6 +19,30 @@ const ENGINE_PACKAGES: Readonly<Record<string, string>> = {
 
 /** The environment variable that picks the engine of the `tfjs` backend (tests, benchmarks). */
 export const ENGINE_ENV = 'ILLIA_TFJS_ENGINE';
+
+/**
+ * The engine `createTfjsBackend` would take from {@link ENGINE_ENV}, or `undefined` when it is
+ * unset or empty.
+ */
+export function engineFromEnv(): string | undefined {
+  return readEnv(ENGINE_ENV);
+}
+
+/** The tail of the queue of engine loads: each waits for the one before it to settle. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `fn` after every engine load and probe started before it has settled, and before any
+ * started after. tfjs has one active engine: two loads that overlap (`setBackend('tfjs-wasm')`
+ * right after the import, while the default `tfjs` backend is still starting) left tfjs naming
+ * one engine while running the other's kernels (`backend.makeTensorInfo is not a function`), and
+ * a probe that awaits a read may find another engine active when it resumes.
+ */
+export function exclusively<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
 
 function readEnv(variable: string): string | undefined {
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
@@ -53,7 +79,7 @@ async function importEngine(specifier: string): Promise<boolean> {
   }
   try {
     // A variable specifier: bundlers must not pull optional engines into every build.
-    await import(/* @vite-ignore */ specifier);
+    await withoutNewProcessHandlers(() => import(/* @vite-ignore */ specifier));
     return true;
   } catch (error) {
     if (isModuleNotFound(error, specifier)) return false;
@@ -105,11 +131,88 @@ function quietly<T>(fn: () => T): T {
   }
 }
 
+/** The process-wide handlers an engine must not install. */
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+type Listener = (...args: unknown[]) => void;
+interface ProcessEvents {
+  listeners(event: string): Listener[];
+  removeListener(event: string, listener: Listener): unknown;
+}
+
+/**
+ * Runs `fn` and removes the `uncaughtException` and `unhandledRejection` listeners added while it
+ * ran. The wasm engine's Emscripten module installs both when it initialises in Node; they
+ * rethrow, so any later uncaught error of the app exits with code 7 and a stack in
+ * tf-backend-wasm.node.js instead of node's own report (code 1). A listener the app adds while an
+ * engine loads is removed too; one added before or after is left alone.
+ */
+export async function withoutNewProcessHandlers<T>(fn: () => Promise<T>): Promise<T> {
+  const proc = (globalThis as { process?: Partial<ProcessEvents> }).process;
+  if (typeof proc?.listeners !== 'function' || typeof proc.removeListener !== 'function') {
+    return fn();
+  }
+  const events = proc as ProcessEvents;
+  const before = PROCESS_EVENTS.map((event) => new Set(events.listeners(event)));
+  try {
+    return await fn();
+  } finally {
+    PROCESS_EVENTS.forEach((event, i) => {
+      for (const listener of events.listeners(event)) {
+        if (!before[i]?.has(listener)) events.removeListener(event, listener);
+      }
+    });
+  }
+}
+
+/** tfjs's engine, with the members of its class declared private that we read. */
+interface TfjsEngineInternals {
+  readonly pendingBackendInit?: Promise<boolean> | null;
+}
+
+/**
+ * Initialises `engine` (registered, not yet initialised) into tfjs's registry without making it
+ * active. `tf.setBackend` would make it the active engine at once and leave tfjs without a
+ * usable one until an asynchronous engine (wasm, webgpu) is ready: meanwhile every tfjs op,
+ * another illia-ts backend's included, throws "has not yet been initialized". Here the active
+ * engine keeps working while this one initialises.
+ */
+async function initialiseEngine(engine: string, named: string): Promise<void> {
+  const tfEngine = tf.engine();
+  // One tfjs began itself (the app's tf.setBackend or tf.ready()): wait for it, not start a second.
+  const pending = (tfEngine as unknown as TfjsEngineInternals).pendingBackendInit;
+  if (pending) await pending.catch(() => false);
+  if (tfEngine.registry[engine] !== undefined) return;
+  const entry = tfEngine.registryFactory[engine];
+  if (entry === undefined) throw new Error(`backend-tfjs: ${named} is not registered in tfjs`);
+  let made: tf.KernelBackend;
+  try {
+    made = await withoutNewProcessHandlers(async () => entry.factory());
+  } catch (error) {
+    throw new Error(`backend-tfjs: ${named} failed to initialise: ${String(error)}`, {
+      cause: error,
+    });
+  }
+  // tfjs may have initialised it meanwhile (the app's tf.setBackend): keep that one.
+  if (tfEngine.registry[engine] === undefined) tfEngine.registry[engine] = made;
+  else made.dispose();
+}
+
+/** The engine names `loadEngine` can import a package for, for error messages. */
+function accepted(): string {
+  const registered = tf.engine().backendNames();
+  const extra = registered.filter((name) => !(name in ENGINE_PACKAGES));
+  return [...Object.keys(ENGINE_PACKAGES), ...extra].join(', ');
+}
+
 /**
  * Loads tfjs engine `engine` (importing its package if it is not registered), initialises it and
- * makes it tfjs's active engine.
+ * makes it tfjs's active engine. `fromEnv`: the engine was named by {@link ENGINE_ENV}, which
+ * errors then name (a bad setting, not a missing package: core goes on to another backend only
+ * for the latter). Call it inside {@link exclusively}.
  */
-export async function loadEngine(engine: string): Promise<void> {
+export async function loadEngine(engine: string, fromEnv = false): Promise<void> {
+  const named = fromEnv ? `${ENGINE_ENV}=${engine}` : `the tfjs engine '${engine}'`;
   if (typeof engine !== 'string' || engine === '') {
     throw new TypeError(
       `backend-tfjs: engine must be a tfjs backend name such as 'cpu' or 'wasm', got ${String(engine)}`,
@@ -119,26 +222,30 @@ export async function loadEngine(engine: string): Promise<void> {
     const specifier = ENGINE_PACKAGES[engine];
     if (specifier === undefined) {
       throw new RangeError(
-        `backend-tfjs: engine must be one of ${Object.keys(ENGINE_PACKAGES).join(', ')} or a tfjs backend the app registered, got '${engine}'`,
+        fromEnv
+          ? `backend-tfjs: ${ENGINE_ENV} must name a tfjs engine (${accepted()}), got '${engine}'; unset it for the default engine`
+          : `backend-tfjs: engine must be one of ${accepted()} or a tfjs backend the app registered, got '${engine}'`,
       );
     }
     if (!(await importEngine(specifier))) {
       throw new Error(
-        `backend-tfjs: the tfjs engine '${engine}' is not installed: run npm i ${specifier}`,
+        fromEnv
+          ? `backend-tfjs: ${ENGINE_ENV} is '${engine}', whose package is missing (npm i ${specifier}); set it to an installed engine (${accepted()}) or unset it for the default`
+          : `backend-tfjs: the tfjs engine '${engine}' is not installed: run npm i ${specifier}`,
       );
     }
   }
   activatedByUs.add(engine);
-  if (!(await tf.setBackend(engine))) {
-    throw new Error(`backend-tfjs: the tfjs engine '${engine}' failed to initialise`);
-  }
+  await initialiseEngine(engine, named);
+  activate(engine);
+  if (engine === 'wasm') guardWasmAllocations(tf.engine().registry[engine] as tf.KernelBackend);
   // The first tensor on the cpu engine is the one that prints the banner.
   quietly(() => tf.dispose(tf.tensor1d([0], 'float32')));
 }
 
 /**
- * Makes `engine` (already loaded) tfjs's active engine again if something switched it. tfjs has
- * one active engine per process; `tfjs` and `tfjs-wasm` may both be in use.
+ * Makes `engine` (already initialised) tfjs's active engine again if something switched it.
+ * tfjs has one active engine per process; `tfjs` and `tfjs-wasm` may both be in use.
  */
 export function activate(engine: string): void {
   if (tf.getBackend() === engine) return;
@@ -149,4 +256,23 @@ export function activate(engine: string): void {
       `backend-tfjs: could not switch tfjs back to the '${engine}' engine (it is '${tf.getBackend()}')`,
     );
   }
+}
+
+/**
+ * The most elements one tensor may hold on `engine`, for core's size check (`Backend.maxElements`);
+ * `undefined` (core's default, 2^31 − 1) where we have measured nothing.
+ *
+ * - cpu: tensors are JavaScript typed arrays, indexed with JavaScript numbers by
+ *   tfjs-backend-cpu, so the typed-array cap binds: 2^32 elements in Node 20's V8
+ *   (`new Float32Array(2 ** 32 + 1)` throws "Invalid typed array length"), 8 GiB (2^31 float32
+ *   elements) in Firefox. 2^31 − 1 is under both.
+ * - wasm: tensors live in the module's heap, which its Emscripten build lets grow to 2^32 − 2^16
+ *   bytes (`getHeapMax()` in tf-backend-wasm.node.js), 4 bytes an element: 2^30 − 2^14. An upper
+ *   bound: the heap also holds the module's own data and every other live tensor, and an
+ *   allocation that does not fit is a RangeError (`guardWasmAllocations`).
+ */
+export function maxElementsOf(engine: string): number | undefined {
+  if (engine === 'cpu') return 2 ** 31 - 1;
+  if (engine === 'wasm') return WASM_MAX_ELEMENTS;
+  return undefined;
 }

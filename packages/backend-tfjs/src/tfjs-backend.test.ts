@@ -1,4 +1,5 @@
 import {
+  add,
   type BackendTensor,
   type DType,
   GaussianDistribution,
@@ -9,6 +10,8 @@ import {
   requiredKernels,
   setBackend,
   type Tensor,
+  tensor,
+  valueAndGrad,
 } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -114,6 +117,7 @@ describe('engines', () => {
       accurateSum: true,
       accurateLog1p: true,
       maximumPropagatesNaN: true,
+      sigmoidKeepsSubnormals: true,
       conv2dFilterGradKernel: true,
       maxPoolGradFirstMax: true,
     });
@@ -121,6 +125,7 @@ describe('engines', () => {
       accurateSum: false,
       accurateLog1p: false,
       maximumPropagatesNaN: false,
+      sigmoidKeepsSubnormals: false,
       conv2dFilterGradKernel: false,
       maxPoolGradFirstMax: false,
     });
@@ -216,6 +221,24 @@ describe('kernels the wasm engine gets wrong on its own', () => {
     expect(Array.from(got.subarray(3))).toEqual(expected.slice(3));
   });
 
+  it('sigmoid keeps float32 subnormals (its own flushes them to 0 below −87.3)', () => {
+    const inputs = [-200, -103, -100, -90, -88, -87, -20, -17.5, -17, -16.5, -1, 0, 20];
+    for (const backend of [cpu, wasm]) {
+      const x = float(backend, inputs, [inputs.length]);
+      const got = read(backend, run(backend, 'sigmoid', [x], {}, x.shape));
+      backend.dispose(x);
+      inputs.forEach((v, i) => {
+        const expected = 1 / (1 + Math.exp(-v));
+        // 4 roundings, and the spacing of float32 subnormals (2^-149) where the result is one.
+        expect(
+          Math.abs((got[i] as number) - expected),
+          `${backend.name}: sigmoid(${v}) = ${got[i]}, float64 ${expected}`,
+        ).toBeLessThanOrEqual(4 * 2 ** -24 * expected + 2 ** -149);
+      });
+      expect(got[3], `${backend.name}: sigmoid(−90)`).toBeGreaterThan(0);
+    }
+  });
+
   it('maximum propagates NaN from either argument, broadcasting', () => {
     const a = float(wasm, [Number.NaN, 1, 2, 5], [2, 2]);
     const b = float(wasm, [3, Number.NaN], [2]);
@@ -283,6 +306,124 @@ describe('fused kernels', () => {
       const composed = run(backend, 'add', [mu, scaled], {}, mu.shape);
       expect(read(backend, fused)).toEqual(read(backend, composed));
       for (const t of [eps, sigma, scaled]) backend.dispose(t);
+      dist.dispose();
+    }
+  });
+});
+
+describe('hardening: limits, and sigma in its tails', () => {
+  it('row 1: maxElements is each engine’s limit; core refuses a larger output before the kernel', async () => {
+    expect(cpu.maxElements).toBe(2 ** 31 - 1);
+    expect(wasm.maxElements).toBe(2 ** 30 - 2 ** 14);
+    await setBackend('unit-tfjs-wasm');
+    // Broadcasting makes a 4.3 GB output from two 128 kB inputs: more than the wasm heap's 4 GiB.
+    const a = tensor(new Float32Array(2 ** 15), [2 ** 15, 1]);
+    const b = tensor(new Float32Array(2 ** 15 + 1), [1, 2 ** 15 + 1]);
+    const started = performance.now();
+    expect(() => add(a, b)).toThrow(
+      /add: the output \[32768, 32769\] would hold 1\.07e\+9 elements; backend 'unit-tfjs-wasm' holds at most 1073725440 per tensor/,
+    );
+    expect(performance.now() - started).toBeLessThan(100);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('a wasm allocation the heap cannot hold is a RangeError, and the engine goes on', async () => {
+    await setBackend('unit-tfjs-wasm');
+    // Under maxElements, but 4294836224 bytes do not fit beside the module's own data.
+    const a = tensor(new Float32Array(2 ** 15), [2 ** 15, 1]);
+    const b = tensor(new Float32Array(2 ** 15 - 1), [1, 2 ** 15 - 1]);
+    expect(() => add(a, b)).toThrow(
+      /backend-tfjs: the wasm engine could not allocate 4294836224 bytes for a tensor: its heap holds at most 4294901760 bytes/,
+    );
+    const x = tensor([1, 2, 3]);
+    const y = add(x, x);
+    expect(Array.from(await y.data())).toEqual([2, 4, 6]);
+    for (const t of [a, b, x, y]) t.dispose();
+  });
+
+  it('rows 7, 8: the fused gaussianLogRatio is float64’s where sigma underflows and for a huge or tiny prior', () => {
+    const def = getOp('gaussianLogRatio');
+    if (def?.reference === undefined) throw new Error('no reference for gaussianLogRatio');
+    const cases = [
+      // σ is 0 in float32 at rho −110 and −200; x = mu, so z is 0 (it was 0/0 = NaN).
+      { x: [0.25, -0.5, 1e30], mu: [0.25, -0.5, 1e30], rho: [-110, -200, -3], std: 1e30 },
+      // 1/(2·std²) overflowed to ∞ and (x − muPrior)² underflowed to 0: ∞ · 0 = NaN.
+      { x: [0, 1e-31, 2e-30], mu: [0, 0, 1e-30], rho: [-110, -3, 1], std: 1e-30 },
+    ];
+    for (const backend of [cpu, wasm]) {
+      for (const { x, mu, rho, std } of cases) {
+        const prior = { mu: 0, std };
+        const handles = [x, mu, rho].map((v) => float(backend, v, [v.length]));
+        const [got] = read(backend, run(backend, 'gaussianLogRatio', handles, { prior }, []));
+        for (const h of handles) backend.dispose(h);
+        const ref = (i?: number) =>
+          (def.reference?.(
+            [x, mu, rho].map((v) => {
+              const values = Float64Array.from(i === undefined ? v : [v[i] as number], Math.fround);
+              return { values, shape: [values.length], dtype: 'float32' as const };
+            }),
+            { prior },
+          )[0] ?? Number.NaN) as number;
+        const scale = x.reduce((sum, _, i) => sum + Math.abs(ref(i)), 0);
+        expect(
+          Math.abs((got as number) - ref()),
+          `${backend.name}, std ${std}: ${got} vs float64 ${ref()}`,
+        ).toBeLessThanOrEqual((x.length + 24) * 2 ** -24 * scale);
+      }
+    }
+  });
+
+  it('logSoftplus is x below −17, log(softplus(x)) above, and keeps ±∞ and NaN', () => {
+    const inputs = [-1e4, -110, -17.5, -16.5, 0, 30, 1e30];
+    const specials = [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NaN];
+    for (const backend of [cpu, wasm]) {
+      const all = [...inputs, ...specials];
+      const x = float(backend, all, [all.length]);
+      const got = read(backend, run(backend, 'logSoftplus', [x], {}, x.shape));
+      backend.dispose(x);
+      inputs.forEach((v, i) => {
+        const x32 = Math.fround(v);
+        const expected =
+          x32 < -30 ? x32 : Math.log(Math.log1p(Math.exp(-Math.abs(x32))) + Math.max(x32, 0));
+        expect(
+          Math.abs((got[i] as number) - expected),
+          `${backend.name}: logSoftplus(${v})`,
+        ).toBeLessThanOrEqual(18 * 2 ** -24 * Math.max(1, Math.abs(expected)));
+      });
+      expect(Array.from(got.subarray(inputs.length))).toEqual(specials);
+    }
+  });
+
+  it('row 7: from rho −88 to −1e4, logProb and the KL are float64’s and d/drho is −1, on both engines', async () => {
+    const rhos = [-88, -90, -100, -104, -110, -200, -1e4];
+    for (const name of ['unit-tfjs', 'unit-tfjs-wasm']) {
+      await setBackend(name);
+      const dist = new GaussianDistribution([rhos.length], { stdPrior: 0.1, rng: 7 });
+      dist.setParameters({ mu: tensor(rhos.map(() => 0.05)), rho: tensor(rhos) });
+      const x = tensor(rhos.map(() => 0.05));
+      const logProb = valueAndGrad(() => dist.logProb(x), dist.parameters());
+      const kl = valueAndGrad(() => dist.klDivergence(), dist.parameters());
+      // Per element, with log σ = rho (to float64 precision below −30) and σ² ≪ std²: at x = mu,
+      // logProb's term is log std − log σ + (mu/std)²/2, and the KL's that less ½.
+      const prior = (Math.fround(0.05) / 0.1) ** 2 / 2;
+      const terms = rhos.map((r) => Math.log(0.1) - r + prior);
+      const expected = {
+        logProb: terms.reduce((p, q) => p + q, 0),
+        kl: terms.reduce((p, q) => p + q - 0.5, 0),
+      };
+      for (const [what, { value, grads }] of Object.entries({ logProb, kl })) {
+        const got = (await value.data())[0] as number;
+        const want = expected[what as keyof typeof expected];
+        expect(Math.abs(got - want), `${name} ${what}: ${got} vs ${want}`).toBeLessThanOrEqual(
+          32 * 2 ** -24 * Math.abs(want),
+        );
+        expect(Array.from(await (grads[1] as Tensor).data()), `${name} d${what}/drho`).toEqual(
+          rhos.map(() => -1),
+        );
+        for (const t of [value, ...grads]) t.dispose();
+      }
+      x.dispose();
       dist.dispose();
     }
   });

@@ -10,7 +10,14 @@ import {
 } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type EngineTraits, probeEngine } from './engine-traits.js';
-import { activate, defaultEngine, loadEngine } from './engines.js';
+import {
+  activate,
+  defaultEngine,
+  engineFromEnv,
+  exclusively,
+  loadEngine,
+  maxElementsOf,
+} from './engines.js';
 import { KERNELS } from './kernels/index.js';
 import { hostMemoryEngine, kernelEnv } from './kernels/kernel.js';
 
@@ -37,15 +44,20 @@ export interface TfjsBackendOptions {
 
 /**
  * Makes a tfjs backend: loads and initialises its engine (importing the engine's package when it
- * is not registered yet), makes it tfjs's active engine and probes its kernels.
+ * is not registered yet), makes it tfjs's active engine and probes its kernels. Backends are made
+ * one at a time: one asked for while another is starting (`setBackend('tfjs-wasm')` right after
+ * the import started `tfjs`) waits for it.
  *
  * @example
  * registerBackend('tfjs-wasm', () => createTfjsBackend({ engine: 'wasm', name: 'tfjs-wasm' }));
  */
-export async function createTfjsBackend(options: TfjsBackendOptions = {}): Promise<TfjsBackend> {
-  const engine = options.engine ?? (await defaultEngine());
-  await loadEngine(engine);
-  return new TfjsBackend(options.name ?? 'tfjs', engine, await probeEngine());
+export function createTfjsBackend(options: TfjsBackendOptions = {}): Promise<TfjsBackend> {
+  return exclusively(async () => {
+    const fromEnv = options.engine === undefined && engineFromEnv() !== undefined;
+    const engine = options.engine ?? (await defaultEngine());
+    await loadEngine(engine, fromEnv);
+    return new TfjsBackend(options.name ?? 'tfjs', engine, await probeEngine(engine));
+  });
 }
 
 /**
@@ -68,6 +80,8 @@ export class TfjsBackend implements Backend {
   readonly readSync?: (x: BackendTensor) => TensorValues;
   /** The kernels of `kernels/index.ts`, on this backend's engine. */
   readonly kernels: KernelTable;
+  /** The most elements a tensor may hold on the engine (see `maxElementsOf` in `engines.ts`). */
+  readonly maxElements?: number;
 
   /** Use {@link createTfjsBackend}: the engine must be loaded and probed first. */
   constructor(name: string, engine: string, traits: EngineTraits) {
@@ -75,6 +89,8 @@ export class TfjsBackend implements Backend {
     this.engine = engine;
     this.traits = traits;
     this.epsilon = traits.epsilon;
+    const maxElements = maxElementsOf(engine);
+    if (maxElements !== undefined) this.maxElements = maxElements;
     if (traits.syncRead) {
       this.readSync = (x) => this.#own(asTf(x).dataSync() as TensorValues);
     }

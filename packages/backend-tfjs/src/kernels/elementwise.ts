@@ -25,6 +25,14 @@ export function stableSoftplus(x: tf.Tensor, log1p: (y: tf.Tensor) => tf.Tensor)
   return tf.tidy(() => tf.add(tf.relu(x), log1p(tf.exp(tf.neg(tf.abs(x))))));
 }
 
+/**
+ * `sigmoid(x)` that keeps float32 subnormals: `exp(x)` below −17, where `1 + exp(x)` rounds to 1
+ * (so `exp(x)/(1 + exp(x))` is `exp(x)` in float32), else the engine's `tf.sigmoid`.
+ */
+export function tailSigmoid(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.where(tf.less(x, -17), tf.exp(x), tf.sigmoid(x)));
+}
+
 /** Broadcasting maximum that returns NaN where either argument is NaN (NumPy's `maximum`). */
 export function nanMaximum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.tidy(() =>
@@ -59,7 +67,8 @@ export const square = unary(tf.square);
 export const abs = unary(tf.abs);
 export const softplus: TfjsKernel = ([x], _attrs, _output, env) => env.softplus(x as tf.Tensor);
 export const relu = unary(tf.relu);
-export const sigmoid = unary(tf.sigmoid);
+export const sigmoid: TfjsKernel = ([x], _attrs, _output, env) =>
+  env.traits.sigmoidKeepsSubnormals ? tf.sigmoid(x as tf.Tensor) : tailSigmoid(x as tf.Tensor);
 export const tanh = unary(tf.tanh);
 
 export const add = binary(tf.add);

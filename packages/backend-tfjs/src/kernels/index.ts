@@ -14,6 +14,7 @@ import { gaussianLogRatio } from './gaussian-log-ratio.js';
 import { gaussianSample } from './gaussian-sample.js';
 import type { TfjsKernel } from './kernel.js';
 import { logSoftmax } from './log-softmax.js';
+import { logSoftplus } from './log-softplus.js';
 import { matMul } from './mat-mul.js';
 import { maxPool2d } from './max-pool2d.js';
 import { maxPool2dGrad } from './max-pool2d-grad.js';
@@ -45,6 +46,7 @@ export const KERNELS: Readonly<Record<string, TfjsKernel>> = {
   maximum: elementwise.maximum,
   greater: elementwise.greater,
   less: elementwise.less,
+  logSoftplus,
   sum,
   matMul,
   reshape,
