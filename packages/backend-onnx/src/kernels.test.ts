@@ -8,6 +8,7 @@ import {
   conv2dInputGrad,
   conv2dWeightsGrad,
   GaussianDistribution,
+  grad,
   listOps,
   maxPool2d,
   maxPool2dGrad,
@@ -15,6 +16,7 @@ import {
   scatterAdd,
   setBackend,
   setFusedKernels,
+  type Tensor,
   tensor,
 } from '@illia-ts/core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +40,7 @@ describe('the kernel table', () => {
 });
 
 describe('gaussianLogRatio, fused', () => {
-  it("gives core's composition's numbers, finite for tiny and huge priors", async () => {
+  it("gives core's composition's numbers, finite for tiny and huge priors and for σ below float32", async () => {
     const logProb = async (fused: boolean, stdPrior: number, mu: number[], rho: number[]) => {
       setFusedKernels(fused);
       try {
@@ -59,12 +61,45 @@ describe('gaussianLogRatio, fused', () => {
       [0.1, [0.1, -0.2, 0.3], [-20, -1, 2]],
       [1e-30, [0, 1e-31, 0], [-3, -2, -20]],
       [1e30, [1e30, -1e29, 0], [-3, 0, 5]],
+      // σ is 0 in float32 below rho ≈ −104: z = (x − mu)/σ was 0/0 = NaN; float64 gives 520.76.
+      [1e30, [0.25, -0.5, 1e30], [-110, -200, -3]],
+      [0.1, [0.25, -0.5, 0.1], [-110, -200, -90]],
     ];
     for (const [std, mu, rho] of cases) {
       const fused = await logProb(true, std, mu, rho);
       expect(Number.isFinite(fused), `std ${std}: ${fused}`).toBe(true);
       expect(fused).toBe(await logProb(false, std, mu, rho));
     }
+  });
+
+  it('leaves sample, sigma and klDivergence right at rho −110 and −200', async () => {
+    const [muPrior, stdPrior] = [0, 0.1];
+    const mu = [0.25, -0.5, 0.1];
+    const rho = [-110, -200, -90];
+    const dist = new GaussianDistribution([3], { muPrior, stdPrior, rng: 4 });
+    dist.setParameters({ mu: tensor(mu), rho: tensor(rho) });
+    const sample = dist.sample();
+    const kl = dist.klDivergence();
+    const [dMu, dRho] = grad(() => dist.klDivergence(), [dist.mu, dist.rho]) as [Tensor, Tensor];
+    // σ = e^rho to float64 precision here (0 in float32 below −104, subnormal at −90).
+    const kl64 = rho.reduce((total, r, i) => {
+      const m = mu[i] as number;
+      const sigma = Math.exp(r);
+      return (
+        total +
+        Math.log(stdPrior) -
+        r +
+        (sigma * sigma + (m - muPrior) ** 2) / (2 * stdPrior ** 2) -
+        0.5
+      );
+    }, 0);
+    expect(Array.from(await sample.data())).toEqual(mu.map(Math.fround));
+    const [klValue] = await kl.data();
+    expect(Math.abs((klValue as number) - kl64)).toBeLessThan(1e-5 * kl64);
+    expect(Array.from(await dRho.data())).toEqual([-1, -1, -1]);
+    expect(Array.from(await dMu.data())).toEqual(mu.map((m) => Math.fround(m / stdPrior ** 2)));
+    for (const t of [sample, kl, dMu, dRho]) t.dispose();
+    dist.dispose();
   });
 });
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import {
   BACKEND_API_VERSION,
   type Backend,
@@ -10,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { BufferPool } from './buffer-pool.js';
 import { GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph/graph-builder.js';
 import { LazyTensor } from './graph/lazy-tensor.js';
-import { planGraph } from './graph/plan.js';
+import { type Plan, planGraph } from './graph/plan.js';
 import { kernelTable } from './kernels/index.js';
 import {
   type ExecutionProvider,
@@ -35,6 +36,25 @@ const FLUSH_DEPTH = 256;
 const POOL_BYTES = 256 * 2 ** 20;
 
 /**
+ * The most elements of one tensor. Every tensor crosses into ONNX Runtime and back as a
+ * JavaScript typed array: onnxruntime-node 1.30 rejects a dimension above 2^32 − 1
+ * (js/node/src/tensor_helper.cc: `dimDouble > 4294967295` is a RangeError), and Node 20's V8
+ * makes typed arrays of at most 2^32 elements (`new Float32Array(2 ** 32 + 1)` throws "Invalid
+ * typed array length"; checked on Node 20.20, where 2^32 allocates). ORT's cpu kernels index with int64, and the
+ * graphs' own int32 constants (index guards, Range counts) go to int64 where a size could pass
+ * int32. So 2^32 − 1, above core's default of 2^31 − 1.
+ */
+export const MAX_ELEMENTS = 2 ** 32 - 1;
+
+/**
+ * Pool threads that cached sessions may hold in all (ONNX Runtime's node binding has no global
+ * thread pool: each session with intra-op threads owns `threads − 1` of them). At least
+ * {@link MIN_THREADED_SESSIONS} threaded sessions are kept whatever their threads.
+ */
+const POOL_THREAD_BUDGET = 64;
+const MIN_THREADED_SESSIONS = 4;
+
+/**
  * The `onnx` backend: every kernel records its op into a graph, and reading a tensor runs what it
  * needs as one ONNX graph in one ONNX Runtime `InferenceSession`, cached by the graph's structure.
  * Reads are asynchronous only: onnxruntime-node has no synchronous run, so `dataSync()` is
@@ -47,13 +67,17 @@ export class OnnxBackend implements Backend {
   readonly apiVersion = BACKEND_API_VERSION;
   readonly name: string;
   readonly epsilon = 2 ** -24;
+  readonly maxElements = MAX_ELEMENTS;
   /** The options in force, defaults applied. */
   readonly options: ResolvedOptions;
   readonly #live = new Set<LazyTensor>();
-  /** Live handles not computed yet: every run computes them all (see {@link #run}). */
+  /** Live handles not computed yet: a run computes those linked to its targets (see #run). */
   readonly #livePending = new Set<LazyTensor>();
   /** Nodes that runs in flight compute, and when those runs end. */
   readonly #inFlight = new Map<LazyTensor, Promise<void>>();
+  /** Targets of reads started in this turn of the event loop: run as one graph (see #compute). */
+  #batch: LazyTensor[] = [];
+  #batchRun: Promise<void> | null = null;
   #runs = 0;
   #lastNodes = 0;
   #lastOutputs = 0;
@@ -68,9 +92,18 @@ export class OnnxBackend implements Backend {
   constructor(options: OnnxBackendOptions = {}) {
     this.options = resolveOptions(options);
     this.name = this.options.name;
-    const created = sessionOptions(this.options);
-    this.#cache = new SessionCache(this.options.cacheSize, (model) =>
-      ort.InferenceSession.create(model, created),
+    const threaded = sessionOptions(this.options);
+    const single = sessionOptions(this.options, this.options.executionProviders, 1);
+    const poolThreads = (this.options.intraOpNumThreads || availableParallelism()) - 1;
+    this.#cache = new SessionCache(
+      {
+        capacity: this.options.cacheSize,
+        threadedCapacity:
+          poolThreads <= 0
+            ? this.options.cacheSize
+            : Math.max(MIN_THREADED_SESSIONS, Math.floor(POOL_THREAD_BUDGET / poolThreads)),
+      },
+      (model, withThreads) => ort.InferenceSession.create(model, withThreads ? threaded : single),
     );
   }
 
@@ -102,9 +135,9 @@ export class OnnxBackend implements Backend {
     if (t.values === null) this.#livePending.add(t);
     this.#numBytes += t.size * 4;
     if (t.depth >= FLUSH_DEPTH) {
-      t.markFlushing();
-      // Nothing awaits this: a failure surfaces when the tensor (or one made from it) is read.
-      this.#materialize([t]).catch(() => undefined);
+      // Planned now (the loop may never yield); nothing awaits it: a failure is kept on the
+      // tensor and reported when it (or one made from it) is read.
+      void this.#run([t]);
     }
     return t;
   }
@@ -130,27 +163,52 @@ export class OnnxBackend implements Backend {
     // handle, the first then disposing it), and its buffer must not be reused meanwhile.
     t.inUse++;
     try {
-      if (t.values === null) {
-        const [fresh] = await this.#materialize([t]);
-        // The run's output is a fresh array that nothing else holds: it can be the caller's
-        // copy if the tensor keeps the values in a reused buffer instead, which saves allocating
-        // (and page-faulting in) a second fresh one. Not while anything else uses it.
-        // (Read again after the await: another read may have materialised it first.)
-        const stored = t.values as TensorValues | null;
-        if (fresh !== undefined && stored === fresh && t.inUse === 1) {
-          const own = this.#pool.take(t.dtype, fresh.length);
-          if (own !== undefined) {
-            own.set(fresh);
-            t.replaceValues(own);
-            return fresh;
-          }
+      if (t.values === null) await this.#compute(t);
+      const values = t.values as TensorValues;
+      // A run's output array that nothing else holds can be the caller's copy if the tensor
+      // keeps its values in a reused buffer instead, which saves allocating (and page-faulting
+      // in) a second fresh one. Not while anything else uses it (a run it feeds, another read).
+      if (t.fresh && t.inUse === 1) {
+        const own = this.#pool.take(t.dtype, values.length);
+        if (own !== undefined) {
+          own.set(values);
+          t.replaceValues(own);
+          return values;
         }
       }
-      return (t.values as TensorValues).slice();
+      return values.slice();
     } finally {
       t.inUse--;
       this.#recycle(t);
     }
+  }
+
+  /**
+   * Computes `t`: waits for the run in flight that computes it, or adds it to this turn's batch
+   * (reads started together share one run). Throws its graph's error if it failed.
+   */
+  async #compute(t: LazyTensor): Promise<void> {
+    if (t.failure === null && !this.#inFlight.has(t)) {
+      this.#batch.push(t);
+      this.#batchRun ??= Promise.resolve().then(() => {
+        const batch = this.#batch;
+        this.#batch = [];
+        this.#batchRun = null;
+        return this.#run(batch);
+      });
+      await this.#batchRun;
+    }
+    // A run in flight computes it (a background flush, another read's, or one that runs it
+    // again alone after a graph with others failed).
+    for (let run = this.#inFlight.get(t); run !== undefined; run = this.#inFlight.get(t)) {
+      await run;
+    }
+    if (t.values !== null) return;
+    const failure = t.failure;
+    if (failure !== null) throw new Error(failure.message, { cause: failure });
+    throw new Error(
+      `onnx: a tensor of shape [${t.shape.join(', ')}] was not computed: its values were released (disposed) before the read`,
+    );
   }
 
   dispose(x: BackendTensor): void {
@@ -199,68 +257,92 @@ export class OnnxBackend implements Backend {
   }
 
   /**
-   * Computes `targets` and stores their values; returns the run's output arrays, the targets'
-   * first (none if runs in flight compute them all: it waits for those). The graph is planned at
-   * once (a background flush takes the chain as it is when called); nodes that runs in flight
-   * compute are its inputs, fed when those runs end, so nothing is computed twice.
-   */
-  #materialize(targets: readonly LazyTensor[]): Promise<TensorValues[]> {
-    const wanted = targets.filter((t) => t.values === null && !t.recycled);
-    const todo = wanted.filter((t) => !this.#inFlight.has(t));
-    if (todo.length === 0) {
-      return Promise.all(wanted.map((t) => this.#inFlight.get(t))).then(() => {
-        if (wanted.some((t) => t.values === null)) {
-          throw new Error(
-            `onnx: the graph that computes a tensor of shape [${wanted[0]?.shape.join(', ')}] failed (see the error of the read that ran it)`,
-          );
-        }
-        return [];
-      });
-    }
-    return this.#run(todo);
-  }
-
-  /**
-   * Runs one graph that computes `targets` and every other live handle still pending (and live
-   * nodes on the way), and stores their values.
+   * Computes `targets` (those not computed, failed or in flight yet) together with every live
+   * handle still pending that is linked to them through pending nodes, in one graph, and stores
+   * their values; resolves when they, and the runs in flight that compute the others, have
+   * ended. Never rejects: a failure is kept on the tensors it concerns.
    *
-   * Computing every pending live handle is what keeps a training loop's graphs from growing: its
-   * step reads the loss, while the new parameters and optimizer state (assigned from lazy results,
-   * which the loss does not need) are still pending. Left pending, they would be computed inside
-   * the next read's graph as internal nodes, never stored (their handles are disposed by the
-   * next assign), so every read would recompute the whole history from the first values. Run
-   * together, one graph per step computes forward, backward and update once, and the next step
-   * starts from stored values: the graph's structure repeats and its session is cached.
+   * Only what is linked goes in, so a read of a small tensor does not compute 1,000 unrelated
+   * pending ones (with 1,000 unread draws alive, reading a 3-element tensor took 15–30 s, nearly
+   * all of it ONNX Runtime making a session for a 35,000-node graph). What is linked must go in:
+   * a training step reads the loss, while the new parameters and optimizer state (assigned from
+   * lazy results, which the loss does not need) are pending and linked to it through the
+   * gradients. Left pending, they would be computed inside the next read's graph as internal
+   * nodes, never stored (their handles are disposed by the next assign), so every read would
+   * recompute the whole history from the first values. Run together, one graph per step computes
+   * forward, backward and update once, and the next step starts from stored values: the graph's
+   * structure repeats and its session is cached.
+   *
+   * If the graph fails, each target runs alone (so that a bad tensor linked to it does not fail
+   * it), the others that were linked are left out of later reads' graphs (`solo`: run only when
+   * read), and a target that fails alone keeps the error: it is reported by every read of it, or
+   * of a tensor made from it, without running anything again.
    */
-  async #run(wanted: readonly LazyTensor[]): Promise<TensorValues[]> {
-    const roots = [...wanted];
-    const isWanted = new Set(wanted);
-    for (const t of this.#livePending) {
-      if (t.values === null && !isWanted.has(t) && !this.#inFlight.has(t)) roots.push(t);
+  async #run(targets: readonly LazyTensor[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const todo: LazyTensor[] = [];
+    for (const t of new Set(targets)) {
+      if (t.values !== null || t.recycled || t.failure !== null) continue;
+      const running = this.#inFlight.get(t);
+      if (running !== undefined) waits.push(running);
+      else todo.push(t);
     }
-    if (roots.length === wanted.length) return this.#runGraph(wanted);
-    try {
-      return await this.#runGraph(roots);
-    } catch (error) {
-      // Another pending handle may be what fails: the targets alone may still run.
-      try {
-        return await this.#runGraph(wanted);
-      } catch {
-        throw error;
+    if (todo.length > 0) waits.push(this.#runLinked(todo));
+    await Promise.all(waits);
+  }
+
+  async #runLinked(todo: readonly LazyTensor[]): Promise<void> {
+    const wanted = new Set(todo);
+    const groups = new Set(todo.map((t) => t.group));
+    const linked: LazyTensor[] = [];
+    for (const t of this.#livePending) {
+      if (wanted.has(t) || t.values !== null || t.solo || t.failure !== null) continue;
+      if (this.#inFlight.has(t) || !groups.has(t.group)) continue;
+      linked.push(t);
+    }
+    const alone = todo.length === 1 && linked.length === 0;
+    const retries: Promise<boolean>[] = [];
+    await this.#runGraph([...todo, ...linked], (error) => {
+      if (alone) {
+        this.#fail(todo, error);
+        return;
       }
+      // Each target alone, so that one bad tensor does not fail the others; the linked ones
+      // run only when they are read. Planned now, so that reads waiting on this run wait on these.
+      for (const t of linked) t.solo = true;
+      for (const t of todo) retries.push(this.#runGraph([t], (e) => this.#fail([t], e)));
+    });
+    await Promise.all(retries);
+  }
+
+  /** Keeps `error` on `targets`: their reads report it from now on. */
+  #fail(targets: readonly LazyTensor[], error: Error): void {
+    for (const t of targets) {
+      for (const input of t.fail(error)) this.#recycle(input);
+      this.#livePending.delete(t);
     }
   }
 
   /**
-   * Runs the graph of `targets` and stores their values (and those of live nodes on the way);
-   * returns the run's output arrays, the targets' first.
+   * Runs the graph of `targets` and stores their values (and those of live nodes on the way).
+   * If it cannot be planned or run, `onFailure` gets the error before anything that waits on the
+   * run goes on, and the nodes stay pending. Resolves to whether it ran.
    */
-  async #runGraph(targets: readonly LazyTensor[]): Promise<TensorValues[]> {
-    const plan = planGraph(
-      targets,
-      (t) => this.#live.has(t),
-      (t) => this.#inFlight.has(t),
-    );
+  async #runGraph(
+    targets: readonly LazyTensor[],
+    onFailure: (error: Error) => void,
+  ): Promise<boolean> {
+    let plan: Plan;
+    try {
+      plan = planGraph(
+        targets,
+        (t) => this.#live.has(t),
+        (t) => this.#inFlight.has(t),
+      );
+    } catch (error) {
+      onFailure(error as Error);
+      return false;
+    }
     this.#runs++;
     this.#lastNodes = plan.nodes;
     this.#lastOutputs = plan.outputs.length;
@@ -282,10 +364,11 @@ export class OnnxBackend implements Backend {
     // Pinned from now: the feeds hold their arrays, which must not be pooled and reused before
     // the run has read them.
     for (const leaf of plan.leaves) leaf.inUse++;
-    let outputs: ort.Tensor[];
+    let outputs: ort.Tensor[] | undefined;
+    let failure: Error | undefined;
     try {
       // On a miss the model is built now, before anything else can materialise its nodes.
-      outputs = await this.#cache.with(plan.key, plan.model, async (session) => {
+      outputs = await this.#cache.with(plan.key, plan.threaded, plan.model, async (session) => {
         await Promise.all(before);
         const feeds: Record<string, ort.Tensor> = {};
         for (const f of plan.feeds) {
@@ -295,29 +378,32 @@ export class OnnxBackend implements Backend {
         return session.outputNames.map((name) => results[name] as ort.Tensor);
       });
     } catch (error) {
-      throw new Error(
+      failure = new Error(
         `onnx: running the graph of a tensor of shape [${targets[0]?.shape.join(', ')}] on ${this.options.executionProviders.join(', ')} failed: ${(error as Error).message}`,
         { cause: error },
       );
-    } finally {
-      for (const leaf of plan.leaves) {
-        leaf.inUse--;
-        this.#recycle(leaf);
-      }
-      // Stored (below) before the runs that wait for them go on; on failure they go on and fail.
-      for (const t of plan.outputs) if (this.#inFlight.get(t) === end) this.#inFlight.delete(t);
-      ended();
     }
-    // Synchronously after the run: nothing that waits on `end` resumes before this.
-    // ORT gives a Float32Array for a float output and an Int32Array for an int32 one.
-    const arrays = outputs.map((o) => o.data as TensorValues);
-    plan.outputs.forEach((t, i) => {
-      for (const input of t.materialize(arrays[i] as TensorValues)) this.#recycle(input);
-      this.#livePending.delete(t);
-      // A background flush may compute a node whose handle was disposed meanwhile.
-      this.#recycle(t);
-    });
-    return arrays;
+    for (const leaf of plan.leaves) {
+      leaf.inUse--;
+      this.#recycle(leaf);
+    }
+    for (const t of plan.outputs) if (this.#inFlight.get(t) === end) this.#inFlight.delete(t);
+    // Stored (or the failure handled) synchronously, before the runs and reads that wait on
+    // `end` go on.
+    if (outputs === undefined) {
+      for (const t of plan.outputs) t.markFlushing(false);
+      onFailure(failure as Error);
+    } else {
+      // ORT gives a Float32Array for a float output and an Int32Array for an int32 one.
+      plan.outputs.forEach((t, i) => {
+        for (const input of t.materialize(outputs[i]?.data as TensorValues)) this.#recycle(input);
+        this.#livePending.delete(t);
+        // A background flush may compute a node whose handle was disposed meanwhile.
+        this.#recycle(t);
+      });
+    }
+    ended();
+    return outputs !== undefined;
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { backendFromEnv } from './from-env.js';
 import { optionsFromEnv, resolveOptions } from './options.js';
 
 describe('optionsFromEnv', () => {
@@ -12,12 +13,33 @@ describe('optionsFromEnv', () => {
     });
   });
 
-  it('rejects malformed values, naming the variable', () => {
-    expect(() => optionsFromEnv({ ILLIA_ONNX_THREADS: 'two' })).toThrow(
-      /ILLIA_ONNX_THREADS must be a whole number of threads .*got "two"/,
+  it('rejects malformed values, naming the variable, the value and what it accepts', () => {
+    for (const bad of ['two', '-1', '1.5', '0x2']) {
+      expect(() => optionsFromEnv({ ILLIA_ONNX_THREADS: bad })).toThrow(
+        `ILLIA_ONNX_THREADS="${bad}": give a whole number of threads per op (0: ONNX Runtime's choice, the physical cores)`,
+      );
+    }
+    expect(() => optionsFromEnv({ ILLIA_ONNX_PROVIDERS: 'gpu' })).toThrow(
+      'ILLIA_ONNX_PROVIDERS="gpu": "gpu" is not an execution provider; give a comma-separated list of cpu, webgpu, cuda (such as "cuda,cpu")',
     );
-    const options = optionsFromEnv({ ILLIA_ONNX_PROVIDERS: 'gpu' });
-    expect(() => resolveOptions(options)).toThrow(/executionProviders must be .* got \["gpu"\]/);
+    expect(() => optionsFromEnv({ ILLIA_ONNX_PROVIDERS: 'cuda,,cpu' })).toThrow(
+      /ILLIA_ONNX_PROVIDERS="cuda,,cpu": "" is not an execution provider/,
+    );
+    expect(() => optionsFromEnv({ ILLIA_ONNX_DETERMINISTIC: 'yes' })).toThrow(
+      'ILLIA_ONNX_DETERMINISTIC="yes": give 1 (one thread per op, bitwise reproducible) or 0 (the default)',
+    );
+  });
+
+  it('reads ILLIA_ONNX_DETERMINISTIC, which contradicts more than one thread', () => {
+    expect(optionsFromEnv({ ILLIA_ONNX_DETERMINISTIC: '1' })).toEqual({ deterministic: true });
+    expect(optionsFromEnv({ ILLIA_ONNX_DETERMINISTIC: '0' })).toEqual({ deterministic: false });
+    expect(optionsFromEnv({ ILLIA_ONNX_DETERMINISTIC: '1', ILLIA_ONNX_THREADS: '1' })).toEqual({
+      deterministic: true,
+      intraOpNumThreads: 1,
+    });
+    expect(() =>
+      optionsFromEnv({ ILLIA_ONNX_DETERMINISTIC: '1', ILLIA_ONNX_THREADS: '4' }),
+    ).toThrow('ILLIA_ONNX_DETERMINISTIC=1 runs every op on one thread, but ILLIA_ONNX_THREADS="4"');
   });
 });
 
@@ -29,7 +51,13 @@ describe('resolveOptions', () => {
       onUnavailableProvider: 'error',
       intraOpNumThreads: 0,
       interOpNumThreads: 0,
+      deterministic: false,
       cacheSize: 64,
+    });
+    expect(resolveOptions({ deterministic: true })).toMatchObject({
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      deterministic: true,
     });
   });
 
@@ -37,5 +65,20 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ onUnavailableProvider: 'ignore' as 'warn' })).toThrow(
       /onUnavailableProvider must be "error" or "warn", got "ignore"/,
     );
+  });
+});
+
+describe('backendFromEnv', () => {
+  it('names the variable when a provider it asks for cannot start, or a value is malformed', async () => {
+    // This machine has no CUDA libraries (the repository skips their download).
+    await expect(backendFromEnv({ ILLIA_ONNX_PROVIDERS: 'cuda,cpu' })).rejects.toThrow(
+      /^ILLIA_ONNX_PROVIDERS="cuda,cpu": onnx: execution provider 'cuda' is unavailable on this machine .*ONNXRUNTIME_NODE_INSTALL=cuda12/,
+    );
+    expect(() => backendFromEnv({ ILLIA_ONNX_THREADS: 'abc' })).toThrow(
+      /^ILLIA_ONNX_THREADS="abc": give a whole number of threads per op/,
+    );
+    expect(backendFromEnv({ ILLIA_ONNX_DETERMINISTIC: '1' })).toMatchObject({
+      options: { deterministic: true, intraOpNumThreads: 1 },
+    });
   });
 });

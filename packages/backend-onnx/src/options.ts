@@ -23,10 +23,21 @@ export interface OnnxBackendOptions {
    * without it (with `cpu` if none is left).
    */
   onUnavailableProvider?: 'error' | 'warn';
-  /** Threads of one op (ONNX Runtime's intraOpNumThreads). Default 0: ORT's choice (the cores). */
+  /**
+   * Threads of one op (ONNX Runtime's intraOpNumThreads). Default 0: ORT's choice (the physical
+   * cores), so results of ops that ORT splits by thread count (a matrix product with a long inner
+   * dimension) differ between machines; see {@link deterministic}. Graphs of small ops run on
+   * one thread whatever this says (see the README).
+   */
   intraOpNumThreads?: number;
   /** Threads across independent ops (interOpNumThreads). Default 0: ORT's choice. */
   interOpNumThreads?: number;
+  /**
+   * Bitwise reproducible results on any number of cores: every op on one thread and ops run one
+   * after the other (intraOpNumThreads and interOpNumThreads 1, sequential execution). Slower on
+   * large ops. Default false. Contradicts an intraOpNumThreads or interOpNumThreads other than 1.
+   */
+  deterministic?: boolean;
   /** Inference sessions kept, one per graph structure; the least recently used go. Default 64. */
   cacheSize?: number;
 }
@@ -40,6 +51,7 @@ export interface ResolvedOptions {
   readonly onUnavailableProvider: 'error' | 'warn';
   readonly intraOpNumThreads: number;
   readonly interOpNumThreads: number;
+  readonly deterministic: boolean;
   readonly cacheSize: number;
 }
 
@@ -84,12 +96,27 @@ export function resolveOptions(options: OnnxBackendOptions = {}): ResolvedOption
       `OnnxBackend: onUnavailableProvider must be "error" or "warn", got ${describe(onUnavailable)}`,
     );
   }
+  const deterministic = options.deterministic ?? false;
+  if (typeof deterministic !== 'boolean') {
+    throw new TypeError(
+      `OnnxBackend: deterministic must be true or false, got ${describe(deterministic)}`,
+    );
+  }
+  const threads = deterministic ? 1 : 0;
+  const intra = count('intraOpNumThreads', options.intraOpNumThreads, threads, 0);
+  const inter = count('interOpNumThreads', options.interOpNumThreads, threads, 0);
+  if (deterministic && (intra !== 1 || inter !== 1)) {
+    throw new RangeError(
+      `OnnxBackend: deterministic: true runs every op on one thread, but intraOpNumThreads is ${intra} and interOpNumThreads ${inter}: leave them out (or set them to 1)`,
+    );
+  }
   return {
     name,
     executionProviders: [...new Set(providers)],
     onUnavailableProvider: onUnavailable,
-    intraOpNumThreads: count('intraOpNumThreads', options.intraOpNumThreads, 0, 0),
-    interOpNumThreads: count('interOpNumThreads', options.interOpNumThreads, 0, 0),
+    intraOpNumThreads: intra,
+    interOpNumThreads: inter,
+    deterministic,
     cacheSize: count('cacheSize', options.cacheSize, 64, 1),
   };
 }
@@ -98,11 +125,14 @@ export function resolveOptions(options: OnnxBackendOptions = {}): ResolvedOption
 export const PROVIDERS_ENV = 'ILLIA_ONNX_PROVIDERS';
 /** The environment variable that sets the threads per op of the registered `onnx`. */
 export const THREADS_ENV = 'ILLIA_ONNX_THREADS';
+/** The environment variable that makes the registered `onnx` deterministic (`1`). */
+export const DETERMINISTIC_ENV = 'ILLIA_ONNX_DETERMINISTIC';
 
 /**
  * The options of the registered `onnx` backend from the environment:
- * `ILLIA_ONNX_PROVIDERS=cuda,cpu` and `ILLIA_ONNX_THREADS=2`. Unset variables give `{}` entries
- * (defaults); malformed ones are rejected when the options are resolved.
+ * `ILLIA_ONNX_PROVIDERS=cuda,cpu`, `ILLIA_ONNX_THREADS=2`, `ILLIA_ONNX_DETERMINISTIC=1`. Unset or
+ * empty variables give no entry (the defaults); a malformed one is a RangeError that names the
+ * variable, its value and what it accepts.
  */
 export function optionsFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -110,36 +140,61 @@ export function optionsFromEnv(
   const options: OnnxBackendOptions = {};
   const providers = env[PROVIDERS_ENV];
   if (providers !== undefined && providers.trim() !== '') {
-    options.executionProviders = providers
-      .split(',')
-      .map((p) => p.trim())
-      .filter((p) => p !== '') as ExecutionProvider[];
+    const names = providers.split(',').map((p) => p.trim());
+    const unknown = names.filter((p) => !PROVIDERS.includes(p as ExecutionProvider));
+    if (unknown.length > 0) {
+      throw new RangeError(
+        `${PROVIDERS_ENV}=${JSON.stringify(providers)}: ${unknown.map(describe).join(', ')} is not an execution provider; give a comma-separated list of ${PROVIDERS.join(', ')} (such as "cuda,cpu")`,
+      );
+    }
+    options.executionProviders = names as ExecutionProvider[];
   }
   const threads = env[THREADS_ENV];
   if (threads !== undefined && threads.trim() !== '') {
     const n = Number(threads);
-    if (!Number.isInteger(n) || n < 0) {
+    if (!/^\s*\d+\s*$/.test(threads) || !Number.isSafeInteger(n)) {
       throw new RangeError(
-        `${THREADS_ENV} must be a whole number of threads (0: ONNX Runtime's choice), got ${JSON.stringify(threads)}`,
+        `${THREADS_ENV}=${JSON.stringify(threads)}: give a whole number of threads per op (0: ONNX Runtime's choice, the physical cores)`,
       );
     }
     options.intraOpNumThreads = n;
   }
+  const deterministic = env[DETERMINISTIC_ENV];
+  if (deterministic !== undefined && deterministic.trim() !== '') {
+    const value = deterministic.trim();
+    if (value !== '0' && value !== '1') {
+      throw new RangeError(
+        `${DETERMINISTIC_ENV}=${JSON.stringify(deterministic)}: give 1 (one thread per op, bitwise reproducible) or 0 (the default)`,
+      );
+    }
+    options.deterministic = value === '1';
+  }
+  if (options.deterministic === true && (options.intraOpNumThreads ?? 1) !== 1) {
+    throw new RangeError(
+      `${DETERMINISTIC_ENV}=1 runs every op on one thread, but ${THREADS_ENV}=${JSON.stringify(threads)}: unset one of them`,
+    );
+  }
   return options;
 }
 
-/** ONNX Runtime session options for the resolved options. */
+/**
+ * ONNX Runtime session options for the resolved options: on `providers`, with `threads` intra-op
+ * threads (default the options'; 1 for a graph of small ops, whose session then owns no threads).
+ */
 export function sessionOptions(
   options: ResolvedOptions,
   providers: readonly ExecutionProvider[] = options.executionProviders,
+  threads: number = options.intraOpNumThreads,
 ): InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
-    intraOpNumThreads: options.intraOpNumThreads,
+    intraOpNumThreads: threads,
     interOpNumThreads: options.interOpNumThreads,
+    executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    // Warnings about providers and node placement are ours to report, not ORT's to print.
-    logSeverityLevel: 3,
+    // ORT's own log lines repeat what the errors we throw say (a failed run's message is in
+    // the read's error), and warnings about providers are ours to report.
+    logSeverityLevel: 4,
   };
 }
 

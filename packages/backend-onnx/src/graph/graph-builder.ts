@@ -104,6 +104,13 @@ export class GraphBuilder {
     );
   }
 
+  /** An int64 scalar constant. */
+  int64(value: number): string {
+    return this.#constant(`L${value}`, (name) =>
+      constantTensor(name, DataType.INT64, [], BigInt64Array.of(BigInt(value))),
+    );
+  }
+
   /** A 1-D int64 constant (shapes, axes, slice bounds). */
   int64s(values: readonly number[]): string {
     return this.#constant(`l${values.join(',')}`, (name) =>

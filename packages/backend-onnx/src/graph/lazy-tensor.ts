@@ -1,8 +1,9 @@
 /**
  * The handle of the onnx backend: a node of a lazily recorded graph. A node is either
- * materialised (it holds its values) or pending (it holds the op that computes it from other
- * nodes). Running a graph materialises its outputs and lets go of their inputs, so memory held by
- * the recorded graph is freed by the garbage collector as soon as nothing needs it.
+ * materialised (it holds its values), pending (it holds the op that computes it from other
+ * nodes) or failed (its graph failed: it holds the error). Running a graph materialises its
+ * outputs and lets go of their inputs, so memory held by the recorded graph is freed by the
+ * garbage collector as soon as nothing needs it.
  */
 import type { BackendTensor, DType, TensorValues } from '@illia-ts/core';
 import type { GraphBuilder } from './graph-builder.js';
@@ -33,6 +34,33 @@ export interface LazyOp {
   ) => string;
   /** Per-call scalars fed as graph inputs (not in the signature: every value shares a session). */
   readonly params?: readonly ScalarParam[];
+  /**
+   * Multiply-adds (or elements touched) of the op, where it is more than its largest tensor's
+   * size (a matrix product, a convolution): a graph whose every node is small runs on one thread.
+   */
+  readonly work?: number;
+}
+
+/**
+ * The set (union-find) of pending nodes joined through pending inputs: what a read computes
+ * together. Joins happen when ops are recorded; a node recorded on materialised (or in-flight)
+ * inputs starts a set of its own, so sets stay as small as the pending graph that links them.
+ */
+class Component {
+  parent: Component | null = null;
+
+  root(): Component {
+    let root: Component = this;
+    while (root.parent !== null) root = root.parent;
+    // Path compression: later finds are O(1).
+    let node: Component = this;
+    while (node.parent !== null && node.parent !== root) {
+      const next: Component = node.parent;
+      node.parent = root;
+      node = next;
+    }
+    return root;
+  }
 }
 
 interface Pending {
@@ -50,6 +78,17 @@ export class LazyTensor implements BackendTensor {
   #values: TensorValues | null;
   #pending: Pending | null;
   #flushing = false;
+  /** Why its graph failed (then it has neither values nor an op). */
+  #failure: Error | null = null;
+  /** Whether its values are a run's output array, which nothing else holds yet. */
+  #fresh = false;
+  /** Its set of linked pending nodes (see {@link Component}). */
+  readonly #component: Component;
+  /**
+   * Left out of other reads' graphs: it was in a graph that failed while the read's own tensors
+   * ran fine alone, so only a read of it (or of a tensor made from it) runs it again.
+   */
+  solo = false;
   /** Pending nodes that take this one as an input (its values must stay while they wait). */
   consumers = 0;
   /** Runs in flight fed from its values, and reads in progress (they need the values after). */
@@ -68,6 +107,16 @@ export class LazyTensor implements BackendTensor {
     this.size = shape.reduce((a, b) => a * b, 1);
     this.#values = values;
     this.#pending = pending;
+    this.#component = new Component();
+    // Linked to the sets of its pending inputs (not to those a run in flight computes: they are
+    // inputs of later graphs, like materialised ones).
+    for (const input of pending?.inputs ?? []) {
+      if (input.#values === null && input.#pending !== null && !input.#flushing) {
+        const a = this.#component.root();
+        const b = input.#component.root();
+        if (a !== b) a.parent = b;
+      }
+    }
   }
 
   /** A node that holds `values` (not copied); its dtype is the array's. */
@@ -106,9 +155,35 @@ export class LazyTensor implements BackendTensor {
     return this.#flushing ? 0 : (this.#pending?.depth ?? 0);
   }
 
-  /** Records that a background run will materialise this node. */
-  markFlushing(): void {
-    this.#flushing = true;
+  /** Records that a run in flight will materialise this node (or, false, that it failed to). */
+  markFlushing(flushing = true): void {
+    this.#flushing = flushing;
+  }
+
+  /**
+   * Its set of pending nodes linked through pending inputs (equal for nodes a read computes
+   * together): an identity to compare, nothing more.
+   */
+  get group(): object {
+    return this.#component.root();
+  }
+
+  /** Why its graph failed, or null. */
+  get failure(): Error | null {
+    return this.#failure;
+  }
+
+  /**
+   * Records that its graph failed: it keeps `error` (later reads report it without running
+   * anything) and drops its op; returns the op's inputs, whose buffers may now be free to reuse.
+   */
+  fail(error: Error): readonly LazyTensor[] {
+    if (this.#values !== null || this.#failure !== null) return [];
+    const inputs = this.#pending?.inputs ?? [];
+    for (const input of inputs) input.consumers--;
+    this.#pending = null;
+    this.#failure = error;
+    return inputs;
   }
 
   /**
@@ -116,17 +191,24 @@ export class LazyTensor implements BackendTensor {
    * inputs (none if it was already materialised), whose buffers may now be free to reuse.
    */
   materialize(values: TensorValues): readonly LazyTensor[] {
-    if (this.#values !== null || this.#recycled) return [];
+    if (this.#values !== null || this.#recycled || this.#failure !== null) return [];
     const inputs = this.#pending?.inputs ?? [];
     for (const input of inputs) input.consumers--;
     this.#values = values;
+    this.#fresh = true;
     this.#pending = null;
     return inputs;
+  }
+
+  /** Whether its values are still the run's output array, never handed out. */
+  get fresh(): boolean {
+    return this.#fresh;
   }
 
   /** Swaps in another buffer holding the same values (a pooled copy). */
   replaceValues(values: TensorValues): void {
     this.#values = values;
+    this.#fresh = false;
   }
 
   /**

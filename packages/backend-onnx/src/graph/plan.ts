@@ -29,9 +29,23 @@ export interface Plan {
   readonly outputs: readonly LazyTensor[];
   /** Pending nodes the graph computes. */
   readonly nodes: number;
+  /**
+   * Whether some node's work reaches {@link THREADED_WORK}: only then does the graph's session
+   * get intra-op threads (a smaller one would run every op on one thread anyway).
+   */
+  readonly threaded: boolean;
   /** The serialised model (built only when the cache misses). */
   model(): Uint8Array;
 }
+
+/**
+ * The work (multiply-adds, or elements of the largest tensor) from which a node may run on several
+ * threads. ONNX Runtime splits no smaller op: MLAS gives a matrix product one thread per 64 Ki
+ * multiply-adds (MLAS_SGEMM_THREAD_COMPLEXITY), and elementwise loops of a few thousand elements
+ * cost less than waking a thread. A graph whose nodes are all below it runs on one thread, with
+ * the same numbers, and its session owns no thread pool.
+ */
+export const THREADED_WORK = 2 ** 16;
 
 type Slot =
   | { readonly kind: 'tensor'; readonly tensor: LazyTensor }
@@ -41,7 +55,8 @@ type Slot =
  * Plans the graph that computes `targets` (pending nodes) and also outputs every pending node
  * on the way for which `keep` is true (live handles), so that running it materialises those too
  * and later graphs start from their values instead of recomputing them. Pending nodes for which
- * `ready` is true (computed by a run in flight) are inputs, like materialised ones.
+ * `ready` is true (computed by a run in flight) are inputs, like materialised ones. Throws if an
+ * input could not be computed (its graph failed).
  */
 export function planGraph(
   targets: readonly LazyTensor[],
@@ -55,7 +70,14 @@ export function planGraph(
   const feeds: Feed[] = [];
   const leaves: LazyTensor[] = [];
 
+  let threaded = false;
   const leaf = (t: LazyTensor): string => {
+    const failure = t.failure;
+    if (failure !== null) {
+      throw new Error(`onnx: an input of this tensor could not be computed: ${failure.message}`, {
+        cause: failure,
+      });
+    }
     // Core refuses disposed tensors, so this is a bug here, not a user error: say so, not crash.
     if (t.pendingOp === null && t.values === null) throw disposedLeaf();
     leaves.push(t);
@@ -97,6 +119,11 @@ export function planGraph(
         feeds.push({ name, type: p.type, data: () => data, dims: [] });
         return `${name}:${p.type}`;
       });
+      if (!threaded) {
+        let work = pending.op.work ?? t.size;
+        for (const input of pending.inputs) work = Math.max(work, input.size);
+        threaded = work >= THREADED_WORK;
+      }
       const ref = `n${order.length}`;
       parts.push(
         `${ref}=${pending.op.signature}(${pending.inputs.map((i) => index.get(i)).join(',')};${params.join(',')}):${t.dtype}[${t.shape.join(',')}]`,
@@ -117,6 +144,7 @@ export function planGraph(
     leaves,
     outputs,
     nodes: order.length,
+    threaded,
     model: () => buildModel(order, slots, outputs),
   };
 }

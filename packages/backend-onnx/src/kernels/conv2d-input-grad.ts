@@ -4,9 +4,9 @@
  * `output_padding` adds the rows and columns of x that no window reached (a stride that does not
  * divide evenly), so the result has exactly x's shape.
  */
-import type { Conv2dInputGradAttrs } from '@illia-ts/core';
+import { type Conv2dInputGradAttrs, sizeOf } from '@illia-ts/core';
 import { attr } from '../graph/graph-builder.js';
-import { convAttributes, convKey } from './conv2d.js';
+import { convAttributes, convKey, convWork } from './conv2d.js';
 import type { OnnxKernel } from './kernel.js';
 
 export const conv2dInputGrad: OnnxKernel<Conv2dInputGradAttrs> = ([dy, w], a) => {
@@ -24,6 +24,7 @@ export const conv2dInputGrad: OnnxKernel<Conv2dInputGradAttrs> = ([dy, w], a) =>
   const attributes = [...convAttributes(a), attr.ints('output_padding', outputPadding)];
   return {
     signature: `conv2dInputGrad{${convKey(a)},o${outputPadding.join('x')}}`,
+    work: convWork(sizeOf(dyShape), wShape),
     emit: (g, [d, weights]) => g.op('ConvTranspose', [d as string, weights as string], attributes),
   };
 };

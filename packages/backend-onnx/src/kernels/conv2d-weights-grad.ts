@@ -10,9 +10,9 @@
  * channels k·N … k·N + N − 1 of x' (x as [C/g, g·N, H, W]) and Conv's group attribute pairs them
  * with group k's outputs, so no group sees another's: the output is [C/g, O, kh, kw].
  */
-import type { Conv2dWeightsGradAttrs } from '@illia-ts/core';
+import { type Conv2dWeightsGradAttrs, sizeOf } from '@illia-ts/core';
 import { attr } from '../graph/graph-builder.js';
-import { convKey } from './conv2d.js';
+import { convKey, convWork } from './conv2d.js';
 import type { OnnxKernel } from './kernel.js';
 
 export const conv2dWeightsGrad: OnnxKernel<Conv2dWeightsGradAttrs> = ([x, dy], a) => {
@@ -37,6 +37,7 @@ export const conv2dWeightsGrad: OnnxKernel<Conv2dWeightsGradAttrs> = ([x, dy], a
   const swap = [attr.ints('perm', [1, 0, 2, 3])];
   return {
     signature: `conv2dWeightsGrad{${convKey(a)}}`,
+    work: convWork(sizeOf(dy?.shape ?? []), a.weightsShape),
     emit: (g, [xv, dyv]) => {
       const xt =
         groups === 1

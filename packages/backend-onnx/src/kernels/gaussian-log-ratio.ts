@@ -1,24 +1,38 @@
 /**
- * `Σ log std − log σ − ((x−mu)/σ)²/2 + ((x−prior.mu)/std)²/2`, σ = softplus(rho): the ops of
- * core's composition in its order (so the same numbers), terms in float32, summed in float64, in
- * the graph of the read that needs it. Scale-free as core's: log σ from rho directly (finite for
- * every finite rho), and the prior's term from `(x − prior.mu)/std`, so a tiny or huge prior
- * overflows only where the true value does. The prior enters as params (log std, mu, 1/std), so
- * every prior shares the session.
+ * `Σ log std − log σ − z²/2 + ((x − prior.mu)/std)²/2`, σ = softplus(rho), z = (x − mu)/σ: the ONNX
+ * ops of core's composition in its order (so the same numbers), terms in float32, summed in
+ * float64, in the graph of the read that needs it. Scale-free as core's: log σ from rho directly
+ * (`logSoftplus`, finite for every finite rho); z as `(x − mu)·s·s` with `s = σ^(−1/2) =
+ * exp(−log σ / 2)` capped at the largest float32, so z does not go through σ, which is 0 in
+ * float32 below rho ≈ −104 (z is then 0 where x = mu, ±Infinity elsewhere, as the true value
+ * overflows); and the prior's term from `(x − prior.mu)/std`, so a tiny or huge prior overflows
+ * only where the true value does. The prior enters as params (log std, mu, 1/std), so every
+ * prior shares the session.
  */
 import type { GaussianLogRatioAttrs, GaussianPrior } from '@illia-ts/core';
+import type { GraphBuilder } from '../graph/graph-builder.js';
 import type { LazyOp, ScalarParam } from '../graph/lazy-tensor.js';
 import type { OnnxKernel } from './kernel.js';
 import { emitLogSoftplus } from './log-softplus.js';
 import { emitSum } from './sum.js';
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** `min(exp(logSigma · −0.5), FLOAT32_MAX)` as core writes it: `−max(−s, −FLOAT32_MAX)`. */
+function emitInverseRootSigma(g: GraphBuilder, logSigma: string): string {
+  const s = g.op('Exp', [g.op('Mul', [logSigma, g.float(-0.5)])]);
+  return g.op('Neg', [g.op('Max', [g.op('Neg', [s]), g.float(-FLOAT32_MAX)])]);
+}
+
 /** The op, without its params ({@link gaussianLogRatioParams}). */
 export const GAUSSIAN_LOG_RATIO: LazyOp = {
   signature: 'gaussianLogRatio',
   emit: (g, [x, mu, rho], [logStd, priorMu, inverseStd]) => {
-    const sigma = g.op('Softplus', [rho as string]);
-    const logRatio = g.op('Sub', [logStd as string, emitLogSoftplus(g, rho as string)]);
-    const z = g.op('Div', [g.op('Sub', [x as string, mu as string]), sigma]);
+    const logSigma = emitLogSoftplus(g, rho as string);
+    const s = emitInverseRootSigma(g, logSigma);
+    const logRatio = g.op('Sub', [logStd as string, logSigma]);
+    const z = g.op('Mul', [g.op('Mul', [g.op('Sub', [x as string, mu as string]), s]), s]);
     const posterior = g.op('Mul', [g.op('Mul', [z, z]), g.float(0.5)]);
     const zPrior = g.op('Mul', [
       g.op('Sub', [x as string, priorMu as string]),

@@ -5,7 +5,7 @@ import type { LazyOp, LazyTensor } from '../graph/lazy-tensor.js';
 /**
  * One kernel: from the inputs (lazy nodes), the op's normalised attributes and the output's shape
  * and dtype (core computed them), the op that the new pending node records. It runs when a read
- * needs it, inside one graph with everything else pending.
+ * needs it, inside one graph with the pending tensors linked to it.
  */
 // biome-ignore lint/suspicious/noExplicitAny: a table of kernels with different attribute types
 export type OnnxKernel<A = any> = (

@@ -8,11 +8,12 @@ import { attr } from '../graph/graph-builder.js';
 import type { OnnxKernel } from './kernel.js';
 import { poolAttributes, poolKey } from './max-pool2d.js';
 
-export const maxPool2dGrad: OnnxKernel<Pool2dAttrs> = ([x], a) => {
+export const maxPool2dGrad: OnnxKernel<Pool2dAttrs> = ([x, dy], a) => {
   const size = x?.size ?? 0;
   const attributes = poolAttributes(a);
   return {
     signature: `maxPool2dGrad{${poolKey(a)}}`,
+    work: (dy?.size ?? 0) * a.kernel[0] * a.kernel[1],
     emit: (g, [xv, dy], _params, shape) => {
       const [, indices] = g.opOutputs('MaxPool', [xv as string], 2, attributes);
       const flat = g.int64s([-1]);

@@ -1,5 +1,5 @@
 /** The maximum of each window (NCHW): ONNX MaxPool, whose padding never wins. */
-import type { Pool2dAttrs } from '@illia-ts/core';
+import { type Pool2dAttrs, sizeOf } from '@illia-ts/core';
 import { attr } from '../graph/graph-builder.js';
 import type { AttributeProto } from '../proto/onnx.js';
 import type { OnnxKernel } from './kernel.js';
@@ -18,10 +18,11 @@ export function poolAttributes(a: Pool2dAttrs): AttributeProto[] {
 export const poolKey = (a: Pool2dAttrs): string =>
   `k${a.kernel.join('x')},s${a.stride.join('x')},p${a.padding.join('x')}`;
 
-export const maxPool2d: OnnxKernel<Pool2dAttrs> = (_inputs, a) => {
+export const maxPool2d: OnnxKernel<Pool2dAttrs> = (_inputs, a, output) => {
   const attributes = poolAttributes(a);
   return {
     signature: `maxPool2d{${poolKey(a)}}`,
+    work: sizeOf(output.shape) * a.kernel[0] * a.kernel[1],
     emit: (g, [x]) => g.op('MaxPool', [x as string], attributes),
   };
 };

@@ -63,6 +63,13 @@ function emitMix32(g: GraphBuilder, x: string): string {
 export const CHUNK_PAIRS = 2 ** 18;
 
 /**
+ * The most chunks of one draw: past 2^25 pairs (2^26 elements) chunks grow instead, so that a draw of 2^32 − 1
+ * elements is 128 chains (about 4,000 nodes), not 8,192 (260,000 nodes, which ONNX Runtime takes
+ * minutes to make a session of). The numbers do not depend on the chunking.
+ */
+export const MAX_CHUNKS = 128;
+
+/**
  * Appends the generator for pairs `j0 … j0 + count − 1` keyed by `a`, `b`: returns a `[2, count]`
  * value whose rows are the cos and sin draws. `j` is the constant `0 … count − 1` (folded by ONNX
  * Runtime), so the chunk's offset enters as `b + j0·a` (mod 2^32, exactly `(j + j0)·a + b`).
@@ -108,9 +115,10 @@ export function emitNormals(g: GraphBuilder, size: number, a: string, b: string)
   } else {
     // [2, pairs] from [2, chunk] pieces: row 0 all the cos draws, row 1 all the sin draws, so
     // the flat layout (element j, then element pairs + j) is the unchunked one.
+    const chunk = Math.max(CHUNK_PAIRS, Math.ceil(pairs / MAX_CHUNKS));
     const pieces: string[] = [];
-    for (let j0 = 0; j0 < pairs; j0 += CHUNK_PAIRS) {
-      pieces.push(emitPairs(g, j0, Math.min(CHUNK_PAIRS, pairs - j0), a, b, true));
+    for (let j0 = 0; j0 < pairs; j0 += chunk) {
+      pieces.push(emitPairs(g, j0, Math.min(chunk, pairs - j0), a, b, true));
     }
     const rows = g.op('Concat', pieces, [attr.int('axis', 1)]);
     both = g.op('Reshape', [rows, g.int64s([2 * pairs])]);
