@@ -35,7 +35,7 @@ const logRatio = (cached) => ({
   sigma: cached ? sigma : null,
   logSums: cached ? logSums : null,
   priorMu: 0,
-  priorScale: 50,
+  priorStd: 0.1,
   partials: null,
 });
 const jobs = {

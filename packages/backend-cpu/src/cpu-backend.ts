@@ -12,6 +12,7 @@ import { bindKernels } from './kernels/index.js';
 import { type Job, runJob } from './kernels/jobs.js';
 import { blocksOf } from './kernels/random-normal.js';
 import { KernelPool } from './parallel/kernel-pool.js';
+import { threadCount } from './threads.js';
 
 export type { CpuTensor } from './kernels/context.js';
 
@@ -21,8 +22,9 @@ export interface CpuBackendOptions {
   readonly name?: string;
   /**
    * Threads for large tensors, the calling one included (default: `ILLIA_CPU_THREADS`, else the
-   * machine's available parallelism, at most 8; 1 in browsers). Results are bitwise the same for
-   * every count.
+   * machine's available parallelism, at most 8; 1 in browsers). At most the machine's available
+   * parallelism (or 2, if more): a larger count is lowered with a process warning. Results are
+   * bitwise the same for every count.
    */
   readonly threads?: number;
   /**
@@ -38,7 +40,19 @@ export interface CpuBackendOptions {
   readonly sigmaCache?: boolean;
   /** Where the worker script is (default `kernel-worker.js` next to this module). */
   readonly workerUrl?: URL;
+  /**
+   * Milliseconds a worker thread may take to start, and to finish its part of a kernel after the
+   * calling thread finished its own (or ten times the caller's time, if longer), before it counts
+   * as hung: it is then stopped and dropped, with a process warning, and the calling thread
+   * computes the whole kernel (bitwise the same results). Default 10000.
+   */
+  readonly workerTimeout?: number;
 }
+
+/** How long a worker thread may take before it counts as hung (see `workerTimeout`). */
+const DEFAULT_WORKER_TIMEOUT = 10_000;
+/** The longest `workerTimeout`: setTimeout's limit (2^31 − 1 ms, about 24.8 days). */
+const MAX_WORKER_TIMEOUT = 2 ** 31 - 1;
 
 /** Arrays shorter than this are not recycled: small allocations are cheap. */
 const RECYCLE_MIN_LENGTH = 16384;
@@ -57,23 +71,44 @@ const unzeroed = (
 /** Below this many elements a read is a plain `slice()` (small allocations are cheap). */
 const UNZEROED_MIN_LENGTH = 16384;
 
-/** The thread count `threads` asks for, from the option, `ILLIA_CPU_THREADS`, or the machine. */
-function threadCount(threads: number | undefined): number {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.ILLIA_CPU_THREADS;
-  const wanted = threads ?? (env === undefined ? undefined : Number(env));
-  if (wanted !== undefined) {
-    if (!Number.isInteger(wanted) || wanted < 1) {
-      throw new RangeError(`CpuBackend: threads must be a positive integer, got ${String(wanted)}`);
-    }
-    return wanted;
+const nodeProcess = (
+  globalThis as {
+    process?: {
+      versions?: { node?: string };
+      getBuiltinModule?: (id: string) => unknown;
+    };
   }
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const os = proc?.getBuiltinModule?.('node:os') as
-    | { availableParallelism?: () => number }
-    | undefined;
-  return Math.min(8, Math.max(1, os?.availableParallelism?.() ?? 1));
-}
+).process;
+
+/**
+ * The most bytes `Buffer.allocUnsafeSlow` gives (`buffer.constants.MAX_LENGTH`: 2^32 in Node 20,
+ * so a read of more than 2^30 floats is a `slice()`).
+ */
+const UNZEROED_MAX_BYTES =
+  (nodeProcess?.getBuiltinModule?.('node:buffer') as { constants?: { MAX_LENGTH?: number } })
+    ?.constants?.MAX_LENGTH ?? 2 ** 32;
+
+/**
+ * The most elements a cpu tensor holds in Node: 2^31 − 1. V8 (Node 20.20) makes typed arrays of
+ * up to 2^32 elements (`new Float32Array(2 ** 32 + 1)` throws "Invalid typed array length" before
+ * allocating anything; 2^32 is accepted, measured) over ArrayBuffers and SharedArrayBuffers that
+ * only memory limits (2^53 − 1 bytes); below that, the kernels keep element positions in int32
+ * (`scatterAdd`'s sort by row, int32 indices), so 2^31 − 1 is where they stay right.
+ */
+export const MAX_ELEMENTS_NODE = 2 ** 31 - 1;
+
+/**
+ * The most bytes of one ArrayBuffer in a browser, taken from Chrome, the lowest of the major
+ * engines: 0x7fe00000 (2,145,386,496; "Maximum size of ArrayBuffer" in ONNX Runtime Web's guide
+ * to large models). A larger allocation throws "Array buffer allocation failed".
+ */
+const MAX_BYTES_BROWSER = 0x7fe00000;
+
+/** The most elements a cpu tensor holds in a browser: {@link MAX_BYTES_BROWSER} of float32. */
+export const MAX_ELEMENTS_BROWSER = MAX_BYTES_BROWSER / Float32Array.BYTES_PER_ELEMENT;
+
+/** True in Node (and runtimes that say they are Node), where the larger limits hold. */
+const inNode = typeof nodeProcess?.versions?.node === 'string';
 
 /**
  * The `cpu` backend: storage in typed arrays (Float32Array, Int32Array for int32) and a kernel
@@ -86,6 +121,11 @@ export class CpuBackend implements Backend {
   readonly apiVersion = BACKEND_API_VERSION;
   readonly name: string;
   readonly epsilon = 2 ** -24;
+  /**
+   * The most elements one tensor holds ({@link MAX_ELEMENTS_NODE} in Node,
+   * {@link MAX_ELEMENTS_BROWSER} elsewhere): core refuses a larger op output before any kernel runs.
+   */
+  readonly maxElements = inNode ? MAX_ELEMENTS_NODE : MAX_ELEMENTS_BROWSER;
   /** The kernels by op name, bound to this backend. */
   readonly kernels: KernelTable;
   readonly #live = new Set<CpuTensor>();
@@ -108,7 +148,13 @@ export class CpuBackend implements Backend {
     this.#parallelThreshold = opts.parallelThreshold ?? 65536;
     this.#cacheSigma = opts.sigmaCache ?? true;
     const url = opts.workerUrl ?? new URL('./kernel-worker.js', import.meta.url);
-    this.#pool = KernelPool.create(threadCount(opts.threads), url);
+    const timeout = opts.workerTimeout ?? DEFAULT_WORKER_TIMEOUT;
+    if (!(timeout > 0 && timeout <= MAX_WORKER_TIMEOUT)) {
+      throw new RangeError(
+        `CpuBackend: workerTimeout must be a number of milliseconds in (0, ${MAX_WORKER_TIMEOUT}], got ${String(timeout)}`,
+      );
+    }
+    this.#pool = KernelPool.create(threadCount(opts.threads), url, timeout);
     this.kernels = bindKernels(this.#context());
   }
 
@@ -240,7 +286,13 @@ export class CpuBackend implements Backend {
   /** A copy of the values: a Float32Array, or an Int32Array for an int32 tensor. */
   readSync(x: BackendTensor): TensorValues {
     const values = (x as CpuTensor).values;
-    if (values.length < UNZEROED_MIN_LENGTH || unzeroed === undefined) return values.slice();
+    if (
+      values.length < UNZEROED_MIN_LENGTH ||
+      unzeroed === undefined ||
+      values.byteLength > UNZEROED_MAX_BYTES
+    ) {
+      return values.slice();
+    }
     // An ordinary (unshared, unpooled) ArrayBuffer the caller owns, every byte overwritten here.
     const buffer = unzeroed(values.byteLength).buffer;
     const copy =
@@ -285,7 +337,8 @@ export class CpuBackend implements Backend {
 
   /** The sigma cache of `rho`, made on first use; null when caching is off. */
   #sigmaOf(rho: CpuTensor): SigmaCache | null {
-    if (!this.#cacheSigma) return null;
+    // A cache of more than one ArrayBuffer holds in a browser is skipped (the same bits without).
+    if (!this.#cacheSigma || (!inNode && rho.values.length * 8 > MAX_BYTES_BROWSER)) return null;
     if (rho.sigmaCache !== undefined) return rho.sigmaCache;
     const values = rho.values as Float32Array;
     const n = values.length;

@@ -90,11 +90,20 @@ export interface ConvMemory {
 const KEEP_BYTES = 2 ** 22;
 let kept: ArrayBuffer = new ArrayBuffer(0);
 
+/** The most scratch bytes: offsets into it are int32 (`>> 3`, WebAssembly's i32 addresses). */
+export const MAX_SCRATCH_BYTES = 2 ** 31 - 1;
+
 /**
  * Scratch memory of at least `bytes` (not zeroed) with its tile kernel: WebAssembly's where it
- * exists and `simd` is true (tests turn it off to compare), else TypeScript's.
+ * exists and `simd` is true (tests turn it off to compare), else TypeScript's. Over
+ * {@link MAX_SCRATCH_BYTES}, a RangeError naming `op`.
  */
-export function convMemory(bytes: number, simd = true): ConvMemory {
+export function convMemory(bytes: number, op: string, simd = true): ConvMemory {
+  if (bytes > MAX_SCRATCH_BYTES) {
+    throw new RangeError(
+      `${op}: one image needs ${bytes} bytes of scratch (its zero-padded planes in float64, the packed weights, a row of output tiles); the cpu backend handles at most ${MAX_SCRATCH_BYTES}`,
+    );
+  }
   const wasm = simd ? convWasm(bytes) : null;
   if (wasm !== null) {
     const buffer = wasm.memory.buffer;

@@ -64,7 +64,7 @@ export function conv2dInputGradUnits(
     dx: 8 * cg * plane,
     stage: 4 * Math.max(og * s, cg * g.h * g.w),
   });
-  const { f64, f32, i32, tiles, rows } = convMemory(at.bytes, simd);
+  const { f64, f32, i32, tiles, rows } = convMemory(at.bytes, 'conv2dInputGrad', simd);
   // The reduction runs over the group's output channels: rows of dy, s apart.
   for (let o = 0; o < og; o++) i32[(at.list >> 2) + o] = 8 * o * s;
   const positions = new Int32Array(s);

@@ -73,7 +73,7 @@ export function conv2dWeightsGradUnits(
     stage: 4 * Math.max(g.c * g.h * g.w, 4 * s),
     acc: 32 * (end - first) * pitch,
   });
-  const mem = convMemory(at.bytes, simd);
+  const mem = convMemory(at.bytes, 'conv2dWeightsGrad', simd);
   const { f64, f32, i32, tiles, rows } = mem;
   i32.set(positionOffsets(g), at.list >> 2);
   const count = writeDescriptors(i32, at.desc, tapOffsets(g), 8);

@@ -61,7 +61,7 @@ export function conv2dUnits(
     stage: 4 * cg * g.h * g.w,
     out: 16 * panels * pitch + 12,
   });
-  const mem = convMemory(at.bytes, simd);
+  const mem = convMemory(at.bytes, 'conv2d', simd);
   const { f64, f32, i32, tiles } = mem;
   i32.set(tapOffsets(g), at.list >> 2);
   const count = writeDescriptors(i32, at.desc, positionOffsets(g), 4);

@@ -22,7 +22,7 @@ export const gaussianLogRatio: CpuKernel<GaussianLogRatioAttrs> = (
       sigma: cache?.sigma ?? null,
       logSums: cache?.logSums ?? null,
       priorMu: prior.mu,
-      priorScale: 1 / (2 * prior.std * prior.std),
+      priorStd: prior.std,
       partials: null,
     },
     n,

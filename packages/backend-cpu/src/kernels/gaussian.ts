@@ -60,10 +60,14 @@ export function sampleBlocks(
 }
 
 /**
- * Per block, `Σ [−(x−mu)²/(2σ²) + (x−priorMu)²·priorScale] − Σ log σ` for blocks
+ * Per block, `Σ ½[((x−priorMu)/priorStd)² − ((x−mu)/σ)²] − Σ log σ` for blocks
  * `[firstBlock, endBlock)`; writes each block's total to `partials[b]` when given, and returns
  * their sum in block order. `sigma`/`logSums` come from the cache, or when null from
  * `softplus(rho)`: the same numbers either way, so cached and uncached results are bitwise equal.
+ * Scale-free: the prior's term is `(x − priorMu)·(1/priorStd)` squared, never `(x − priorMu)²`
+ * over `priorStd²` (which overflow or underflow for a large mean or a small or large prior), and
+ * `log σ` comes from rho, not from σ. A block whose total is NaN is computed again as the float64
+ * reference does ({@link exactQuad}), so it is NaN only where that is.
  */
 export function logRatioBlocks(
   x: Float32Array,
@@ -72,11 +76,15 @@ export function logRatioBlocks(
   sigma: Float64Array | null,
   logSums: Float64Array | null,
   priorMu: number,
-  priorScale: number,
+  priorStd: number,
   partials: Float64Array | null,
   firstBlock: number,
   endBlock: number,
 ): number {
+  const priorInv = 1 / priorStd;
+  // A reciprocal that is not a normal float64 (a prior std below 5.6e-309 or above 4.5e307)
+  // would lose the prior's term: such priors take the exact path throughout.
+  const exactOnly = !(priorInv >= 2.2250738585072014e-308 && priorInv < Number.POSITIVE_INFINITY);
   let total = 0;
   for (let b = firstBlock; b < endBlock; b++) {
     const start = b * BLOCK;
@@ -93,16 +101,48 @@ export function logRatioBlocks(
     } else {
       logSum = logSums[b] as number;
     }
-    let quad = 0;
-    for (let i = start; i < end; i++) {
-      const xi = x[i] as number;
-      const z = (xi - (mu[i] as number)) / (s[i - offset] as number);
-      const e = xi - priorMu;
-      quad += e * e * priorScale - 0.5 * z * z;
+    let quad = Number.NaN;
+    if (!exactOnly) {
+      quad = 0;
+      for (let i = start; i < end; i++) {
+        const xi = x[i] as number;
+        const z = (xi - (mu[i] as number)) / (s[i - offset] as number);
+        const zp = (xi - priorMu) * priorInv;
+        quad += zp * zp - z * z;
+      }
+      quad *= 0.5;
     }
+    // NaN from NaN inputs, from opposite infinities, or from 0/0 where σ underflows float64
+    // (rho below −745) at x = mu: the exact form tells them apart.
+    if (Number.isNaN(quad)) quad = exactQuad(x, mu, s, offset, priorMu, priorStd, start, end);
     const blockTotal = quad - logSum;
     if (partials !== null) partials[b] = blockTotal;
     total += blockTotal;
   }
   return total;
+}
+
+/**
+ * `½ Σ [((x−priorMu)/priorStd)² − z²]` over `[start, end)` as the float64 reference computes it:
+ * z is 0 where x = mu (even where σ is 0), else `(x − mu)/σ`; the prior's term is a quotient.
+ */
+function exactQuad(
+  x: Float32Array,
+  mu: Float32Array,
+  s: Float64Array,
+  offset: number,
+  priorMu: number,
+  priorStd: number,
+  start: number,
+  end: number,
+): number {
+  let quad = 0;
+  for (let i = start; i < end; i++) {
+    const xi = x[i] as number;
+    const d = xi - (mu[i] as number);
+    const z = d === 0 ? 0 : d / (s[i - offset] as number);
+    const zp = (xi - priorMu) / priorStd;
+    quad += zp * zp - z * z;
+  }
+  return 0.5 * quad;
 }

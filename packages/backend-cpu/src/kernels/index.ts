@@ -37,6 +37,7 @@ export const KERNELS: Readonly<Record<string, CpuKernel>> = {
   square: unary('square'),
   abs: unary('abs'),
   softplus: unary('softplus'),
+  logSoftplus: unary('logSoftplus'),
   relu: unary('relu'),
   sigmoid: unary('sigmoid'),
   tanh: unary('tanh'),

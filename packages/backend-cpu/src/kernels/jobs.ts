@@ -44,7 +44,7 @@ export type Job =
       sigma: Float64Array | null;
       logSums: Float64Array | null;
       priorMu: number;
-      priorScale: number;
+      priorStd: number;
       /** Where each block's total goes when the blocks are split between threads. */
       partials: Float64Array | null;
     }
@@ -165,7 +165,7 @@ export function runJob(job: Job, firstBlock: number, endBlock: number): number {
         job.sigma,
         job.logSums,
         job.priorMu,
-        job.priorScale,
+        job.priorStd,
         job.partials,
         firstBlock,
         endBlock,

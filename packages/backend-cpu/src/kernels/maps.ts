@@ -12,7 +12,7 @@
  * that need no index arithmetic.
  */
 import { broadcastShapes } from '@illia-ts/core';
-import { sigmoid, softplus, tanh } from './fast-math.js';
+import { logSoftplus, sigmoid, softplus, tanh } from './fast-math.js';
 
 /** The elementwise ops of one operand. */
 export type UnaryOp =
@@ -24,6 +24,7 @@ export type UnaryOp =
   | 'square'
   | 'abs'
   | 'softplus'
+  | 'logSoftplus'
   | 'relu'
   | 'sigmoid'
   | 'tanh';
@@ -63,6 +64,9 @@ export function unaryRange(
       return;
     case 'softplus':
       for (let i = start; i < end; i++) out[i] = softplus(x[i] as number);
+      return;
+    case 'logSoftplus':
+      for (let i = start; i < end; i++) out[i] = logSoftplus(x[i] as number);
       return;
     case 'relu':
       for (let i = start; i < end; i++) out[i] = Math.max(x[i] as number, 0);

@@ -9,10 +9,18 @@
  * message with `receiveMessageOnPort`, so it needs no event loop turn. Spawning is asynchronous:
  * until the workers say they are up, every job runs on the main thread alone, which gives the
  * same bits.
+ *
+ * A worker that does not answer is not waited for forever: one that has not started within the
+ * timeout, or has not finished its range of a job within the timeout (or ten times the caller's
+ * own time on its range, if longer) after the caller finished, is terminated and dropped from the
+ * pool with a process warning, and the caller reruns the whole job on its own (every kernel
+ * writes each output element without reading it, so a rerun gives the same bits). The pool goes
+ * on with the workers left.
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import type { Job } from '../kernels/jobs.js';
 import { runJob } from '../kernels/jobs.js';
+import { warn } from '../warn.js';
 
 /**
  * Control words shared with each worker: the last job posted, the last job done, an error flag,
@@ -23,7 +31,11 @@ const DONE = 1;
 const FAILED = 2;
 const EXITED = 3;
 
+/** A worker is hung when it takes this many times the caller's time on its range (or the timeout). */
+const HUNG_FACTOR = 10;
+
 interface PoolWorker {
+  readonly worker: WorkerThreads.Worker;
   readonly port: WorkerThreads.MessagePort;
   readonly control: Int32Array;
 }
@@ -36,6 +48,15 @@ function workerThreads(): typeof WorkerThreads | null {
   return (proc.getBuiltinModule('node:worker_threads') as typeof WorkerThreads | undefined) ?? null;
 }
 
+/**
+ * The parent's Node options for a worker, less `--input-type`: a worker inherits them, and with
+ * `--input-type` (`node --input-type=module -e …`) it refuses to load its script.
+ */
+function workerExecArgv(): string[] {
+  const args = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
+  return args.filter((arg, i) => !arg.startsWith('--input-type') && args[i - 1] !== '--input-type');
+}
+
 /** True when every array of `job` lives in shared memory, so workers see the same bytes. */
 function isShared(job: Job): boolean {
   for (const value of Object.values(job)) {
@@ -46,54 +67,68 @@ function isShared(job: Job): boolean {
 
 /** Workers that run block ranges of jobs alongside the calling thread. */
 export class KernelPool {
-  readonly #workers: PoolWorker[] = [];
+  /** The workers in use: none until they are up, then those that started (and still answer). */
+  #workers: PoolWorker[] = [];
   readonly #ready: Promise<boolean>;
-  #up = false;
+  readonly #timeout: number;
   #seq = 0;
   #partials: Float64Array = new Float64Array(0);
 
-  private constructor(threads: typeof WorkerThreads, count: number, url: URL) {
-    const started: Promise<boolean>[] = [];
+  private constructor(threads: typeof WorkerThreads, count: number, url: URL, timeout: number) {
+    this.#timeout = timeout;
+    const started: Promise<{ entry: PoolWorker; state: 'up' | 'failed' | 'hung' }>[] = [];
     for (let w = 0; w < count; w++) {
       const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
       const { port1, port2 } = new threads.MessageChannel();
       const worker = new threads.Worker(url, {
         workerData: { control, port: port2 },
         transferList: [port2],
+        execArgv: workerExecArgv(),
       });
-      this.#workers.push({ port: port1, control });
+      const entry: PoolWorker = { worker, port: port1, control };
       started.push(
-        new Promise<boolean>((resolve) => {
-          worker.once('message', () => resolve(true));
-          worker.once('error', () => resolve(false));
-          worker.once('exit', () => resolve(false));
-        }).then((ok) => {
+        new Promise<'up' | 'failed' | 'hung'>((resolve) => {
+          worker.once('message', () => resolve('up'));
+          worker.once('error', () => resolve('failed'));
+          worker.once('exit', () => resolve('failed'));
+          // One that never says it is up is given up on (a later resolve changes nothing).
+          setTimeout(() => resolve('hung'), timeout).unref();
+        }).then((state) => {
           // Up (or dead): it must not keep the process alive.
           worker.unref();
           port1.unref();
-          return ok;
+          if (state !== 'up') void worker.terminate().catch(() => undefined);
+          return { entry, state };
         }),
       );
     }
-    this.#ready = Promise.all(started).then((oks) => {
-      this.#up = oks.every(Boolean);
-      return this.#up;
+    this.#ready = Promise.all(started).then((outcomes) => {
+      this.#workers = outcomes.filter((o) => o.state === 'up').map((o) => o.entry);
+      const hung = outcomes.filter((o) => o.state === 'hung').length;
+      if (hung > 0) {
+        warn(
+          `CpuBackend: ${hung} of ${count} worker threads did not start within ${timeout} ms and were stopped; kernels use ${this.threads} thread${this.threads > 1 ? 's' : ''}`,
+          'ILLIA_CPU_WORKERS',
+        );
+      }
+      return this.#workers.length > 0;
     });
   }
 
   /**
    * A pool of `threads − 1` workers (the caller is the other thread), or null where worker
-   * threads are unavailable or not wanted.
+   * threads are unavailable or not wanted. A worker is given `timeout` ms to start, and as long
+   * to finish its range of a job after the caller finished its own (see the module comment).
    */
-  static create(threads: number, url: URL): KernelPool | null {
+  static create(threads: number, url: URL, timeout: number): KernelPool | null {
     if (threads < 2) return null;
     const module = workerThreads();
-    return module === null ? null : new KernelPool(module, threads - 1, url);
+    return module === null ? null : new KernelPool(module, threads - 1, url, timeout);
   }
 
-  /** Threads that run a job when the workers are up (the caller included). */
+  /** Threads that run a job (the caller included): 1 until the workers are up. */
   get threads(): number {
-    return this.#up ? this.#workers.length + 1 : 1;
+    return this.#workers.length + 1;
   }
 
   /** How many jobs were split between threads so far (for tests: a split is otherwise silent). */
@@ -122,33 +157,49 @@ export class KernelPool {
       job.partials = partials;
     }
     const seq = ++this.#seq;
+    const workers = this.#workers.slice(0, parts - 1);
     const bound = (p: number) => Math.floor((numBlocks * p) / parts);
-    for (let p = 1; p < parts; p++) {
-      const worker = this.#workers[p - 1] as PoolWorker;
-      worker.port.postMessage({ job, firstBlock: bound(p), endBlock: bound(p + 1) });
+    workers.forEach((worker, w) => {
+      worker.port.postMessage({ job, firstBlock: bound(w + 1), endBlock: bound(w + 2) });
       Atomics.store(worker.control, POSTED, seq);
       Atomics.notify(worker.control, POSTED);
+    });
+    const start = performance.now();
+    let thrown: { error: unknown } | null = null;
+    try {
+      runJob(job, 0, bound(1));
+    } catch (error) {
+      // Thrown once the workers are done with the job's arrays.
+      thrown = { error };
     }
-    runJob(job, 0, bound(1));
+    const finished = performance.now();
+    const deadline = finished + Math.max(this.#timeout, HUNG_FACTOR * (finished - start));
     let failed = false;
-    for (let p = 1; p < parts; p++) {
-      const { control } = this.#workers[p - 1] as PoolWorker;
+    const lost: PoolWorker[] = [];
+    for (const worker of workers) {
+      const { control } = worker;
       for (
         let done = Atomics.load(control, DONE);
         done !== seq;
         done = Atomics.load(control, DONE)
       ) {
-        if (Atomics.load(control, EXITED) !== 0) {
-          this.#up = false;
-          failed = true;
+        const left = deadline - performance.now();
+        // A worker that exited (it should not) or does not answer is dropped.
+        if (Atomics.load(control, EXITED) !== 0 || left <= 0) {
+          lost.push(worker);
           break;
         }
-        Atomics.wait(control, DONE, done, 1000);
+        Atomics.wait(control, DONE, done, left);
       }
       if (Atomics.exchange(control, FAILED, 0) !== 0) failed = true;
     }
+    if (lost.length > 0) {
+      failed = true;
+      this.#drop(lost, job.kind, performance.now() - finished);
+    }
+    if (thrown !== null) throw thrown.error;
     if (failed) {
-      // A worker threw or exited (it should not): the caller runs the whole job on one thread.
+      // The caller runs the whole job on one thread.
       if (job.kind === 'logRatio') job.partials = null;
       return runJob(job, 0, numBlocks);
     }
@@ -156,5 +207,22 @@ export class KernelPool {
     let total = 0;
     for (let b = 0; b < numBlocks; b++) total += partials[b] as number;
     return total;
+  }
+
+  /**
+   * Stops `lost` workers (exited, or not answering after `waited` ms) and goes on without them;
+   * nothing of theirs is reused, in case one still writes before it stops.
+   */
+  #drop(lost: readonly PoolWorker[], kind: string, waited: number): void {
+    this.#workers = this.#workers.filter((w) => !lost.includes(w));
+    this.#partials = new Float64Array(0);
+    for (const { worker, port } of lost) {
+      port.close();
+      void worker.terminate().catch(() => undefined);
+    }
+    warn(
+      `CpuBackend: ${lost.length} worker thread${lost.length > 1 ? 's' : ''} did not finish a ${kind} job (waited ${Math.round(waited)} ms after the calling thread) and ${lost.length > 1 ? 'were' : 'was'} stopped; the job was rerun on the calling thread (same results), and kernels now use ${this.threads} thread${this.threads > 1 ? 's' : ''}`,
+      'ILLIA_CPU_WORKERS',
+    );
   }
 }

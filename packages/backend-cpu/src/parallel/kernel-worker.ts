@@ -1,47 +1,7 @@
 /**
- * The worker side of {@link KernelPool}: waits on its control word, reads the job posted to its
- * port, runs its block range, and reports done. Bundled on its own (`dist/kernel-worker.js`).
+ * The worker script of {@link KernelPool} (`worker-loop.ts`), bundled on its own
+ * (`dist/kernel-worker.js`).
  */
-import {
-  type MessagePort,
-  parentPort,
-  receiveMessageOnPort,
-  workerData,
-} from 'node:worker_threads';
-import { type Job, runJob } from '../kernels/jobs.js';
+import { serve } from './worker-loop.js';
 
-const POSTED = 0;
-const DONE = 1;
-const FAILED = 2;
-const EXITED = 3;
-
-interface Task {
-  readonly job: Job;
-  readonly firstBlock: number;
-  readonly endBlock: number;
-}
-
-const { control, port } = workerData as { control: Int32Array; port: MessagePort };
-process.on('exit', () => {
-  Atomics.store(control, EXITED, 1);
-  Atomics.notify(control, DONE);
-});
-parentPort?.postMessage('ready');
-
-let seen = 0;
-for (;;) {
-  Atomics.wait(control, POSTED, seen);
-  seen = Atomics.load(control, POSTED);
-  const received = receiveMessageOnPort(port);
-  try {
-    // The main thread posts before it notifies, so the message is there.
-    if (received === undefined) throw new Error('kernel-worker: woken without a job');
-    const { job, firstBlock, endBlock } = received.message as Task;
-    runJob(job, firstBlock, endBlock);
-  } catch {
-    // The main thread reruns the whole job on its own.
-    Atomics.store(control, FAILED, 1);
-  }
-  Atomics.store(control, DONE, seen);
-  Atomics.notify(control, DONE);
-}
+serve();
