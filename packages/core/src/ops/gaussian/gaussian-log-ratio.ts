@@ -1,4 +1,5 @@
 import { type Tensor, tidy } from '../../tensor.js';
+import { checkFiniteFloat32, checkPositiveFloat32 } from '../../validate.js';
 import { defineOp, type RefTensor } from '../define.js';
 import { add } from '../elementwise/add.js';
 import { exp } from '../elementwise/exp.js';
@@ -59,7 +60,13 @@ const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
     { name: 'mu', dtype: 'float32' },
     { name: 'rho', dtype: 'float32' },
   ],
-  attrs: (options) => options as GaussianLogRatioAttrs,
+  // The prior as GaussianDistribution takes it: float32 numbers the composed form can hold.
+  attrs: (options) => {
+    const prior = (options as Partial<GaussianLogRatioAttrs> | undefined)?.prior;
+    checkFiniteFloat32('gaussianLogRatio', 'prior.mu', prior?.mu);
+    checkPositiveFloat32('gaussianLogRatio', 'prior.std', prior?.std);
+    return { prior: { mu: prior?.mu as number, std: prior?.std as number } };
+  },
   output: () => ({ shape: [], dtype: 'float32' }),
   // Scale-free: log σ from rho directly, z as (x − mu)·s·s with s = σ^(−1/2) (see
   // inverseRootSigma), and the prior's term as ((x − muPrior)/std)², so a large mean, a small
@@ -129,6 +136,20 @@ const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
       name: 'scalar',
       inputs: [{ shape: [] }, { shape: [], values: [0.1] }, { shape: [], values: [-1] }],
       options: { prior: { mu: 0, std: 0.1 } },
+    },
+  ],
+  errors: [
+    {
+      name: 'a prior std that is not a normal float32',
+      inputs: [{ shape: [2] }, { shape: [2] }, { shape: [2] }],
+      options: { prior: { mu: 0, std: 1e-40 } },
+      throws: /gaussianLogRatio: prior\.std must be a positive normal float32/,
+    },
+    {
+      name: 'a prior mean beyond float32',
+      inputs: [{ shape: [2] }, { shape: [2] }, { shape: [2] }],
+      options: { prior: { mu: 1e39, std: 1 } },
+      throws: /gaussianLogRatio: prior\.mu must be finite in float32/,
     },
   ],
 });
