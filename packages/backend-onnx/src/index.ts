@@ -13,6 +13,7 @@ import { backendFromEnv } from './from-env.js';
 
 registerBackend('onnx', () => backendFromEnv(), { priority: 1 });
 
+export { type ExportOnnxOptions, exportOnnx } from './export.js';
 export { type GraphStats, MAX_ELEMENTS, OnnxBackend } from './onnx-backend.js';
 export {
   type ExecutionProvider,
