@@ -184,6 +184,14 @@ export function hardeningTests(ctx: SuiteContext): void {
       );
     });
 
+    it('Linear.freeze() before any forward pass keeps no stray sample', () => {
+      const before = ctx.backend().memory().numTensors;
+      const layer = new Linear(3, 2, { rng: 7 });
+      layer.freeze();
+      layer.dispose();
+      expect(ctx.backend().memory().numTensors).toBe(before);
+    });
+
     it('row 10: tensor refuses holes, DataViews and empty values', () => {
       // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested
       expect(() => tensor([1, , 3] as number[])).toThrow(

@@ -141,8 +141,10 @@ export class Linear implements BayesianModule {
         ? this.#lastBias
         : this.bias.sample()
       : null;
-    // Copies that this layer owns, whatever scope made the samples.
+    // Copies that this layer owns, whatever scope made the samples; samples drawn here go.
     this.#frozen = { weights: keep(add(w, 0)), bias: b ? keep(add(b, 0)) : null };
+    if (w !== this.#lastWeights) w.dispose();
+    if (b !== null && b !== this.#lastBias) b.dispose();
   }
 
   unfreeze(): void {
