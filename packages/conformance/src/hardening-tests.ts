@@ -5,11 +5,15 @@
 import {
   Adam,
   add,
+  Conv2d,
+  ELBOLoss,
+  Embedding,
   GaussianDistribution,
   grad,
   Linear,
   log,
   type Module,
+  mseLoss,
   mul,
   ReLU,
   randomNormal,
@@ -190,6 +194,20 @@ export function hardeningTests(ctx: SuiteContext): void {
       layer.freeze();
       layer.dispose();
       expect(ctx.backend().memory().numTensors).toBe(before);
+    });
+
+    it('row 15: null options are a clear error, not a property read of null', () => {
+      const makers: Array<[string, () => unknown]> = [
+        ['GaussianDistribution', () => new GaussianDistribution([2], null as never)],
+        ['Linear', () => new Linear(2, 3, null as never)],
+        ['Conv2d', () => new Conv2d(1, 2, 3, null as never)],
+        ['Embedding', () => new Embedding(4, 2, null as never)],
+        ['ELBOLoss', () => new ELBOLoss(mseLoss, null as never)],
+        ['Adam', () => new Adam([], null as never)],
+      ];
+      for (const [where, make] of makers) {
+        expect(make, where).toThrow(new RegExp(`${where}: options must be an object, got null`));
+      }
     });
 
     it('row 10: tensor refuses holes, DataViews and empty values', () => {

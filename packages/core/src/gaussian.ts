@@ -18,7 +18,7 @@ import type { Generator } from './random.js';
 import { toGenerator } from './random.js';
 import { formatShape, sameShape } from './shape.js';
 import { type Tensor, tidy, Variable } from './tensor.js';
-import { checkFiniteFloat32, checkPositiveFloat32, checkShape } from './validate.js';
+import { checkFiniteFloat32, checkOptions, checkPositiveFloat32, checkShape } from './validate.js';
 
 /** Options of {@link GaussianDistribution}; the defaults are illia's. */
 export interface GaussianDistributionOptions {
@@ -61,6 +61,7 @@ export class GaussianDistribution {
   readonly #rho: Variable;
 
   constructor(shape: readonly number[], options: GaussianDistributionOptions = {}) {
+    checkOptions('GaussianDistribution', options);
     const where = 'GaussianDistribution';
     this.shape = checkShape(where, 'shape', shape);
     const { muPrior = 0, stdPrior = 0.1, muInit = 0, rhoInit = -7 } = options;

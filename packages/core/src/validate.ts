@@ -99,3 +99,11 @@ export function checkPositiveFloat32(where: string, arg: string, value: unknown)
   }
   return value as number;
 }
+
+/** An options object (or undefined): a clear error for null, arrays and other values. */
+export function checkOptions(where: string, options: unknown): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  }
+}

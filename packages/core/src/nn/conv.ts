@@ -4,7 +4,7 @@ import { add, conv1d, conv2d, reshape } from '../ops/index.js';
 import { type Generator, toGenerator } from '../random.js';
 import { formatShape } from '../shape.js';
 import { Tensor, tidy } from '../tensor.js';
-import { describe } from '../validate.js';
+import { checkOptions, describe } from '../validate.js';
 import { BayesianLayer } from './bayesian-layer.js';
 
 /** Options of {@link Conv1d} and {@link Conv2d}: a pair is height then width (Conv2d only). */
@@ -105,6 +105,7 @@ export class Conv1d extends BayesianLayer {
     kernelSize: number,
     options: Conv1dOptions = {},
   ) {
+    checkOptions('Conv1d', options);
     super();
     const where = 'Conv1d';
     this.inputChannels = checkChannels(where, 'inputChannels', inputChannels);
@@ -206,6 +207,7 @@ export class Conv2d extends BayesianLayer {
     kernelSize: number | Pair,
     options: Conv2dOptions = {},
   ) {
+    checkOptions('Conv2d', options);
     super();
     const where = 'Conv2d';
     this.inputChannels = checkChannels(where, 'inputChannels', inputChannels);

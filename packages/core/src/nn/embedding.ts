@@ -20,7 +20,7 @@ import {
 } from '../ops/index.js';
 import { type Generator, toGenerator } from '../random.js';
 import { Tensor, tidy } from '../tensor.js';
-import { describe } from '../validate.js';
+import { checkOptions, describe } from '../validate.js';
 import { BayesianLayer, stopGradient } from './bayesian-layer.js';
 
 /** Options of {@link Embedding}; the defaults are PyTorch's and illia's. */
@@ -94,6 +94,7 @@ export class Embedding extends BayesianLayer<Tensor<'int32'>> {
   readonly weights: GaussianDistribution;
 
   constructor(numEmbeddings: number, embeddingsDim: number, options: EmbeddingOptions = {}) {
+    checkOptions('Embedding', options);
     super();
     const where = 'Embedding';
     this.numEmbeddings = positiveInteger(where, 'numEmbeddings', numEmbeddings);

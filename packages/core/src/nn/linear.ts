@@ -3,7 +3,7 @@ import { add, matMul } from '../ops/index.js';
 import { type Generator, toGenerator } from '../random.js';
 import { formatShape } from '../shape.js';
 import { keep, Tensor, tidy, type Variable } from '../tensor.js';
-import { describe } from '../validate.js';
+import { checkOptions, describe } from '../validate.js';
 import type { BayesianModule, KlCost, KlMethod } from './module.js';
 
 /** Options of {@link Linear}. */
@@ -41,6 +41,7 @@ export class Linear implements BayesianModule {
   #frozen: { weights: Tensor; bias: Tensor | null } | null = null;
 
   constructor(inputSize: number, outputSize: number, options: LinearOptions = {}) {
+    checkOptions('Linear', options);
     this.inputSize = checkSize('inputSize', inputSize);
     this.outputSize = checkSize('outputSize', outputSize);
     const { useBias = true } = options;

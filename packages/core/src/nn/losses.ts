@@ -12,7 +12,7 @@ import {
 } from '../ops/index.js';
 import { formatShape, sameShape } from '../shape.js';
 import { type AnyTensor, Tensor, tidy } from '../tensor.js';
-import { checkFinite, describe } from '../validate.js';
+import { checkFinite, checkOptions, describe } from '../validate.js';
 import { isBayesian, type KlMethod, leafModules, type Module } from './module.js';
 
 /** Mean squared error over all elements. */
@@ -48,6 +48,7 @@ export function gaussianNllLoss(
   target: Tensor,
   options: GaussianNllLossOptions = {},
 ): Tensor {
+  checkOptions('gaussianNllLoss', options);
   const where = 'gaussianNllLoss';
   for (const [arg, t] of [
     ['mean', mean],
@@ -125,6 +126,7 @@ export class KLDivergenceLoss {
   readonly method: KlMethod;
 
   constructor(options: KLDivergenceLossOptions = {}) {
+    checkOptions('KLDivergenceLoss', options);
     this.weight = checkFinite('KLDivergenceLoss', 'weight', options.weight ?? 1);
     this.method = options.method ?? 'mc';
     if (this.method !== 'mc' && this.method !== 'closed') {
@@ -176,6 +178,7 @@ export class ELBOLoss<Target = Tensor> {
     lossFn: (prediction: Tensor, target: Target) => Tensor,
     options: ELBOLossOptions = {},
   ) {
+    checkOptions('ELBOLoss', options);
     if (typeof lossFn !== 'function')
       throw new TypeError(`ELBOLoss: lossFn must be a function, got ${describe(lossFn)}`);
     const { numSamples = 1, klWeight = 1e-3, klMethod = 'mc' } = options;

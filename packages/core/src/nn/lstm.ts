@@ -5,7 +5,7 @@ import { add, concat, matMul, mul, reshape, sigmoid, slice, tanh } from '../ops/
 import { type Generator, toGenerator } from '../random.js';
 import { formatShape } from '../shape.js';
 import { Tensor, tidy } from '../tensor.js';
-import { describe } from '../validate.js';
+import { checkOptions, describe } from '../validate.js';
 import { BayesianLayer } from './bayesian-layer.js';
 import { checkIndices, Embedding, type EmbeddingOptions } from './embedding.js';
 
@@ -73,6 +73,7 @@ export class LSTM extends BayesianLayer<Tensor<'int32'>> {
     outputSize: number,
     options: LSTMOptions = {},
   ) {
+    checkOptions('LSTM', options);
     super();
     const where = 'LSTM';
     this.numEmbeddings = positiveInteger(where, 'numEmbeddings', numEmbeddings);

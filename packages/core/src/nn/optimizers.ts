@@ -9,7 +9,7 @@ import {
 } from '../ops/index.js';
 import { formatShape, sameShape } from '../shape.js';
 import { keep, Tensor, tidy, Variable } from '../tensor.js';
-import { checkPositive, describe } from '../validate.js';
+import { checkOptions, checkPositive, describe } from '../validate.js';
 
 /**
  * Checks every gradient of a step before any parameter changes (a step is all or nothing): one
@@ -86,6 +86,7 @@ export class SGD {
   readonly #velocity: Array<Tensor | null>;
 
   constructor(params: readonly Variable[], options: { lr?: number; momentum?: number } = {}) {
+    checkOptions('SGD', options);
     this.#params = checkParams('SGD', params);
     this.#lr = checkPositive('SGD', 'lr', options.lr ?? 0.01);
     this.momentum = checkRate('SGD', 'momentum', options.momentum ?? 0, 1);
@@ -138,6 +139,7 @@ export class Adam {
     params: readonly Variable[],
     options: { lr?: number; beta1?: number; beta2?: number; epsilon?: number } = {},
   ) {
+    checkOptions('Adam', options);
     this.#params = checkParams('Adam', params);
     this.#lr = checkPositive('Adam', 'lr', options.lr ?? 1e-3);
     this.beta1 = checkRate('Adam', 'beta1', options.beta1 ?? 0.9, 1);

@@ -3,7 +3,7 @@ import { avgPool2d, maxPool2d, reshape } from '../ops/index.js';
 import { pool2dAttrs } from '../ops/pool/pool-geometry.js';
 import { formatShape } from '../shape.js';
 import { Tensor, tidy, type Variable } from '../tensor.js';
-import { describe } from '../validate.js';
+import { checkOptions, describe } from '../validate.js';
 import type { Module } from './module.js';
 
 /** Options of the pooling modules: a number means the same for height and width (2-d). */
@@ -118,6 +118,7 @@ class Pool1dModule implements Module {
 /** Max over windows of `[batch, channels, height, width]` (PyTorch's `MaxPool2d`). */
 export class MaxPool2d extends Pool2dModule {
   constructor(kernelSize: number | Pair, options: PoolOptions<number | Pair> = {}) {
+    checkOptions('MaxPool2d', options);
     super('MaxPool2d', maxPool2d, kernelSize, options);
   }
 }
@@ -125,6 +126,7 @@ export class MaxPool2d extends Pool2dModule {
 /** Mean over windows of `[batch, channels, height, width]`, padding counted as zeros (PyTorch's `AvgPool2d`). */
 export class AvgPool2d extends Pool2dModule {
   constructor(kernelSize: number | Pair, options: PoolOptions<number | Pair> = {}) {
+    checkOptions('AvgPool2d', options);
     super('AvgPool2d', avgPool2d, kernelSize, options);
   }
 }
@@ -132,6 +134,7 @@ export class AvgPool2d extends Pool2dModule {
 /** Max over windows of `[batch, channels, length]` (PyTorch's `MaxPool1d`). */
 export class MaxPool1d extends Pool1dModule {
   constructor(kernelSize: number, options: PoolOptions<number> = {}) {
+    checkOptions('MaxPool1d', options);
     super('MaxPool1d', maxPool2d, kernelSize, options);
   }
 }
@@ -139,6 +142,7 @@ export class MaxPool1d extends Pool1dModule {
 /** Mean over windows of `[batch, channels, length]`, padding counted as zeros (PyTorch's `AvgPool1d`). */
 export class AvgPool1d extends Pool1dModule {
   constructor(kernelSize: number, options: PoolOptions<number> = {}) {
+    checkOptions('AvgPool1d', options);
     super('AvgPool1d', avgPool2d, kernelSize, options);
   }
 }
@@ -157,6 +161,7 @@ export class Flatten implements Module {
   readonly endDim: number;
 
   constructor(options: FlattenOptions = {}) {
+    checkOptions('Flatten', options);
     const { startDim = 1, endDim = -1 } = options;
     for (const [arg, v] of [
       ['startDim', startDim],
