@@ -85,13 +85,22 @@ describe('ILLIA_CPU_THREADS and the threads option', { timeout: 120_000 }, () =>
  * process with ILLIA_CPU_THREADS set to `value`, from this package's folder so that
  * `@illia-ts/core` resolves. Returns its stdout and stderr.
  */
-async function child(value: string, script: string): Promise<{ stdout: string; stderr: string }> {
+async function child(
+  value: string,
+  script: string,
+  nodeArgs: readonly string[] = [],
+): Promise<{ stdout: string; stderr: string }> {
   const url = await testPackageUrl();
   const env: NodeJS.ProcessEnv = { ...process.env, ILLIA_CPU_THREADS: value };
   delete env.ILLIA_BACKEND;
   return run(
     process.execPath,
-    ['--input-type=module', '-e', `const PACKAGE = ${JSON.stringify(url.href)};\n${script}`],
+    [
+      ...nodeArgs,
+      '--input-type=module',
+      '-e',
+      `const PACKAGE = ${JSON.stringify(url.href)};\n${script}`,
+    ],
     { cwd: fileURLToPath(new URL('..', import.meta.url)), env, timeout: 60_000 },
   );
 }
@@ -117,6 +126,19 @@ describe('ILLIA_CPU_THREADS end to end, in a fresh process', { timeout: 120_000 
       expect(async).toBe(`ready: ${why}`);
     });
   }
+
+  it('=2 under node --expose-gc: the workers start (a V8 flag a worker may not be given)', async () => {
+    const { stdout } = await child(
+      '2',
+      `
+      const core = await import('@illia-ts/core');
+      await import(PACKAGE);
+      console.log(JSON.stringify({ threads: await (await core.ready()).whenReady() }));
+      `,
+      ['--expose-gc'],
+    );
+    expect(JSON.parse(stdout)).toEqual({ threads: 2 });
+  });
 
   it('=1000: starts no more threads than the machine has, says so on stderr, and a logProb is quick', async () => {
     const { stdout, stderr } = await child(

@@ -49,12 +49,25 @@ function workerThreads(): typeof WorkerThreads | null {
 }
 
 /**
- * The parent's Node options for a worker, less `--input-type`: a worker inherits them, and with
- * `--input-type` (`node --input-type=module -e …`) it refuses to load its script.
+ * The Node options a worker is given: none of its own (it inherits the parent's, where Node drops
+ * process-wide ones such as `--expose-gc` by itself) unless the parent has `--input-type`
+ * (`node --input-type=module -e …`), with which a worker refuses to load its script: then the
+ * parent's less that one, and less the flags Node refuses in a worker's execArgv (V8's and
+ * process-wide ones, such as `--expose-gc`), which it would otherwise reject outright.
  */
-function workerExecArgv(): string[] {
+function workerExecArgv(): string[] | undefined {
   const args = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
-  return args.filter((arg, i) => !arg.startsWith('--input-type') && args[i - 1] !== '--input-type');
+  if (!args.some((arg) => arg.startsWith('--input-type'))) return undefined;
+  const perThread = (
+    globalThis as { process?: { allowedNodeEnvironmentFlags?: ReadonlySet<string> } }
+  ).process?.allowedNodeEnvironmentFlags;
+  return args
+    .filter((arg, i) => {
+      if (arg.startsWith('--input-type') || args[i - 1] === '--input-type') return false;
+      const name = arg.split('=')[0] as string;
+      return !name.startsWith('--') || perThread === undefined || perThread.has(name);
+    })
+    .filter((arg) => !/^--(expose[-_]gc|max[-_]old[-_]space[-_]size|title)/.test(arg));
 }
 
 /** True when every array of `job` lives in shared memory, so workers see the same bytes. */
