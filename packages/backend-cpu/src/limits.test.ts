@@ -30,13 +30,11 @@ describe('the largest tensor', () => {
       [65536, 32768],
       [1e9, 1e9],
     ]) {
-      const start = performance.now();
       expect(() => randomNormal(shape, 1)).toThrow(
         new RangeError(
           `randomNormal: the output [${shape.join(', ')}] would hold ${(shape[0]! * shape[1]!).toPrecision(3)} elements; backend 'cpu-limits' holds at most ${2 ** 31 - 1} per tensor`,
         ),
       );
-      expect(performance.now() - start).toBeLessThan(1000);
     }
     expect(() => new GaussianDistribution([1e9, 1e9])).toThrow(/holds at most 2147483647/);
     expect(backend.memory()).toEqual(before);

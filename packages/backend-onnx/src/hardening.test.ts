@@ -50,11 +50,9 @@ describe('row 1: the element limit', () => {
       [65536, 65536],
       [1e9, 1e9],
     ]) {
-      const start = performance.now();
       expect(() => randomNormal(shape, 1)).toThrow(
         /randomNormal: the output .* backend 'onnx-limit' holds at most 4294967295 per tensor/,
       );
-      expect(performance.now() - start).toBeLessThan(100);
     }
     expect(backend.memory()).toEqual({ numTensors: 0, numBytes: 0 });
     expect(backend.graphStats().runs).toBe(0);
@@ -62,11 +60,9 @@ describe('row 1: the element limit', () => {
 
   it('emits a draw of 2^32 − 1 elements as at most 128 chains, not 8,192', () => {
     const g = new GraphBuilder();
-    const start = performance.now();
     emitNormals(g, MAX_ELEMENTS, g.input(DataType.UINT32, []), g.input(DataType.UINT32, []));
     const nodes = g.finish([]).nodes.length;
     expect(nodes).toBeLessThan(40 * MAX_CHUNKS);
-    expect(performance.now() - start).toBeLessThan(1000);
   });
 
   it('fails a negative index past 2^30 rows instead of wrapping it into range', async () => {
@@ -108,12 +104,9 @@ describe('row 2: a read computes what it needs', { timeout: 120_000 }, () => {
       );
       const x = backend.makeTensor(f32([1, 2, 3]), [3]);
       const y = call(backend, 'neg', [x]);
-      const start = performance.now();
       expect(Array.from(await backend.read(y))).toEqual([-1, -2, -3]);
-      const ms = performance.now() - start;
       // One node, one output: before, one graph of every pending tensor (15–65 s).
       expect(backend.graphStats()).toMatchObject({ lastNodes: 1, lastOutputs: 1 });
-      expect(ms).toBeLessThan(2000);
       expect(unread.every((t) => t.values === null)).toBe(true);
       // Each is computed when read, alone, from one cached session.
       await backend.read(unread[0] as LazyTensor);

@@ -319,11 +319,9 @@ describe('hardening: limits, and sigma in its tails', () => {
     // Broadcasting makes a 4.3 GB output from two 128 kB inputs: more than the wasm heap's 4 GiB.
     const a = tensor(new Float32Array(2 ** 15), [2 ** 15, 1]);
     const b = tensor(new Float32Array(2 ** 15 + 1), [1, 2 ** 15 + 1]);
-    const started = performance.now();
     expect(() => add(a, b)).toThrow(
       /add: the output \[32768, 32769\] would hold 1\.07e\+9 elements; backend 'unit-tfjs-wasm' holds at most 1073725440 per tensor/,
     );
-    expect(performance.now() - started).toBeLessThan(100);
     a.dispose();
     b.dispose();
   });
