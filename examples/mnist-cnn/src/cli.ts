@@ -1,6 +1,17 @@
-/** `npm run example:mnist-cnn`: trains a Bayesian CNN on MNIST with a progress bar per epoch. */
+/** `npm run example:mnist-cnn`: trains a Bayesian CNN on MNIST with a progress bar per epoch.
+ * `-- --save model.safetensors` keeps the trained weights; `-- --load model.safetensors` skips training.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
 import { runMnistCnn } from './mnist-cnn.js';
+
+const { values: args } = parseArgs({
+  options: { save: { type: 'string' }, load: { type: 'string' } },
+});
+// npm runs the script in the example's folder; paths are the caller's (INIT_CWD).
+const path = (p: string | undefined) =>
+  p === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), p);
 
 await ready();
 const numeric = (name: string) =>
@@ -19,6 +30,8 @@ const result = await runMnistCnn({
   samples: numeric('MNIST_SAMPLES'),
   shift: numeric('MNIST_SHIFT'),
   seed: numeric('MNIST_SEED'),
+  load: path(args.load),
+  save: path(args.save),
   onProgress: (epoch, fraction, loss) => {
     const done = Math.round(fraction * width);
     process.stderr.write(
@@ -27,6 +40,8 @@ const result = await runMnistCnn({
     if (fraction >= 1) process.stderr.write(`  loss ${loss.toFixed(4)}\n`);
   },
 });
+if (args.load !== undefined) console.log(`weights loaded from ${path(args.load)} (no training)`);
+if (args.save !== undefined) console.log(`weights saved to ${path(args.save)}`);
 console.log(
   `Bayesian CNN on MNIST (mnist package: 8,000 train, 2,000 held out), ${result.numWeights} Gaussian weights, backend '${memory().backend}'`,
 );

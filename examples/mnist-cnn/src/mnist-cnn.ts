@@ -23,6 +23,7 @@ import {
   tensor,
   valueAndGrad,
 } from '@illia-ts/core';
+import { loadWeights, saveWeights } from '@illia-ts/core/node';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
@@ -120,6 +121,10 @@ export interface MnistCnnOptions {
   /** Evaluate on only this many held-out images (for quick tests). */
   testCount?: number;
   seed?: number;
+  /** Read the weights from this safetensors file instead of training. */
+  load?: string;
+  /** Write the trained weights to this safetensors file. */
+  save?: string;
   /** Called after every batch with the epoch, the fraction done and the last loss. */
   onProgress?: (epoch: number, fraction: number, loss: number) => void;
 }
@@ -132,6 +137,10 @@ export interface MnistCnnResult {
   readonly noiseAuroc: number;
   readonly meanEntropyDigits: number;
   readonly meanEntropyNoise: number;
+  /** Held-out class probabilities `[count, 10]` with every weight at its mean (deterministic). */
+  readonly meanWeightsProbabilities: Float32Array;
+  /** False when the weights were loaded (`load`). */
+  readonly trained: boolean;
   readonly seconds: number;
   readonly trainSeconds: number;
   readonly epochs: number;
@@ -203,7 +212,8 @@ export async function runMnistCnn(options: MnistCnnOptions = {}): Promise<MnistC
   const order = Array.from({ length: trainCount }, (_, i) => i);
   const steps = epochs * Math.ceil(trainCount / batchSize);
   let step = 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  if (options.load !== undefined) await loadWeights(model, options.load);
+  for (let epoch = 1; epoch <= epochs && options.load === undefined; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(u() * (i + 1));
       [order[i], order[j]] = [order[j] as number, order[i] as number];
@@ -244,6 +254,7 @@ export async function runMnistCnn(options: MnistCnnOptions = {}): Promise<MnistC
       options.onProgress?.(epoch, Math.min(1, (start + batchSize) / trainCount), loss);
     }
   }
+  if (options.save !== undefined) await saveWeights(model, options.save);
   const trainSeconds = (performance.now() - started) / 1000;
 
   /** Mean probabilities and entropy over `samples` weight draws, in chunks of 500 images. */
@@ -265,6 +276,10 @@ export async function runMnistCnn(options: MnistCnnOptions = {}): Promise<MnistC
   const digits = await evaluate(test.images, test.count);
   const noiseImages = new Float32Array(test.count * PIXELS).map(() => u());
   const noise = await evaluate(noiseImages, test.count);
+  // The weights' means alone: deterministic, so a saved and reloaded model gives the same bits.
+  model.freeze('mean');
+  const meanWeights = await evaluate(test.images, test.count);
+  model.unfreeze();
   optimizer.dispose();
   model.dispose();
 
@@ -284,6 +299,8 @@ export async function runMnistCnn(options: MnistCnnOptions = {}): Promise<MnistC
     noiseAuroc: auroc(noise.entropy, digits.entropy),
     meanEntropyDigits: meanOf(digits.entropy),
     meanEntropyNoise: meanOf(noise.entropy),
+    meanWeightsProbabilities: Float32Array.from(meanWeights.mean),
+    trained: options.load === undefined,
     seconds: (performance.now() - started) / 1000,
     trainSeconds,
     epochs,

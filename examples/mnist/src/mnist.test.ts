@@ -1,7 +1,13 @@
 import '@illia-ts/backend-cpu';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { memory } from '@illia-ts/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadDigits, runMnist } from './mnist.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'illia-mnist-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('MNIST example (small settings)', () => {
   it('loads the 10,000 digits of the mnist package, split 8,000 / 2,000', () => {
@@ -16,18 +22,41 @@ describe('MNIST example (small settings)', () => {
     expect(train.images.every((v) => v >= 0 && v <= 1)).toBe(true);
   }, 60_000);
 
-  it('learns: a small model on 4,000 images beats 85% and finds noise more uncertain', async () => {
+  it('learns, saves, reloads bitwise, and exports ONNX that plain onnxruntime-node runs', async () => {
     const before = memory().numTensors;
-    const result = await runMnist({
+    const small = { hidden: 100, samples: 5 };
+    const model = join(dir, 'mnist.safetensors');
+    const onnx = join(dir, 'mnist.onnx');
+    const trained = await runMnist({
+      ...small,
       epochs: 3,
-      hidden: 100,
       trainCount: 4000,
-      samples: 5,
       batchSize: 50,
+      save: model,
+      exportOnnx: onnx,
     });
     expect(memory().numTensors).toBe(before);
-    expect(result.accuracy).toBeGreaterThan(0.85);
-    expect(result.meanEntropyNoise).toBeGreaterThan(result.meanEntropyDigits);
-    expect(result.ece).toBeLessThan(0.1);
-  }, 120_000);
+    expect(trained.trained).toBe(true);
+    expect(trained.accuracy).toBeGreaterThan(0.85);
+    expect(trained.meanEntropyNoise).toBeGreaterThan(trained.meanEntropyDigits);
+    expect(trained.ece).toBeLessThan(0.1);
+
+    // The reloaded model skips training and gives the same mean-weights output, bit for bit.
+    const loaded = await runMnist({ ...small, load: model });
+    expect(memory().numTensors).toBe(before);
+    expect(loaded.trained).toBe(false);
+    expect(loaded.meanWeightsProbabilities).toEqual(trained.meanWeightsProbabilities);
+
+    // The exported model, run without illia-ts: the mean-weights graph within 1e-5 of illia-ts's
+    // probabilities, and the graph's own sampling classifies as well as a trained model should.
+    const exported = trained.onnx;
+    if (!exported) throw new Error('exportOnnx gave no result');
+    let largest = 0;
+    exported.meanWeights.forEach((p, i) => {
+      largest = Math.max(largest, Math.abs(p - (trained.meanWeightsProbabilities[i] as number)));
+    });
+    expect(largest).toBeLessThan(1e-5);
+    expect(exported.accuracy).toBeGreaterThan(0.85);
+    expect(exported.bytes).toBeGreaterThan(4 * 784 * 100);
+  }, 180_000);
 });

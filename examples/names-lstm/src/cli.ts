@@ -1,6 +1,17 @@
-/** `npm run example:names-lstm`: trains a Bayesian LSTM to tell female from male first names. */
+/** `npm run example:names-lstm`: trains a Bayesian LSTM to tell female from male first names.
+ * `-- --save model.safetensors` keeps the trained weights; `-- --load model.safetensors` skips training.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
 import { FEMALE, type NamePrediction, runNames } from './names.js';
+
+const { values: args } = parseArgs({
+  options: { save: { type: 'string' }, load: { type: 'string' } },
+});
+// npm runs the script in the example's folder; paths are the caller's (INIT_CWD).
+const path = (p: string | undefined) =>
+  p === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), p);
 
 await ready();
 const numeric = (name: string) =>
@@ -18,6 +29,8 @@ const result = await runNames({
   stdPrior: numeric('NAMES_STD_PRIOR'),
   samples: numeric('NAMES_SAMPLES'),
   seed: numeric('NAMES_SEED'),
+  load: path(args.load),
+  save: path(args.save),
   onProgress: (epoch, fraction, loss) => {
     const done = Math.round(fraction * width);
     process.stderr.write(
@@ -27,6 +40,8 @@ const result = await runNames({
   },
 });
 const { counts } = result;
+if (args.load !== undefined) console.log(`weights loaded from ${path(args.load)} (no training)`);
+if (args.save !== undefined) console.log(`weights saved to ${path(args.save)}`);
 console.log(
   `Bayesian LSTM over first names (${counts.train} training names, ${counts.heldOut} held out, ${counts.both} on both lists), backend '${memory().backend}'`,
 );

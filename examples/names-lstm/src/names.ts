@@ -17,6 +17,7 @@ import {
   tensor,
   valueAndGrad,
 } from '@illia-ts/core';
+import { loadWeights, saveWeights } from '@illia-ts/core/node';
 
 /** Characters after lower-casing: a–z and the hyphen; token 0 is never a character. */
 export const ALPHABET = 'abcdefghijklmnopqrstuvwxyz-';
@@ -124,6 +125,10 @@ export interface NamesOptions {
   /** Use only this many training names (for quick tests). */
   trainCount?: number;
   seed?: number;
+  /** Read the weights from this safetensors file instead of training. */
+  load?: string;
+  /** Write the trained weights to this safetensors file. */
+  save?: string;
   /** Called after every batch with the epoch, the fraction done and the last loss. */
   onProgress?: (epoch: number, fraction: number, loss: number) => void;
 }
@@ -147,6 +152,10 @@ export interface NamesResult {
   readonly heldOut: readonly NamePrediction[];
   readonly both: readonly NamePrediction[];
   readonly counts: { readonly train: number; readonly heldOut: number; readonly both: number };
+  /** P(female) of the held-out names with every weight at its mean (deterministic). */
+  readonly meanWeightsPFemale: Float64Array;
+  /** False when the weights were loaded (`load`). */
+  readonly trained: boolean;
   readonly seconds: number;
   readonly trainSeconds: number;
 }
@@ -180,7 +189,8 @@ export async function runNames(options: NamesOptions = {}): Promise<NamesResult>
   const perEpoch = batchesByLength(train, batchSize, u).length;
   const steps = epochs * perEpoch;
   let step = 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  if (options.load !== undefined) await loadWeights(model, options.load);
+  for (let epoch = 1; epoch <= epochs && options.load === undefined; epoch++) {
     const batches = batchesByLength(train, batchSize, u);
     let done = 0;
     for (const [k, batch] of batches.entries()) {
@@ -210,9 +220,10 @@ export async function runNames(options: NamesOptions = {}): Promise<NamesResult>
       options.onProgress?.(epoch, done / train.length, loss);
     }
   }
+  if (options.save !== undefined) await saveWeights(model, options.save);
   const trainSeconds = (performance.now() - started) / 1000;
 
-  const predict = async (names: readonly Name[]): Promise<NamePrediction[]> => {
+  const predict = async (names: readonly Name[], samples: number): Promise<NamePrediction[]> => {
     const out: NamePrediction[] = [];
     for (const batch of batchesByLength(names, 512, uniform(0))) {
       const tokens = tokensTensor(batch);
@@ -235,14 +246,20 @@ export async function runNames(options: NamesOptions = {}): Promise<NamesResult>
     }
     return out;
   };
-  const heldOut = await predict(loaded.heldOut);
-  const both = await predict(loaded.both);
+  const heldOut = await predict(loaded.heldOut, samples);
+  const both = await predict(loaded.both, samples);
+  // The weights' means alone: deterministic, so a saved and reloaded model gives the same bits.
+  model.freeze('mean');
+  const meanWeights = await predict(loaded.heldOut, 1);
+  model.unfreeze();
   optimizer.dispose();
   model.dispose();
 
   const correct = heldOut.filter((p) => (p.pFemale >= 0.5 ? FEMALE : MALE) === p.label).length;
   return {
     accuracy: correct / heldOut.length,
+    meanWeightsPFemale: Float64Array.from(meanWeights, (p) => p.pFemale),
+    trained: options.load === undefined,
     entropyAuroc: auroc(
       both.map((p) => p.entropy),
       heldOut.map((p) => p.entropy),
