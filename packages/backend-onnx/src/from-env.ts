@@ -1,4 +1,5 @@
 /** The registered `onnx` backend, made from the environment (see index.ts). */
+import { environment } from '#ort';
 import { OnnxBackend } from './onnx-backend.js';
 import { optionsFromEnv, PROVIDERS_ENV } from './options.js';
 
@@ -9,7 +10,7 @@ import { optionsFromEnv, PROVIDERS_ENV } from './options.js';
  * an error that names the variable and its value (core's ready() and getBackend() report it).
  */
 export function backendFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Readonly<Record<string, string | undefined>> = environment(),
 ): OnnxBackend | Promise<OnnxBackend> {
   const options = optionsFromEnv(env);
   if (options.executionProviders === undefined) return new OnnxBackend(options);

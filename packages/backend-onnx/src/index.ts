@@ -1,6 +1,7 @@
 /**
- * `@illia-ts/backend-onnx`: illia-ts on ONNX Runtime (onnxruntime-node). Importing this package
- * registers the backend `onnx`, which becomes current if no backend is.
+ * `@illia-ts/backend-onnx`: illia-ts on ONNX Runtime: onnxruntime-node in Node, onnxruntime-web in
+ * browsers (package.json `exports` picks the build; one graph writer and one kernel set for both).
+ * Importing this package registers the backend `onnx`, which becomes current if no backend is.
  *
  * Its execution providers and threads come from the environment, so that a program picks them
  * without code: `ILLIA_ONNX_PROVIDERS` (comma-separated, such as `cuda,cpu`; default `cpu`),
@@ -9,6 +10,7 @@
  * register a backend of your own: `registerBackend('onnx-gpu', () => OnnxBackend.create({...}))`.
  */
 import { registerBackend } from '@illia-ts/core';
+import { ort } from '#ort';
 import { backendFromEnv } from './from-env.js';
 
 registerBackend('onnx', () => backendFromEnv(), { priority: 1 });
@@ -22,3 +24,10 @@ export {
   type ResolvedOptions,
 } from './options.js';
 export type { SessionCacheStats } from './session-cache.js';
+
+/**
+ * ONNX Runtime's settings object (`ort.env`) of the runtime this build runs on: in a browser,
+ * set `ortEnv.wasm.wasmPaths` to where the page serves onnxruntime-web's `.wasm` files before the
+ * first read (see the README); in Node, onnxruntime-node's.
+ */
+export const ortEnv: typeof ort.env = ort.env;

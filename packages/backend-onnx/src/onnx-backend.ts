@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import {
   BACKEND_API_VERSION,
   type Backend,
@@ -7,7 +6,7 @@ import {
   type MemoryInfo,
   type TensorValues,
 } from '@illia-ts/core';
-import * as ort from 'onnxruntime-node';
+import { hardwareThreads, ort, RUNTIME } from '#ort';
 import { BufferPool } from './buffer-pool.js';
 import { GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph/graph-builder.js';
 import { LazyTensor } from './graph/lazy-tensor.js';
@@ -94,7 +93,7 @@ export class OnnxBackend implements Backend {
     this.name = this.options.name;
     const threaded = sessionOptions(this.options);
     const single = sessionOptions(this.options, this.options.executionProviders, 1);
-    const poolThreads = (this.options.intraOpNumThreads || availableParallelism()) - 1;
+    const poolThreads = (this.options.intraOpNumThreads || hardwareThreads()) - 1;
     this.#cache = new SessionCache(
       {
         capacity: this.options.cacheSize,
@@ -122,7 +121,7 @@ export class OnnxBackend implements Backend {
         usable.push(provider);
         continue;
       }
-      const message = `onnx: execution provider '${provider}' is unavailable on this machine (${failure}); ${providerHint(provider)}. Providers of this onnxruntime-node: ${knownProviders().join(', ')}`;
+      const message = `onnx: execution provider '${provider}' is unavailable on this machine (${failure}); ${providerHint(provider)}. Providers of this ${RUNTIME}: ${knownProviders().join(', ')}`;
       if (resolved.onUnavailableProvider === 'error') throw new Error(message);
       console.warn(`${message}. Going on without it.`);
     }

@@ -1,5 +1,5 @@
 /** Options of the onnx backend and the execution providers it can run on. */
-import { type InferenceSession, listSupportedBackends } from 'onnxruntime-node';
+import { environment, type ort, supportedProviders } from '#ort';
 
 /**
  * An ONNX Runtime execution provider: `cpu` (always there), `webgpu` (bundled with
@@ -135,7 +135,7 @@ export const DETERMINISTIC_ENV = 'ILLIA_ONNX_DETERMINISTIC';
  * variable, its value and what it accepts.
  */
 export function optionsFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Readonly<Record<string, string | undefined>> = environment(),
 ): OnnxBackendOptions {
   const options: OnnxBackendOptions = {};
   const providers = env[PROVIDERS_ENV];
@@ -185,7 +185,7 @@ export function sessionOptions(
   options: ResolvedOptions,
   providers: readonly ExecutionProvider[] = options.executionProviders,
   threads: number = options.intraOpNumThreads,
-): InferenceSession.SessionOptions {
+): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
     intraOpNumThreads: threads,
@@ -210,7 +210,7 @@ export function providerHint(provider: ExecutionProvider): string {
   }
 }
 
-/** Providers this onnxruntime-node build knows (bundled or loadable). */
+/** Providers this ONNX Runtime build knows (bundled or loadable). */
 export function knownProviders(): string[] {
-  return listSupportedBackends().map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`);
+  return supportedProviders().map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`);
 }

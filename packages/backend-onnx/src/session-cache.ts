@@ -14,7 +14,9 @@
  * their own, so that the threads they hold stay bounded (ONNX Runtime's node binding has no
  * global thread pool).
  */
-import type { InferenceSession } from 'onnxruntime-node';
+import type { ort } from '#ort';
+
+type InferenceSession = ort.InferenceSession;
 
 interface Entry {
   readonly session: Promise<InferenceSession>;
