@@ -22,9 +22,12 @@ export interface CpuBackendOptions {
   readonly name?: string;
   /**
    * Threads for large tensors, the calling one included (default: `ILLIA_CPU_THREADS`, else the
-   * machine's available parallelism, at most 8; 1 in browsers). At most the machine's available
-   * parallelism (or 2, if more): a larger count is lowered with a process warning. Results are
-   * bitwise the same for every count.
+   * machine's available parallelism, at most 8; in a browser, `navigator.hardwareConcurrency`,
+   * at most 8). At most the machine's available parallelism (or 2, if more): a larger count is
+   * lowered with a process warning. A browser page that is not cross-origin isolated (no COOP
+   * and COEP headers) has no shared memory: there every kernel runs on one thread, whatever the
+   * count. Results are bitwise the same for every count; {@link CpuBackend.threads} says how
+   * many are in use.
    */
   readonly threads?: number;
   /**
@@ -38,7 +41,12 @@ export interface CpuBackendOptions {
    * Results are bitwise the same either way.
    */
   readonly sigmaCache?: boolean;
-  /** Where the worker script is (default `kernel-worker.js` next to this module). */
+  /**
+   * Where the worker script is. Default: in Node, `kernel-worker.js` next to this module; in a
+   * browser, the script embedded in the package's browser build, started from a `blob:` URL
+   * (a page whose content security policy refuses `blob:` workers can serve
+   * `@illia-ts/backend-cpu/web-kernel-worker.js`, a classic script, and give its URL here).
+   */
   readonly workerUrl?: URL;
   /**
    * Milliseconds a worker thread may take to start, and to finish its part of a kernel after the
@@ -114,8 +122,9 @@ const inNode = typeof nodeProcess?.versions?.node === 'string';
  * The `cpu` backend: storage in typed arrays (Float32Array, Int32Array for int32) and a kernel
  * table (`kernels/index.ts`), float arithmetic in float64 stored as float32. No dependencies; runs
  * in Node and browsers; reads synchronously. The matrix product and the convolutions run a
- * WebAssembly SIMD micro-kernel where the runtime has one; in Node, large kernels are split
- * between worker threads (see `KernelPool`) with bitwise the same results.
+ * WebAssembly SIMD micro-kernel where the runtime has one; large kernels are split between worker
+ * threads (Node) or Web Workers (a cross-origin isolated page; see `KernelPool`) with bitwise the
+ * same results.
  */
 export class CpuBackend implements Backend {
   readonly apiVersion = BACKEND_API_VERSION;
@@ -147,20 +156,36 @@ export class CpuBackend implements Backend {
     this.name = opts.name ?? 'cpu';
     this.#parallelThreshold = opts.parallelThreshold ?? 65536;
     this.#cacheSigma = opts.sigmaCache ?? true;
-    const url = opts.workerUrl ?? new URL('./kernel-worker.js', import.meta.url);
     const timeout = opts.workerTimeout ?? DEFAULT_WORKER_TIMEOUT;
     if (!(timeout > 0 && timeout <= MAX_WORKER_TIMEOUT)) {
       throw new RangeError(
         `CpuBackend: workerTimeout must be a number of milliseconds in (0, ${MAX_WORKER_TIMEOUT}], got ${String(timeout)}`,
       );
     }
-    this.#pool = KernelPool.create(threadCount(opts.threads), url, timeout);
+    this.#pool = KernelPool.create(threadCount(opts.threads), opts.workerUrl, timeout);
     this.kernels = bindKernels(this.#context());
   }
 
   /**
+   * The threads kernels use now, the calling one included: 1 until the workers are up (see
+   * {@link whenReady}), and always 1 where there are none (`threads: 1`, a browser page that is
+   * not cross-origin isolated, a runtime without workers).
+   */
+  get threads(): number {
+    return this.#pool?.threads ?? 1;
+  }
+
+  /**
+   * How many kernels ran split between threads so far (0 where there is one thread): whether
+   * the threads are used, for diagnostics and tests.
+   */
+  get splitJobs(): number {
+    return this.#pool?.splitJobs ?? 0;
+  }
+
+  /**
    * Resolves when the worker threads are up; until then every kernel runs on the calling thread
-   * (with the same results). Resolves to the number of threads kernels use.
+   * (with the same results). Resolves to the number of threads kernels use ({@link threads}).
    */
   async whenReady(): Promise<number> {
     if (this.#pool === null) return 1;

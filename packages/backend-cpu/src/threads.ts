@@ -1,6 +1,8 @@
 /**
  * How many threads a cpu backend uses: the `threads` option, else `ILLIA_CPU_THREADS`, else the
- * machine's, never more than the machine offers (see {@link maxThreads}).
+ * machine's, never more than the machine offers (see {@link maxThreads}). In a browser page the
+ * count is what is asked for; whether workers start at all is the pool's business (only where
+ * the page is cross-origin isolated).
  */
 import { warnOnce } from './warn.js';
 
@@ -18,14 +20,18 @@ interface NodeProcess {
 const proc = (globalThis as { process?: NodeProcess }).process;
 
 /**
- * The CPUs this process may run on (Node's `os.availableParallelism()`), or null where that is
- * unknown (browsers, Node < 20.16).
+ * The CPUs this process may run on: Node's `os.availableParallelism()`, else the browser's
+ * `navigator.hardwareConcurrency`; null where that is unknown (Node < 20.16, other runtimes).
  */
 export function machineParallelism(): number | null {
   const os = proc?.getBuiltinModule?.('node:os') as
     | { availableParallelism?: () => number }
     | undefined;
-  const n = os?.availableParallelism?.();
+  const n =
+    os !== undefined
+      ? os.availableParallelism?.()
+      : (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+          ?.hardwareConcurrency;
   return typeof n === 'number' && n >= 1 ? n : null;
 }
 

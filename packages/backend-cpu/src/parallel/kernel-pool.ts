@@ -1,14 +1,17 @@
 /**
- * Worker threads that run block ranges of a {@link Job} next to the main thread, over
- * SharedArrayBuffer memory. Node only, found by feature detection (`process.getBuiltinModule`,
- * Node ≥ 20.16), so the package still loads in browsers, where every kernel runs on one thread.
+ * Workers that run block ranges of a {@link Job} next to the calling thread, over
+ * SharedArrayBuffer memory: Node's worker threads in Node (found by feature detection,
+ * `process.getBuiltinModule`, Node ≥ 20.16), Web Workers in a browser page that is cross-origin
+ * isolated (`crossOriginIsolated`, from the COOP and COEP headers; without it a page has no
+ * shared memory, and every kernel runs on one thread).
  *
- * Kernels stay synchronous: the main thread posts each worker its range (the typed arrays travel
- * as views of shared memory, nothing is copied), wakes it through `Atomics.notify`, runs the
- * first range itself, then waits on `Atomics.wait` until every worker is done. A worker reads its
- * message with `receiveMessageOnPort`, so it needs no event loop turn. Spawning is asynchronous:
- * until the workers say they are up, every job runs on the main thread alone, which gives the
- * same bits.
+ * Kernels stay synchronous: the caller posts each worker its range (the typed arrays travel as
+ * views of shared memory, nothing is copied), wakes it through `Atomics.notify`, runs the first
+ * range itself, then waits until every worker is done: on `Atomics.wait` where the thread may
+ * block (Node, a Web Worker), spinning on `Atomics.load` on a page's main thread, which may not.
+ * A Node worker reads its message with `receiveMessageOnPort`, so it needs no event loop turn; a
+ * Web Worker gets it as an ordinary message. Spawning is asynchronous: until the workers say they
+ * are up, every job runs on the calling thread alone, which gives the same bits.
  *
  * A worker that does not answer is not waited for forever: one that has not started within the
  * timeout, or has not finished its range of a job within the timeout (or ten times the caller's
@@ -34,10 +37,34 @@ const EXITED = 3;
 /** A worker is hung when it takes this many times the caller's time on its range (or the timeout). */
 const HUNG_FACTOR = 10;
 
+/** What a worker is sent for each job: its block range, and the job's number. */
+export interface Task {
+  readonly job: Job;
+  readonly firstBlock: number;
+  readonly endBlock: number;
+  readonly seq: number;
+}
+
+/** One worker, whatever runs it (Node's worker_threads, a Web Worker). */
 interface PoolWorker {
-  readonly worker: WorkerThreads.Worker;
-  readonly port: WorkerThreads.MessagePort;
   readonly control: Int32Array;
+  /** Hands the worker a task (the caller then bumps POSTED and notifies). */
+  post(task: Task): void;
+  /** Stops it for good. */
+  stop(): void;
+}
+
+/** Starts workers: Node's worker threads or Web Workers. */
+interface WorkerHost {
+  /** `'Worker threads'` or `'Web Workers'`, for messages. */
+  readonly kind: string;
+  /** Starts one worker over `control`; `up` resolves when it says it is ready, or failed. */
+  start(control: Int32Array): { worker: PoolWorker; up: Promise<boolean> };
+  /**
+   * Whether the calling thread may block in `Atomics.wait` (not on a browser page's main thread,
+   * which then spins on `Atomics.load`: kernels are synchronous, so it waits either way).
+   */
+  readonly canBlock: boolean;
 }
 
 /** The worker_threads module where this runtime has one (Node), else null. */
@@ -70,6 +97,137 @@ function workerExecArgv(): string[] | undefined {
     .filter((arg) => !/^--(expose[-_]gc|max[-_]old[-_]space[-_]size|title)/.test(arg));
 }
 
+/**
+ * Node's worker threads running `url` (default `kernel-worker.js` next to this module). A worker
+ * reads its task with `receiveMessageOnPort` when woken, so it needs no event loop turn; once up
+ * (or dead) it does not keep the process alive.
+ */
+function nodeHost(threads: typeof WorkerThreads, url: URL | undefined): WorkerHost {
+  // Made here, not at import: where `import.meta` is empty (an iife bundle), this would throw.
+  const script = url ?? new URL('./kernel-worker.js', import.meta.url);
+  return {
+    kind: 'worker threads',
+    canBlock: true,
+    start(control) {
+      const { port1, port2 } = new threads.MessageChannel();
+      const worker = new threads.Worker(script, {
+        workerData: { control, port: port2 },
+        transferList: [port2],
+        execArgv: workerExecArgv(),
+      });
+      const up = new Promise<boolean>((resolve) => {
+        worker.once('message', () => resolve(true));
+        worker.once('error', () => resolve(false));
+        worker.once('exit', () => resolve(false));
+      });
+      void up.then(() => {
+        worker.unref();
+        port1.unref();
+      });
+      return {
+        up,
+        worker: {
+          control,
+          post: (task) => port1.postMessage(task),
+          stop: () => {
+            port1.close();
+            void worker.terminate().catch(() => undefined);
+          },
+        },
+      };
+    },
+  };
+}
+
+/** The script of the browser's kernel workers, as set by the browser entry (`browser.ts`). */
+let webWorkerSource: string | null = null;
+let webWorkerBlobUrl: string | null = null;
+
+/**
+ * Sets the source of the Web Worker script (`web-kernel-worker.ts` bundled as a classic script),
+ * which workers load from a blob URL, so that a bundled page needs no file of this package.
+ */
+export function setWebWorkerSource(source: string | null): void {
+  webWorkerSource = source;
+  webWorkerBlobUrl = null;
+}
+
+interface WebWorkerLike {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  addEventListener(type: string, listener: (event: { data?: unknown }) => void): void;
+}
+
+/** True where this page (or worker) may share memory with Web Workers: cross-origin isolated. */
+export function webWorkersShareMemory(): boolean {
+  const scope = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+  return (
+    scope.crossOriginIsolated === true &&
+    typeof scope.Worker === 'function' &&
+    typeof SharedArrayBuffer === 'function'
+  );
+}
+
+/** Whether this thread may block in `Atomics.wait` (a page's main thread may not). */
+function threadCanBlock(): boolean {
+  try {
+    // A value that does not match: returns "not-equal" at once where waiting is allowed, throws
+    // (TypeError) where it is not.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Web Workers running `url`, else the embedded script (see {@link setWebWorkerSource}); null when
+ * there is neither. A worker gets its control words in its first message, then one task per
+ * message (its event loop is idle between jobs); the caller waits on the DONE word.
+ */
+function webHost(url: URL | undefined): WorkerHost | null {
+  let script: string;
+  if (url !== undefined) script = url.href;
+  else if (webWorkerSource === null) return null;
+  else {
+    webWorkerBlobUrl ??= URL.createObjectURL(
+      new Blob([webWorkerSource], { type: 'text/javascript' }),
+    );
+    script = webWorkerBlobUrl;
+  }
+  const WorkerClass = (
+    globalThis as unknown as {
+      Worker: new (url: string, options?: { name?: string }) => WebWorkerLike;
+    }
+  ).Worker;
+  return {
+    kind: 'Web Workers',
+    canBlock: threadCanBlock(),
+    start(control) {
+      const worker = new WorkerClass(script, { name: 'illia-ts cpu kernels' });
+      const up = new Promise<boolean>((resolve) => {
+        worker.addEventListener('message', (event) => {
+          if (event.data === 'ready') resolve(true);
+        });
+        worker.addEventListener('error', () => {
+          // A worker that fails later (it should not) is found by the caller's deadline.
+          Atomics.store(control, EXITED, 1);
+          resolve(false);
+        });
+      });
+      worker.postMessage({ control });
+      return {
+        up,
+        worker: {
+          control,
+          post: (task) => worker.postMessage(task),
+          stop: () => worker.terminate(),
+        },
+      };
+    },
+  };
+}
+
 /** True when every array of `job` lives in shared memory, so workers see the same bytes. */
 function isShared(job: Job): boolean {
   for (const value of Object.values(job)) {
@@ -84,33 +242,33 @@ export class KernelPool {
   #workers: PoolWorker[] = [];
   readonly #ready: Promise<boolean>;
   readonly #timeout: number;
+  readonly #host: WorkerHost;
   #seq = 0;
   #partials: Float64Array = new Float64Array(0);
 
-  private constructor(threads: typeof WorkerThreads, count: number, url: URL, timeout: number) {
+  private constructor(host: WorkerHost, count: number, timeout: number) {
     this.#timeout = timeout;
+    this.#host = host;
     const started: Promise<{ entry: PoolWorker; state: 'up' | 'failed' | 'hung' }>[] = [];
     for (let w = 0; w < count; w++) {
       const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
-      const { port1, port2 } = new threads.MessageChannel();
-      const worker = new threads.Worker(url, {
-        workerData: { control, port: port2 },
-        transferList: [port2],
-        execArgv: workerExecArgv(),
-      });
-      const entry: PoolWorker = { worker, port: port1, control };
+      let entry: PoolWorker;
+      let up: Promise<boolean>;
+      try {
+        ({ worker: entry, up } = host.start(control));
+      } catch {
+        // A worker that cannot even be made (a content security policy refusing blob: workers):
+        // one thread fewer.
+        continue;
+      }
       started.push(
         new Promise<'up' | 'failed' | 'hung'>((resolve) => {
-          worker.once('message', () => resolve('up'));
-          worker.once('error', () => resolve('failed'));
-          worker.once('exit', () => resolve('failed'));
+          void up.then((ok) => resolve(ok ? 'up' : 'failed'));
           // One that never says it is up is given up on (a later resolve changes nothing).
-          setTimeout(() => resolve('hung'), timeout).unref();
+          const timer = setTimeout(() => resolve('hung'), timeout) as { unref?: () => void };
+          timer.unref?.();
         }).then((state) => {
-          // Up (or dead): it must not keep the process alive.
-          worker.unref();
-          port1.unref();
-          if (state !== 'up') void worker.terminate().catch(() => undefined);
+          if (state !== 'up') entry.stop();
           return { entry, state };
         }),
       );
@@ -120,7 +278,7 @@ export class KernelPool {
       const hung = outcomes.filter((o) => o.state === 'hung').length;
       if (hung > 0) {
         warn(
-          `CpuBackend: ${hung} of ${count} worker threads did not start within ${timeout} ms and were stopped; kernels use ${this.threads} thread${this.threads > 1 ? 's' : ''}`,
+          `CpuBackend: ${hung} of ${count} ${host.kind} did not start within ${timeout} ms and were stopped; kernels use ${this.threads} thread${this.threads > 1 ? 's' : ''}`,
           'ILLIA_CPU_WORKERS',
         );
       }
@@ -129,14 +287,20 @@ export class KernelPool {
   }
 
   /**
-   * A pool of `threads − 1` workers (the caller is the other thread), or null where worker
-   * threads are unavailable or not wanted. A worker is given `timeout` ms to start, and as long
-   * to finish its range of a job after the caller finished its own (see the module comment).
+   * A pool of `threads − 1` workers (the caller is the other thread), or null where workers are
+   * unavailable or not wanted: Node's worker threads in Node; in a browser, Web Workers where the
+   * page is cross-origin isolated (COOP and COEP headers: `crossOriginIsolated` is true, so memory
+   * can be shared), none otherwise. `url` is the worker script (default: this package's). A
+   * worker is given `timeout` ms to start, and as long to finish its range of a job after the
+   * caller finished its own (see the module comment).
    */
-  static create(threads: number, url: URL, timeout: number): KernelPool | null {
+  static create(threads: number, url: URL | undefined, timeout: number): KernelPool | null {
     if (threads < 2) return null;
     const module = workerThreads();
-    return module === null ? null : new KernelPool(module, threads - 1, url, timeout);
+    let host: WorkerHost | null = null;
+    if (module !== null) host = nodeHost(module, url);
+    else if (webWorkersShareMemory()) host = webHost(url);
+    return host === null ? null : new KernelPool(host, threads - 1, timeout);
   }
 
   /** Threads that run a job (the caller included): 1 until the workers are up. */
@@ -173,7 +337,7 @@ export class KernelPool {
     const workers = this.#workers.slice(0, parts - 1);
     const bound = (p: number) => Math.floor((numBlocks * p) / parts);
     workers.forEach((worker, w) => {
-      worker.port.postMessage({ job, firstBlock: bound(w + 1), endBlock: bound(w + 2) });
+      worker.post({ job, firstBlock: bound(w + 1), endBlock: bound(w + 2), seq });
       Atomics.store(worker.control, POSTED, seq);
       Atomics.notify(worker.control, POSTED);
     });
@@ -189,6 +353,7 @@ export class KernelPool {
     const deadline = finished + Math.max(this.#timeout, HUNG_FACTOR * (finished - start));
     let failed = false;
     const lost: PoolWorker[] = [];
+    const canBlock = this.#host.canBlock;
     for (const worker of workers) {
       const { control } = worker;
       for (
@@ -202,7 +367,7 @@ export class KernelPool {
           lost.push(worker);
           break;
         }
-        Atomics.wait(control, DONE, done, left);
+        if (canBlock) Atomics.wait(control, DONE, done, left);
       }
       if (Atomics.exchange(control, FAILED, 0) !== 0) failed = true;
     }
@@ -229,10 +394,7 @@ export class KernelPool {
   #drop(lost: readonly PoolWorker[], kind: string, waited: number): void {
     this.#workers = this.#workers.filter((w) => !lost.includes(w));
     this.#partials = new Float64Array(0);
-    for (const { worker, port } of lost) {
-      port.close();
-      void worker.terminate().catch(() => undefined);
-    }
+    for (const worker of lost) worker.stop();
     warn(
       `CpuBackend: ${lost.length} worker thread${lost.length > 1 ? 's' : ''} did not finish a ${kind} job (waited ${Math.round(waited)} ms after the calling thread) and ${lost.length > 1 ? 'were' : 'was'} stopped; the job was rerun on the calling thread (same results), and kernels now use ${this.threads} thread${this.threads > 1 ? 's' : ''}`,
       'ILLIA_CPU_WORKERS',
