@@ -11,7 +11,9 @@ or a numpy array is already there, so no copy is added (illia-ts reads copy into
 Requests: {"cmd": "open"}, {"cmd": "setup", "size", "muInit", "rhoInit", "prior", "seed"},
 {"cmd": "check"}, {"cmd": "time", "op", "timing"}, {"cmd": "free"}; for torch's training step,
 {"cmd": "trainSetup", "hidden", "setup", "gaussian", "x", "labels"}, {"cmd": "trainCheck",
-"steps"} and {"cmd": "timeTrain", "timing"}; for torch's conv2d forward and backward,
+"steps"} and {"cmd": "timeTrain", "timing"}; for torch's Bayesian CNN, {"cmd": "cnnSetup",
+"setup", "gaussian", "x", "labels"}, then the same trainCheck and timeTrain, and
+{"cmd": "trainFree"}; for torch's conv2d forward and backward,
 {"cmd": "convSetup", "shape", "x", "w", "g"}, {"cmd": "convCheck"}, {"cmd": "timeConv",
 "timing"} and {"cmd": "convFree"}.
 """
@@ -88,6 +90,55 @@ class TorchEngine:
         self.prior_std = gaussian["prior"]["std"]
         self.frozen = False
         self.optimizer = torch.optim.Adam(self.params, lr=setup["lr"])
+        self.train_forward = self.mlp_forward
+
+    def mlp_forward(self, weights):
+        functional = self.torch.nn.functional
+        w1, b1, w2, b2 = weights
+        return functional.linear(functional.relu(functional.linear(self.batch_x, w1, b1)), w2, b2)
+
+    def cnn_setup(self, setup, gaussian, x, labels):
+        """The Bayesian CNN of examples/mnist-cnn, as illia-ts builds it (`buildModel`).
+
+        conv k×k → ReLU → max 2×2 → conv k×k → ReLU → max 2×2 → flatten → linear → ReLU → linear,
+        every weight and bias a Gaussian (mu, rho), sampled at each step by reparameterisation
+        (`train_loss`), with the same one-sample KL term and Adam as the MLP.
+        """
+        torch = self.torch
+        c1, c2 = setup["channels"]
+        k, side = setup["kernel"], setup["side"]
+        pooled = ((side - k + 1) // 2 - k + 1) // 2
+        sizes = [
+            (c1, 1, k, k), (c1,),
+            (c2, c1, k, k), (c2,),
+            (setup["hidden"], c2 * pooled * pooled), (setup["hidden"],),
+            (setup["classes"], setup["hidden"]), (setup["classes"],),
+        ]
+        gen = torch.Generator().manual_seed(gaussian["seed"])
+        self.params = []
+        for shape in sizes:
+            for init in (gaussian["muInit"], gaussian["rhoInit"]):
+                self.params.append((init + 0.1 * torch.randn(shape, generator=gen)).requires_grad_())
+        self.train_gen = torch.Generator().manual_seed(gaussian["seed"] + 1)
+        self.batch_x = torch.from_numpy(x.copy()).reshape(setup["batch"], 1, side, side)
+        self.labels = torch.tensor(labels, dtype=torch.long)
+        self.kl_scale = setup["klWeight"] / sum(p.numel() for p in self.params[::2])
+        self.prior_mu = gaussian["prior"]["mu"]
+        self.prior_std = gaussian["prior"]["std"]
+        self.frozen = False
+        self.optimizer = torch.optim.Adam(self.params, lr=setup["lr"])
+        self.train_forward = self.cnn_forward
+
+    def cnn_forward(self, weights):
+        functional = self.torch.nn.functional
+        w1, b1, w2, b2, w3, b3, w4, b4 = weights
+        h = functional.max_pool2d(functional.relu(functional.conv2d(self.batch_x, w1, b1)), 2)
+        h = functional.max_pool2d(functional.relu(functional.conv2d(h, w2, b2)), 2)
+        h = functional.relu(functional.linear(h.flatten(1), w3, b3))
+        return functional.linear(h, w4, b4)
+
+    def train_free(self):
+        self.params = self.optimizer = self.batch_x = self.labels = None
 
     def train_loss(self):
         """ELBO of one sample: cross-entropy + klWeight · (one-sample KL) / number of weights."""
@@ -105,8 +156,7 @@ class TorchEngine:
                 + 0.5 * ((w - self.prior_mu) / self.prior_std) ** 2
             ).sum()
             weights.append(w)
-        w1, b1, w2, b2 = weights
-        logits = functional.linear(functional.relu(functional.linear(self.batch_x, w1, b1)), w2, b2)
+        logits = self.train_forward(weights)
         return functional.cross_entropy(logits, self.labels) + self.kl_scale * kl
 
     def train_step(self):
@@ -294,6 +344,17 @@ def main():
                 engine.train_setup(
                     request["hidden"], request["setup"], request["gaussian"], x, request["labels"]
                 )
+                reply = {"ok": True}
+            elif cmd == "cnnSetup":
+                if not hasattr(engine, "cnn_setup"):
+                    raise ValueError(f"the {which} rival has no CNN training step")
+                import numpy
+
+                x = numpy.frombuffer(base64.b64decode(request["x"]), "<f4")
+                engine.cnn_setup(request["setup"], request["gaussian"], x, request["labels"])
+                reply = {"ok": True}
+            elif cmd == "trainFree":
+                engine.train_free()
                 reply = {"ok": True}
             elif cmd == "trainCheck":
                 reply = engine.train_check(request["steps"])

@@ -1,9 +1,12 @@
+import { checkCnnTraining, cnnBatch } from './cnn-reference.js';
 import { checkConv, convData } from './conv-reference.js';
 import { checkGaussian } from './reference.js';
 import type { Measurement } from './results.js';
 import { quantile } from './stats.js';
 import { subjectFor } from './subjects/index.js';
 import type {
+  CnnSetup,
+  CnnWorkload,
   ConvSetup,
   ConvShape,
   ConvWorkload,
@@ -17,9 +20,12 @@ import type {
   Workload,
 } from './subjects/types.js';
 import {
+  cnnLabel,
+  cnnSize,
   convLabel,
   convStepFlops,
   GAUSSIAN_OPS,
+  MNIST_CNN,
   trainLabel,
   trainSize,
   Unavailable,
@@ -38,20 +44,24 @@ export interface SubjectJob {
   readonly train: TrainSetup;
   /** The conv2d page's shapes; `conv2d` runs once per shape. */
   readonly conv: ConvSetup;
+  /** The CNN of `trainCnn` (absent in a job from before it: the example's, `MNIST_CNN`). */
+  readonly cnn?: CnnSetup;
   readonly timing: TimingOptions;
 }
 
-/** One (size, operation) of a job; `hidden` or `conv` say which MLP or convolution it is. */
+/** One (size, operation) of a job; `hidden`, `conv` or `cnn` say which MLP, convolution or CNN. */
 export interface JobCell {
   readonly size: number;
   readonly op: Operation;
   readonly hidden?: number;
   readonly conv?: ConvShape;
+  readonly cnn?: CnnSetup;
 }
 
-/** The row label of a cell whose size does not say what it is (trainStep, conv2d). */
+/** The row label of a cell whose size does not say what it is (trainStep, trainCnn, conv2d). */
 export function cellLabel(job: Pick<SubjectJob, 'train'>, cell: JobCell): string | undefined {
   if (cell.hidden !== undefined) return trainLabel(job.train, cell.hidden);
+  if (cell.cnn !== undefined) return cnnLabel(cell.cnn);
   if (cell.conv !== undefined) return convLabel(cell.conv);
   return undefined;
 }
@@ -61,12 +71,18 @@ export function cellLabel(job: Pick<SubjectJob, 'train'>, cell: JobCell): string
  * the weight count) first, while the process is small, then conv2d on each shape (its size is
  * the FLOPs of a forward and backward pass), then the Gaussian operations at each size.
  */
-export function jobCells(job: Pick<SubjectJob, 'sizes' | 'ops' | 'train' | 'conv'>): JobCell[] {
+export function jobCells(
+  job: Pick<SubjectJob, 'sizes' | 'ops' | 'train' | 'conv' | 'cnn'>,
+): JobCell[] {
   const cells: JobCell[] = [];
   if (job.ops.includes('trainStep')) {
     for (const hidden of [...job.train.hidden].sort((a, b) => a - b)) {
       cells.push({ size: trainSize(job.train, hidden), op: 'trainStep', hidden });
     }
+  }
+  if (job.ops.includes('trainCnn')) {
+    const cnn = job.cnn ?? MNIST_CNN;
+    cells.push({ size: cnnSize(cnn), op: 'trainCnn', cnn });
   }
   if (job.ops.includes('conv2d')) {
     for (const conv of job.conv.shapes) {
@@ -182,6 +198,17 @@ export async function runJob(job: SubjectJob, emit: (row: Measurement) => void):
       await measureTrainStep(session, cell.hidden, job, row, emit);
     }
     for (const cell of cells) {
+      if (cell.cnn === undefined) continue;
+      const row = {
+        ...base,
+        ...ceilingFor(subject, cell.op),
+        engine,
+        op: cell.op,
+        size: cell.size,
+      };
+      await measureTrainCnn(session, cell.cnn, job, row, emit);
+    }
+    for (const cell of cells) {
       if (cell.conv === undefined) continue;
       const row = {
         ...base,
@@ -194,7 +221,9 @@ export async function runJob(job: SubjectJob, emit: (row: Measurement) => void):
     }
     const sizes = [
       ...new Set(
-        cells.filter((c) => c.hidden === undefined && c.conv === undefined).map((c) => c.size),
+        cells
+          .filter((c) => c.hidden === undefined && c.conv === undefined && c.cnn === undefined)
+          .map((c) => c.size),
       ),
     ];
     for (const size of sizes) {
@@ -275,6 +304,63 @@ async function measureTrainStep(
         hidden,
         await workload.checkValues(),
         trainBatch(job.train, job.setup.seed),
+        job.setup.prior,
+      );
+      trainCheck = numbers;
+      if (problems.length > 0) {
+        emit({ ...row, trainCheck, status: 'wrong', reason: problems.join('; ') });
+        return;
+      }
+    } catch (error) {
+      emit({ ...row, status: 'wrong', reason: `check failed: ${errorText(error)}` });
+      return;
+    }
+    try {
+      const stats = await timed(
+        () => workload.timeStep?.(job.timing) ?? time(() => workload.step(), job.timing),
+        base.size,
+        () => workload.liveTensors(),
+      );
+      emit({ ...row, trainCheck, ...stats } as Measurement);
+    } catch (error) {
+      emit({ ...row, trainCheck, status: 'error', reason: errorText(error) });
+    }
+  } finally {
+    workload.dispose();
+  }
+}
+
+/**
+ * Checks the subject's CNN training against float64 (`checkCnnTraining`), then times its step:
+ * `measureTrainStep`'s rules on the CNN.
+ */
+async function measureTrainCnn(
+  session: Session,
+  cnn: CnnSetup,
+  job: SubjectJob,
+  base: Pick<Measurement, 'subject' | 'role' | 'ceiling' | 'device' | 'engine' | 'op' | 'size'>,
+  emit: (row: Measurement) => void,
+): Promise<void> {
+  const row = { ...base, label: cnnLabel(cnn) };
+  if (!session.cnnWorkload) {
+    emit({ ...row, status: 'n/a', reason: `${base.subject} has no CNN training step` });
+    return;
+  }
+  let workload: CnnWorkload;
+  try {
+    workload = await session.cnnWorkload(cnn, job.setup);
+  } catch (error) {
+    const status = error instanceof Unavailable ? 'unavailable' : 'error';
+    emit({ ...row, status, reason: errorText(error) });
+    return;
+  }
+  try {
+    let trainCheck: Measurement['trainCheck'];
+    try {
+      const { problems, ...numbers } = checkCnnTraining(
+        cnn,
+        await workload.checkValues(),
+        cnnBatch(cnn, job.setup.seed),
         job.setup.prior,
       );
       trainCheck = numbers;

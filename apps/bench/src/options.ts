@@ -2,11 +2,14 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parseSubjectId } from './subjects/illia.js';
 import { CEILINGS } from './subjects/index.js';
 import {
+  type CnnSetup,
   type ConvSetup,
+  cnnSize,
   DEVICES,
   type Device,
   type GaussianSetup,
   LENET_CONVS,
+  MNIST_CNN,
   OPERATIONS,
   type Operation,
   type TrainSetup,
@@ -27,6 +30,8 @@ export interface BenchOptions {
   readonly train: TrainSetup;
   /** The conv2d page's shapes (LeNet's convolutions at `--conv-batch`). */
   readonly conv: ConvSetup;
+  /** The CNN of `trainCnn` (the example's, at `--cnn-batch`); absent: `MNIST_CNN`. */
+  readonly cnn?: CnnSetup;
   /** Output files; `null` writes none. */
   readonly json: string | null;
   readonly markdown: string | null;
@@ -65,6 +70,9 @@ interpreter).
   --hidden LIST      hidden widths of the training step's MLP 784-H-10 (default: ${DEFAULT_HIDDEN.join(',')});
                      its size is the number of weights, (784+1)·H + (H+1)·10
   --batch N          examples per training step (default 128)
+  --cnn-batch N      images per step of trainCnn, the Bayesian CNN of examples/mnist-cnn
+                     (default ${MNIST_CNN.batch}); its size is the CNN's weights (${cnnSize(MNIST_CNN)}),
+                     and the backends' ratios are to PyTorch training the same CNN (ceiling:torch)
   --conv-batch N     batch of the conv2d page's convolutions (default ${DEFAULT_CONV_BATCH}): LeNet's
                      ${LENET_CONVS.map((c) => `${c.inChannels}→${c.outChannels} ${c.kernelHeight}×${c.kernelWidth} on ${c.height}×${c.width}`).join(', ')}
   --device LIST      ${DEVICES.join(',')} (default: cpu); where one is missing, its rows say why
@@ -208,6 +216,7 @@ const FLAGS = new Set([
   'hidden',
   'batch',
   'conv-batch',
+  'cnn-batch',
   'device',
   'repeats',
   'warmup',
@@ -300,6 +309,10 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
           ...shape,
           batch: integer('--conv-batch', get('conv-batch') ?? String(DEFAULT_CONV_BATCH), 1, 4096),
         })),
+      },
+      cnn: {
+        ...MNIST_CNN,
+        batch: integer('--cnn-batch', get('cnn-batch') ?? String(MNIST_CNN.batch), 1, 4096),
       },
       json: file('json', 'bench.json'),
       markdown: file('md', 'bench.md'),

@@ -166,6 +166,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
         setup: options.setup,
         train: options.train,
         conv: options.conv,
+        ...(options.cnn === undefined ? {} : { cnn: options.cnn }),
         timing: options.timing,
       });
     }
@@ -203,6 +204,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
       setup: options.setup,
       train: options.train,
       conv: options.conv,
+      ...(options.cnn === undefined ? {} : { cnn: options.cnn }),
       isolate: options.isolate,
     },
     unavailable,

@@ -178,7 +178,25 @@ export function checkTraining(
       problems,
     };
   }
-  const ref = trainReference(setup, hidden, values.params, batch.x, batch.labels, prior);
+  return compareTraining(
+    names,
+    trainReference(setup, hidden, values.params, batch.x, batch.labels, prior),
+    values,
+  );
+}
+
+/**
+ * Compares a subject's training with a float64 reference of its deterministic step (`ref`, the
+ * gradients in the order of `names`): the loss within 1e-4 and each gradient within
+ * {@link GRAD_TOLERANCE} relative L2 error; then the training steps' losses must be finite and
+ * fall from the first to the last. Used by the MLP's check and the CNN's (`cnn-reference.ts`).
+ */
+export function compareTraining(
+  names: readonly string[],
+  ref: { loss: number; grads: readonly Float64Array[] },
+  values: TrainCheckValues,
+): TrainCheckResult {
+  const problems: string[] = [];
   let gradRelError = 0;
   ref.grads.forEach((r, k) => {
     const g = values.grads[k] as Float32Array;

@@ -28,6 +28,7 @@ export const OP_LABEL: Readonly<Record<Operation, string>> = {
   logProb: 'logProb',
   sampleLogProb: 'sample+logProb',
   trainStep: 'training step',
+  trainCnn: 'CNN training step',
   conv2d: 'conv2d forward+backward',
 };
 

@@ -1,7 +1,10 @@
+import { cnnBatch } from '../cnn-reference.js';
 import { convData } from '../conv-reference.js';
 import { trainBatch } from '../train-reference.js';
 import { packageVersion } from '../versions.js';
 import type {
+  CnnSetup,
+  CnnWorkload,
   ConvCheckValues,
   ConvShape,
   ConvWorkload,
@@ -15,7 +18,7 @@ import type {
   TrainWorkload,
   Workload,
 } from './types.js';
-import { convOutput, Unavailable } from './types.js';
+import { cnnSides, convOutput, Unavailable } from './types.js';
 
 /** The suffix of a subject that runs an illia backend with its fused kernels turned off. */
 export const COMPOSED_SUFFIX = ':composed';
@@ -35,11 +38,14 @@ export function backendForDevice(name: string, device: Device): string | null {
  * The ceiling each backend is compared with: the same engine used directly and by hand (tfjs
  * backends against tfjs, onnx against one fused ONNX Runtime session, the rest against plain JS).
  * With `op`, the ceiling of that operation: the cpu backend's conv2d is compared with the
- * WebAssembly SIMD peak of one thread (`ceiling:wasm-f32x4`), as plain JS has no convolution.
+ * WebAssembly SIMD peak of one thread (`ceiling:wasm-f32x4`), as plain JS has no convolution;
+ * every backend's `trainCnn` with PyTorch training the same CNN (`ceiling:torch`), as no engine
+ * has a hand-written Bayesian CNN step.
  */
 export function ceilingOf(name: string, op?: Operation): string {
   const base = name.split(':')[0] as string;
   const [pkg, ...variant] = base.split('-');
+  if (op === 'trainCnn') return 'ceiling:torch';
   if (pkg === 'tfjs')
     return variant.length === 0 ? 'ceiling:tfjs' : `ceiling:tfjs-${variant.join('-')}`;
   if (pkg === 'onnx') return 'ceiling:ort';
@@ -76,11 +82,17 @@ export function parseSubjectId(id: string): SubjectSpec {
 export function illiaSubject(id: string): Subject {
   const { name, composed, threads } = parseSubjectId(id);
   const convCeiling = ceilingOf(name, 'conv2d');
+  // The CNN's training has no hand-written ceiling on any engine: every backend is compared with
+  // PyTorch training the same CNN, the goal the issue sets.
+  const opCeilings = {
+    ...(convCeiling === ceilingOf(name) ? {} : { conv2d: convCeiling }),
+    trainCnn: ceilingOf(name, 'trainCnn'),
+  };
   return {
     id,
     role: 'backend',
     ceiling: ceilingOf(name),
-    ...(convCeiling === ceilingOf(name) ? {} : { opCeilings: { conv2d: convCeiling } }),
+    opCeilings,
     async open(device: Device): Promise<Session> {
       let backendName = backendForDevice(name, device);
       if (backendName === null) throw new Unavailable(`${name} runs on the CPU only`);
@@ -102,6 +114,7 @@ export function illiaSubject(id: string): Subject {
         workload: (size, setup) => illiaWorkload(core, size, setup),
         trainWorkload: (hidden, setup, gaussian) =>
           illiaTrainWorkload(core, hidden, setup, gaussian),
+        cnnWorkload: (setup, gaussian) => illiaCnnWorkload(core, setup, gaussian),
         convWorkload: async (shape, seed) => illiaConvWorkload(core, shape, seed),
         close: () => core.setFusedKernels(fusedBefore),
       };
@@ -352,6 +365,102 @@ async function illiaTrainWorkload(
     dispose() {
       x.dispose();
       y.dispose();
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/**
+ * The CNN of `examples/mnist-cnn` (its `buildModel`) trained as the example does: `Sequential` of
+ * Bayesian `Conv2d`, `ReLU`, `MaxPool2d(2)`, `Flatten` and Bayesian `Linear`s,
+ * `ELBOLoss(crossEntropyLoss)` (one sample) on int32 labels, `valueAndGrad`, `Adam.step`, then
+ * `await loss.data()`. The distributions are the bench's (`GaussianSetup`), as `trainStep`'s.
+ */
+async function illiaCnnWorkload(
+  core: Core,
+  setup: CnnSetup,
+  gaussian: GaussianSetup,
+): Promise<CnnWorkload> {
+  const dist = {
+    muInit: gaussian.muInit,
+    rhoInit: gaussian.rhoInit,
+    muPrior: gaussian.prior.mu,
+    stdPrior: gaussian.prior.std,
+  };
+  const bayes = { weightsDistribution: dist, biasDistribution: dist };
+  const [c1, c2] = setup.channels;
+  const k = setup.kernel;
+  const [, , , pooled] = cnnSides(setup);
+  const layers = [
+    new core.Conv2d(1, c1, k, { ...bayes, rng: gaussian.seed }),
+    new core.Conv2d(c1, c2, k, { ...bayes, rng: gaussian.seed + 1 }),
+    new core.Linear(c2 * pooled * pooled, setup.hidden, { ...bayes, rng: gaussian.seed + 2 }),
+    new core.Linear(setup.hidden, setup.classes, { ...bayes, rng: gaussian.seed + 3 }),
+  ] as const;
+  const model = new core.Sequential(
+    layers[0],
+    new core.ReLU(),
+    new core.MaxPool2d(2),
+    layers[1],
+    new core.ReLU(),
+    new core.MaxPool2d(2),
+    new core.Flatten(),
+    layers[2],
+    new core.ReLU(),
+    layers[3],
+  );
+  const elbo = new core.ELBOLoss(core.crossEntropyLoss, {
+    numSamples: 1,
+    klWeight: setup.klWeight,
+  });
+  const params = model.parameters();
+  const optimizer = new core.Adam(params, { lr: setup.lr });
+  const data = cnnBatch(setup, gaussian.seed);
+  const x = core.tensor(data.x, [setup.batch, 1, setup.side, setup.side]);
+  const labels = core.tensor(data.labels, [setup.batch], 'int32');
+  const step = async (): Promise<number> => {
+    const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, labels), params);
+    try {
+      optimizer.step(grads);
+      return (await value.data())[0] as number;
+    } finally {
+      value.dispose();
+      for (const g of grads) g.dispose();
+    }
+  };
+  return {
+    async step() {
+      await step();
+    },
+    async checkValues(): Promise<TrainCheckValues> {
+      // One deterministic step first: the whole model frozen at its means, nothing updated.
+      model.freeze('mean');
+      let checked: { loss: number; grads: Float32Array[] };
+      try {
+        const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, labels), params);
+        try {
+          const [loss, ...gradValues] = await Promise.all([
+            value.data(),
+            ...grads.map((g) => g.data()),
+          ]);
+          checked = { loss: (loss as Float32Array)[0] as number, grads: gradValues };
+        } finally {
+          value.dispose();
+          for (const g of grads) g.dispose();
+        }
+      } finally {
+        model.unfreeze();
+      }
+      const values = await Promise.all(params.map((p) => p.data()));
+      const losses: number[] = [];
+      for (let i = 0; i < CHECK_STEPS; i++) losses.push(await step());
+      return { params: values, grads: checked.grads, loss: checked.loss, losses };
+    },
+    liveTensors: () => core.memory().numTensors,
+    dispose() {
+      x.dispose();
+      labels.dispose();
       optimizer.dispose();
       model.dispose();
     },

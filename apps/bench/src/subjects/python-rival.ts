@@ -2,11 +2,14 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cnnBatch } from '../cnn-reference.js';
 import { convData } from '../conv-reference.js';
 import type { TimingOptions } from '../timing.js';
 import { trainBatch } from '../train-reference.js';
 import { CHECK_STEPS } from './illia.js';
 import type {
+  CnnSetup,
+  CnnWorkload,
   ConvShape,
   ConvWorkload,
   Device,
@@ -154,6 +157,8 @@ export function pythonRival(engine: RivalEngine): Subject {
             ? {
                 trainWorkload: (hidden, setup, gaussian) =>
                   rivalTrainWorkload(rival, hidden, setup, gaussian),
+                cnnWorkload: (setup: CnnSetup, gaussian: GaussianSetup) =>
+                  rivalCnnWorkload(rival, setup, gaussian),
                 convWorkload: (shape, seed) => rivalConvWorkload(rival, shape, seed),
               }
             : {}),
@@ -235,6 +240,46 @@ async function rivalTrainWorkload(
 
 const base64Of = (a: Float32Array) =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+/**
+ * PyTorch training the same Bayesian CNN (`rival.py`'s `cnn_setup`): every weight and bias a
+ * Gaussian with mu and rho, sampled each step by reparameterisation, `F.conv2d`, `F.max_pool2d`,
+ * `F.linear`, cross-entropy plus the one-sample KL term over the weight count, autograd and
+ * `torch.optim.Adam`, on the same batch, timed in the Python process.
+ */
+async function rivalCnnWorkload(
+  rival: RivalProcess,
+  setup: CnnSetup,
+  gaussian: GaussianSetup,
+): Promise<CnnWorkload> {
+  const batch = cnnBatch(setup, gaussian.seed);
+  await rival.request({
+    cmd: 'cnnSetup',
+    setup,
+    gaussian,
+    x: base64Of(batch.x),
+    labels: [...batch.labels],
+  });
+  return {
+    step: () => Promise.reject(new Error('timed by the rival process itself')),
+    async timeStep(timing) {
+      return selfTimed(await rival.request({ cmd: 'timeTrain', timing }));
+    },
+    async checkValues(): Promise<TrainCheckValues> {
+      const answer = await rival.request({ cmd: 'trainCheck', steps: CHECK_STEPS });
+      return {
+        params: (answer.params as string[]).map(floats),
+        grads: (answer.grads as string[]).map(floats),
+        loss: answer.loss as number,
+        losses: answer.losses as number[],
+      };
+    },
+    liveTensors: () => null,
+    dispose() {
+      void rival.request({ cmd: 'trainFree' }).catch(() => {});
+    },
+  };
+}
 
 /**
  * PyTorch's conv2d forward and backward (`rival.py`): `F.conv2d`, the loss `(y * g).sum()` and

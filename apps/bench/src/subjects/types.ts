@@ -18,6 +18,7 @@ export type Operation =
   | 'logProb'
   | 'sampleLogProb'
   | 'trainStep'
+  | 'trainCnn'
   | 'conv2d';
 
 /** Every operation, in the order tables show them, with what it times. */
@@ -28,6 +29,8 @@ export const OPERATIONS: Readonly<Record<Operation, string>> = {
   sampleLogProb: 'sample() then logProb of it, until the scalar is readable',
   trainStep:
     'one training step of a Bayesian MLP (input → hidden → classes, ReLU; Linear layers that sample their weights): ELBO of cross-entropy and the KL term, backward by valueAndGrad, Adam step, until the loss is readable; its size is the number of weights (each a Gaussian with mu and rho), so M elements/s is M weights trained per second',
+  trainCnn:
+    "one training step of the Bayesian CNN of examples/mnist-cnn (conv 5×5 → ReLU → max 2×2 → conv 5×5 → ReLU → max 2×2 → flatten → Linear → ReLU → Linear; every weight and bias a Gaussian with mu and rho, sampled at each forward pass): ELBO of cross-entropy and the KL term, backward by valueAndGrad, Adam step, until the loss is readable; its size is the number of weights, so M elements/s is M weights trained per second (steps/s is that over the size); the illia backends' rows are compared with PyTorch's training of the same CNN (ceiling:torch)",
   conv2d:
     'a kernel: conv2d(x [N, C, H, W], weights [O, C, kh, kw]) (stride 1, no padding), then both gradients by valueAndGrad of the loss Σ y⊙g for a fixed random g (dx and dW: conv2dInputGrad and conv2dWeightsGrad), until the loss, dx and dW are readable; its size is the FLOPs of the three convolutions, 3 × 2·N·O·Ho·Wo·C·kh·kw (the loss adds two elementwise passes over y, not counted), so its throughput is GFLOP/s',
 };
@@ -161,6 +164,92 @@ export interface TrainSetup {
   readonly lr: number;
 }
 
+/**
+ * The Bayesian CNN of `examples/mnist-cnn` (its `buildModel`): `Conv2d(1, c1, k)` → ReLU →
+ * `MaxPool2d(2)` → `Conv2d(c1, c2, k)` → ReLU → `MaxPool2d(2)` → `Flatten` → `Linear(flat, hidden)`
+ * → ReLU → `Linear(hidden, classes)`, stride 1 and no padding, every weight and bias a Gaussian.
+ */
+export interface CnnSetup {
+  /** Height and width of the one-channel input images (28: MNIST). */
+  readonly side: number;
+  /** Output channels of the two convolutions. */
+  readonly channels: readonly [number, number];
+  /** Kernel height and width of both convolutions. */
+  readonly kernel: number;
+  /** Width of the hidden Linear layer. */
+  readonly hidden: number;
+  readonly classes: number;
+  /** Images per step. */
+  readonly batch: number;
+  /** Weight of the KL term in the ELBO (divided by the weight count, as `ELBOLoss` does). */
+  readonly klWeight: number;
+  /** Adam's learning rate. */
+  readonly lr: number;
+}
+
+/** The example's CNN at batch 64: 16 and 32 channels, 5×5 kernels, 64 hidden units, 46,730 weights. */
+export const MNIST_CNN: CnnSetup = {
+  side: 28,
+  channels: [16, 32],
+  kernel: 5,
+  hidden: 64,
+  classes: 10,
+  batch: 64,
+  klWeight: 0.1,
+  lr: 1e-3,
+};
+
+/**
+ * The CNN's feature-map sides: after the first convolution, its pooling, the second convolution
+ * and its pooling (28 → 24 → 12 → 8 → 4 for the example). Throws where a side does not fit.
+ */
+export function cnnSides(
+  setup: Pick<CnnSetup, 'side' | 'kernel'>,
+): [number, number, number, number] {
+  const conv1 = setup.side - setup.kernel + 1;
+  const pool1 = Math.floor(conv1 / 2);
+  const conv2 = pool1 - setup.kernel + 1;
+  const pool2 = Math.floor(conv2 / 2);
+  if (!(conv1 % 2 === 0 && conv2 % 2 === 0 && pool2 >= 1)) {
+    throw new RangeError(
+      `CNN: a ${setup.side}×${setup.side} input and ${setup.kernel}×${setup.kernel} kernels give sides ${conv1}, ${pool1}, ${conv2}, ${pool2}: each convolution's output must be even and the last side ≥ 1`,
+    );
+  }
+  return [conv1, pool1, conv2, pool2];
+}
+
+/**
+ * The shapes of the CNN's parameters' means, in `model.parameters()` order: per layer weights
+ * then bias (conv weights `[out, in, k, k]`, Linear weights `[out, in]`); each has a rho of the
+ * same shape after it.
+ */
+export function cnnShapes(setup: CnnSetup): number[][] {
+  const [c1, c2] = setup.channels;
+  const k = setup.kernel;
+  const flat = c2 * cnnSides(setup)[3] ** 2;
+  return [
+    [c1, 1, k, k],
+    [c1],
+    [c2, c1, k, k],
+    [c2],
+    [setup.hidden, flat],
+    [setup.hidden],
+    [setup.classes, setup.hidden],
+    [setup.classes],
+  ];
+}
+
+/** The number of weights (Gaussians) of the CNN: the size of `trainCnn`. */
+export function cnnSize(setup: CnnSetup): number {
+  return cnnShapes(setup).reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** How the CNN is written in tables: `CNN 16-32-64-10 (5×5) on 28×28, batch 64`. */
+export function cnnLabel(setup: CnnSetup): string {
+  const [c1, c2] = setup.channels;
+  return `CNN ${c1}-${c2}-${setup.hidden}-${setup.classes} (${setup.kernel}×${setup.kernel}) on ${setup.side}×${setup.side}, batch ${setup.batch}`;
+}
+
 /** The number of weights (Gaussians) of the MLP with `hidden` units: the training step's size. */
 export function trainSize(setup: Pick<TrainSetup, 'input' | 'classes'>, hidden: number): number {
   return (setup.input + 1) * hidden + (hidden + 1) * setup.classes;
@@ -194,6 +283,12 @@ export interface TrainWorkload {
   liveTensors(): number | null;
   dispose(): void;
 }
+
+/**
+ * One subject's CNN training step, the batch on its engine: a {@link TrainWorkload} whose check
+ * values hold the CNN's 16 parameters (per layer weights mu, rho, bias mu, rho).
+ */
+export type CnnWorkload = TrainWorkload;
 
 /** Where a subject runs: `cpu` (wasm included), or a GPU API. */
 export type Device = 'cpu' | 'webgpu' | 'cuda';
@@ -253,6 +348,8 @@ export interface Session {
     setup: TrainSetup,
     gaussian: GaussianSetup,
   ): Promise<TrainWorkload>;
+  /** The CNN's training step, where the subject can train it (else absent: `n/a`). */
+  cnnWorkload?(setup: CnnSetup, gaussian: GaussianSetup): Promise<CnnWorkload>;
   /**
    * The conv2d step on `shape` with the inputs of `convData(shape, seed)`, where the subject can
    * convolve (else absent: `n/a`).
