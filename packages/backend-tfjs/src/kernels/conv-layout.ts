@@ -6,6 +6,7 @@
  */
 import type { Pair } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { padMerged } from './pad.js';
 
 /** `[N, C, H, W]` → `[N, H, W, C]`. */
 export const toNHWC = (x: tf.Tensor): tf.Tensor4D => tf.transpose(x as tf.Tensor4D, [0, 2, 3, 1]);
@@ -43,7 +44,7 @@ export function dilateFilter(f: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
   if (dh === 1 && dw === 1) return f;
   const [kh, kw, i, o] = f.shape;
   // Each tap followed by d − 1 zeros: [kh, 1, kw, 1, …] padded to [kh, dh, kw, dw, …].
-  const spread = tf.pad(tf.reshape(f, [kh, 1, kw, 1, i, o]), [
+  const spread = padMerged(tf.reshape(f, [kh, 1, kw, 1, i, o]), [
     [0, 0],
     [0, dh - 1],
     [0, 0],

@@ -9,6 +9,7 @@
 import type { Pool2dAttrs } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsKernel } from './kernel.js';
+import { padMerged } from './pad.js';
 import { paddedPlanes, poolWindow } from './pool-planes.js';
 
 /**
@@ -41,7 +42,7 @@ export function firstMaxGrad(planes: tf.Tensor3D, dy: tf.Tensor3D, a: Pool2dAttr
     const share = tf.where(hit, dy, zeros);
     // Element (i, j) to (p + i·sh, q + j·sw): sh − 1 and sw − 1 zeros after each, then shifted.
     const spread = tf.reshape(
-      tf.pad(tf.reshape(share, [count, ho, 1, wo, 1]), [
+      padMerged(tf.reshape(share, [count, ho, 1, wo, 1]), [
         [0, 0],
         [0, 0],
         [0, sh - 1],
