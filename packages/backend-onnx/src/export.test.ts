@@ -4,6 +4,7 @@
  * Carlo error when it samples the weights itself.
  */
 import {
+  type AnyTensor,
   AvgPool1d,
   AvgPool2d,
   Conv1d,
@@ -12,6 +13,7 @@ import {
   exp,
   Flatten,
   Linear,
+  LSTM,
   logSoftmax,
   MaxPool1d,
   MaxPool2d,
@@ -62,12 +64,13 @@ const xValues = Float32Array.from({ length: batch * inputs }, (_, i) => Math.sin
 /** The exported model run by plain onnxruntime-node. */
 async function runOnnx(
   session: ort.InferenceSession,
-  values: Float32Array,
+  values: Float32Array | Int32Array,
   rows: number,
   features: readonly number[] = [inputs],
 ): Promise<{ mean: Float32Array; std: Float32Array; dims: readonly number[] }> {
+  const type = values instanceof Int32Array ? 'int32' : 'float32';
   const out = await session.run({
-    input: new ort.Tensor('float32', values, [rows, ...features]),
+    input: new ort.Tensor(type, values, [rows, ...features]),
   });
   const mean = out.mean as ort.Tensor;
   const std = out.std as ort.Tensor;
@@ -75,8 +78,8 @@ async function runOnnx(
 }
 
 /** The model followed by a softmax, as a module. */
-const withSoftmax = (model: Module): Module => ({
-  forward: (x: Tensor) => tidy(() => exp(logSoftmax(model.forward(x)))),
+const withSoftmax = <In extends Tensor | Tensor<'int32'>>(model: Module<In>): Module<In> => ({
+  forward: (x: In) => tidy(() => exp(logSoftmax(model.forward(x)))),
   parameters: () => model.parameters(),
   dispose: () => model.dispose(),
 });
@@ -155,11 +158,12 @@ describe('exportOnnx, mode mean', { timeout: 60_000 }, () => {
  * rounding of outputs that barely vary.
  */
 async function checkAgainstPredictive(
-  model: Module,
+  model: Module<Tensor> | Module<Tensor<'int32'>>,
   wrapSoftmax: boolean,
-  xs = xValues,
+  xs: Float32Array | Int32Array = xValues,
   features: readonly number[] = [inputs],
   outputs: readonly number[] = [classes],
+  label = features.length === 1 ? 'MLP' : `${features.length - 1}-D CNN`,
 ): Promise<void> {
   const nOnnx = 4000;
   const nIllia = 2000;
@@ -174,8 +178,11 @@ async function checkAgainstPredictive(
   const onnx = await runOnnx(session, xs, batch, features);
   expect(onnx.dims).toEqual([batch, ...outputs]);
 
-  const illiaModel = wrapSoftmax ? withSoftmax(model) : model;
-  const x = tensor(xs, [batch, ...features]);
+  const illiaModel = (wrapSoftmax ? withSoftmax(model as Module) : model) as Module<AnyTensor>;
+  const x: AnyTensor =
+    xs instanceof Int32Array
+      ? tensor(Array.from(xs), [batch, ...features], 'int32')
+      : tensor(xs, [batch, ...features]);
   const illia = await predictiveMoments(illiaModel, x, nIllia);
 
   const size = onnx.mean.length;
@@ -205,7 +212,7 @@ async function checkAgainstPredictive(
   }
   // The largest deviations, in standard errors (for the report).
   console.log(
-    `exportOnnx sample${wrapSoftmax ? ' + softmax' : ''} ${features.length === 1 ? 'MLP' : `${features.length - 1}-D CNN`}: worst |Δmean| = ${worstMean.toFixed(2)} se, worst |Δstd| = ${worstStd.toFixed(2)} se over ${size} outputs`,
+    `exportOnnx sample${wrapSoftmax ? ' + softmax' : ''} ${label}: worst |Δmean| = ${worstMean.toFixed(2)} se, worst |Δstd| = ${worstStd.toFixed(2)} se over ${size} outputs`,
   );
 
   // Fresh draws at every run of the same session.
@@ -366,6 +373,91 @@ describe('exportOnnx, 1-D convolutional models', { timeout: 120_000 }, () => {
   });
 });
 
+/** Tokens of a vocabulary of `vocabulary`, `[batch, steps]`, deterministic. */
+const steps = 6;
+const vocabulary = 11;
+const tokenValues = Int32Array.from({ length: batch * steps }, (_, i) => (i * 7 + 3) % vocabulary);
+const tokenDist = { ...dist, muInit: 0.2, rhoInit: -2.5 };
+
+function makeLstm(options = {}): LSTM {
+  return new LSTM(vocabulary, 4, 5, classes, {
+    embeddingsDistribution: { ...tokenDist, muInit: 0.5 },
+    weightsDistribution: tokenDist,
+    biasDistribution: dist,
+    paddingIdx: 0,
+    rng: 21,
+    ...options,
+  });
+}
+
+/** An Embedding (its rows' norms capped) under a Flatten and a Linear. */
+function makeEmbeddingModel(normType: number): Sequential {
+  return new Sequential(
+    new Embedding(vocabulary, 4, {
+      maxNorm: 0.8,
+      normType,
+      weightsDistribution: { ...tokenDist, muInit: 0.5 },
+      rng: 22,
+    }),
+    new Flatten(),
+    linear(steps * 4, classes, 23),
+  );
+}
+
+describe('exportOnnx, token models (Embedding, LSTM)', { timeout: 120_000 }, () => {
+  const tokens = () => tensor(Array.from(tokenValues), [batch, steps], 'int32');
+
+  it("mode mean: an LSTM gives illia-ts's output at the means within 1e-5, from int32 tokens", async () => {
+    const model = makeLstm();
+    const session = await ort.InferenceSession.create(
+      await exportOnnx(model, { inputShape: ['batch', steps] }),
+    );
+    model.freeze('mean');
+    const x = tokens();
+    const expected = await model.forward(x).data();
+    const { mean, dims } = await runOnnx(session, tokenValues, batch, [steps]);
+    expect(dims).toEqual([batch, classes]);
+    expect(maxAbsDiff(mean, expected)).toBeLessThan(1e-5);
+
+    // illia's [batch, steps, 1] tokens.
+    const illiaShape = await ort.InferenceSession.create(
+      await exportOnnx(model, { inputShape: [batch, steps, 1] }),
+    );
+    const three = await runOnnx(illiaShape, tokenValues, batch, [steps, 1]);
+    expect(maxAbsDiff(three.mean, expected)).toBeLessThan(1e-5);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('mode mean: an Embedding with maxNorm (p = 2 and p = 3) within 1e-5', async () => {
+    for (const normType of [2, 3]) {
+      const model = makeEmbeddingModel(normType);
+      const session = await ort.InferenceSession.create(
+        await exportOnnx(model, { inputShape: ['batch', steps] }),
+      );
+      model.freeze('mean');
+      const x = tokens();
+      const expected = await model.forward(x as unknown as Tensor).data();
+      const { mean } = await runOnnx(session, tokenValues, batch, [steps]);
+      expect(maxAbsDiff(mean, expected)).toBeLessThan(1e-5);
+      x.dispose();
+      model.dispose();
+    }
+  });
+
+  it('mode sample: an LSTM classifier, predictive mean and std within Monte Carlo error', async () => {
+    const model = makeLstm();
+    await checkAgainstPredictive(model, true, tokenValues, [steps], [classes], 'LSTM');
+    model.dispose();
+  });
+
+  it('mode sample: an Embedding with maxNorm, predictive mean and std within Monte Carlo error', async () => {
+    const model = makeEmbeddingModel(2);
+    await checkAgainstPredictive(model, false, tokenValues, [steps], [classes], 'Embedding');
+    model.dispose();
+  });
+});
+
 describe('exportOnnx, arguments', () => {
   const model = makeModel();
   const inputShape = ['batch', inputs];
@@ -377,9 +469,20 @@ describe('exportOnnx, arguments', () => {
         inputShape: [1, 3],
       }),
     ).rejects.toThrow(
-      /the module at "0.1" is an Embedding, which ONNX export does not support yet \(supported: Linear, Conv1d, Conv2d/,
+      /the module at "0.1" \(Embedding\) takes int32 tokens, so it must be the model's first layer/,
     );
     embedding.dispose();
+    const lstm = new LSTM(10, 4, 3, 2);
+    await expect(exportOnnx(lstm, { inputShape: ['batch', 3, 2] })).rejects.toThrow(
+      /the model \(LSTM\) takes \[batch, steps\] or \[batch, steps, 1\] tokens, got \["batch", 3, 2\] \(inputShape\)/,
+    );
+    lstm.dispose();
+    const sigmoid = new Sequential(new Sigmoid(), {
+      forward: (x: Tensor) => x,
+    } as unknown as Module);
+    await expect(exportOnnx(sigmoid, { inputShape })).rejects.toThrow(
+      /the module at "1" is a plain object, which ONNX export does not support yet \(supported: Linear, .*Embedding and LSTM \(first\)/,
+    );
     const custom = { forward: (x: Tensor) => x, parameters: () => [], dispose: () => {} };
     await expect(exportOnnx(custom, { inputShape })).rejects.toThrow(
       /the model is a plain object, which ONNX export does not support/,

@@ -8,9 +8,11 @@ import {
   AvgPool2d,
   Conv1d,
   Conv2d,
+  Embedding,
   Flatten,
   type GaussianDistribution,
   Linear,
+  LSTM,
   MaxPool1d,
   MaxPool2d,
   type Module,
@@ -31,9 +33,11 @@ import {
 /** Options of {@link exportOnnx}. */
 export interface ExportOnnxOptions {
   /**
-   * The shape of the graph input `input` (float32), batch first, such as `['batch', 4]` or
+   * The shape of the graph input `input`, batch first, such as `['batch', 4]` or
    * `[32, 1, 28, 28]`: each dimension a positive integer (fixed) or, for the batch only (the
-   * first), a non-empty string: a symbolic size that each run gives.
+   * first), a non-empty string: a symbolic size that each run gives. The input is float32, or
+   * int32 token indices when the model starts with an `Embedding` or an `LSTM` (whose steps, the
+   * second dimension, must then be fixed).
    */
   inputShape: readonly (number | string)[];
   /**
@@ -54,7 +58,7 @@ const IR_VERSION = 10;
 
 const where = 'exportOnnx';
 const SUPPORTED =
-  'Linear, Conv1d, Conv2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, Flatten, ReLU, Tanh, Sigmoid, Sequential';
+  'Linear, Conv1d, Conv2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, Flatten, ReLU, Tanh, Sigmoid, Embedding and LSTM (first), Sequential';
 
 function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -84,6 +88,8 @@ const dim = (shape: Shape, i: number) => shape[i] as number;
 /** A layer of the model, by its state-dict path, with its input and output shapes. */
 type Layer = { readonly path: string; readonly input: Shape; readonly output: Shape } & (
   | { readonly kind: 'linear'; readonly layer: Linear }
+  | { readonly kind: 'embedding'; readonly layer: Embedding }
+  | { readonly kind: 'lstm'; readonly layer: LSTM }
   | ({ readonly kind: 'conv'; readonly layer: Conv1d | Conv2d } & Window)
   | { readonly kind: 'Relu' | 'Tanh' | 'Sigmoid' }
   | ({ readonly kind: 'MaxPool' | 'AveragePool' } & Window)
@@ -123,7 +129,26 @@ function flatten(module: unknown, path: string, input: Shape, root: Shape, out: 
     return shape;
   }
   let output: Shape = input;
-  if (module instanceof Linear) {
+  const first = out.length === 0 && input === root;
+  if (module instanceof Embedding || module instanceof LSTM) {
+    const kind = module instanceof Embedding ? 'embedding' : 'lstm';
+    if (!first) {
+      throw new TypeError(
+        `${where}: ${at} (${module.constructor.name}) takes int32 tokens, so it must be the model's first layer`,
+      );
+    }
+    if (kind === 'embedding') {
+      output = [...input, (module as Embedding).embeddingsDim];
+      out.push({ kind, layer: module as Embedding, path, input, output });
+    } else {
+      const lstm = module as LSTM;
+      if (!(input.length === 2 || (input.length === 3 && input[2] === 1))) {
+        throw fail('[batch, steps] or [batch, steps, 1] tokens');
+      }
+      output = [input[0] as number | string, lstm.outputSize];
+      out.push({ kind, layer: lstm, path, input, output });
+    }
+  } else if (module instanceof Linear) {
     if (input.length !== 2 || input[1] !== module.inputSize) {
       throw fail(`[batch, ${module.inputSize}]`);
     }
@@ -201,6 +226,43 @@ interface HostGaussian {
 async function readGaussian(d: GaussianDistribution): Promise<HostGaussian> {
   const [mu, rho] = await Promise.all([d.mu.data(), d.rho.data()]);
   return { mu: Float32Array.from(mu), sigma: Float32Array.from(rho, softplus) };
+}
+
+/** An LSTM's gate weights `[4·hidden, inputs + hidden]` and biases, gates in its order f, i, o, c. */
+const GATE_ORDER = ['f', 'i', 'o', 'c'] as const;
+
+/** The distributions a layer draws, by name, in the order the graph uses them. */
+function distributionsOf(l: Layer): Record<string, GaussianDistribution> {
+  switch (l.kind) {
+    case 'linear':
+    case 'conv': {
+      const { weights, bias } = l.layer;
+      return bias ? { weights, bias } : { weights };
+    }
+    case 'embedding':
+      return { weights: l.layer.weights };
+    case 'lstm': {
+      const m = l.layer;
+      const out: Record<string, GaussianDistribution> = { embedding: m.embedding.weights };
+      for (const name of ['wf', 'bf', 'wi', 'bi', 'wc', 'bc', 'wo', 'bo', 'wv', 'bv'] as const) {
+        out[name] = m[name];
+      }
+      return out;
+    }
+    default:
+      return {};
+  }
+}
+
+/** The rows of several `[rows_k, cols]` matrices, one under the other. */
+function stackRows(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** `[out, in]` → `[in, out]`. */
@@ -287,6 +349,17 @@ class Graph {
     return name;
   }
 
+  /** An int64 scalar constant (an index), one per distinct value. */
+  int64Scalar(value: number): string {
+    const name = `i64_scalar_${value}`;
+    if (!this.initializers.some((t) => t.name === name)) {
+      this.initializers.push(
+        constantTensor(name, DataType.INT64, [], BigInt64Array.of(BigInt(value))),
+      );
+    }
+    return name;
+  }
+
   /** `mu + sigma ⊙ N(0, 1)` of shape `shape` (drawn at every run; `mu`, `sigma` broadcast). */
   sample(mu: string, sigma: string, shape: readonly number[]): string {
     const eps = this.op('RandomNormal', [], [{ name: 'shape', type: 'ints', value: shape }]);
@@ -327,17 +400,25 @@ export async function exportOnnx(
   const { inputShape, mode, samples: S, activation } = checkOptions(options);
   const layers: Layer[] = [];
   const outputShape = flatten(module, '', inputShape, inputShape, layers);
-  const bayesian = layers.filter((l) => l.kind === 'linear' || l.kind === 'conv');
+  const bayesian = layers.filter((l) => Object.keys(distributionsOf(l)).length > 0);
   const sampled = mode === 'sample' && bayesian.length > 0;
+  const tokens = layers[0]?.kind === 'embedding' || layers[0]?.kind === 'lstm';
   // Every read starts before any is awaited: one snapshot of the weights.
-  const weights = new Map(
+  const host = new Map(
     await Promise.all(
       bayesian.map(async (l) => {
-        const { weights: w, bias: b } = l.layer;
-        const [wHost, bHost] = await Promise.all([readGaussian(w), b ? readGaussian(b) : null]);
-        return [l, { w: wHost, b: bHost }] as const;
+        const entries = Object.entries(distributionsOf(l));
+        const read = await Promise.all(entries.map(([, d]) => readGaussian(d)));
+        const byName: Record<string, HostGaussian> = {};
+        entries.forEach(([name], k) => {
+          byName[name] = read[k] as HostGaussian;
+        });
+        return [l, byName] as const;
       }),
     ),
+  );
+  const weights = new Map(
+    [...host].map(([l, d]) => [l, { w: d.weights as HostGaussian, b: d.bias ?? null }] as const),
   );
 
   const g = new Graph();
@@ -360,6 +441,29 @@ export async function exportOnnx(
   for (const l of layers) {
     const name = `layer${index++}`;
     switch (l.kind) {
+      case 'embedding':
+      case 'lstm': {
+        const d = host.get(l) as Record<string, HostGaussian>;
+        const table = l.kind === 'embedding' ? l.layer : l.layer.embedding;
+        const [rows, cols] = [table.numEmbeddings, table.embeddingsDim];
+        const e = d[l.kind === 'embedding' ? 'weights' : 'embedding'] as HostGaussian;
+        let matrix = g.floats(`${name}.embedding_mu`, [rows, cols], e.mu);
+        if (sampled) {
+          const sigma = g.floats(`${name}.embedding_sigma`, [rows, cols], e.sigma);
+          matrix = g.sample(matrix, sigma, [S, rows, cols]);
+        }
+        // Tokens [B, …] → rows [B, …, cols], or [S, B, …, cols] from S sampled tables.
+        let flat = h;
+        if (l.kind === 'lstm' && l.input.length === 3) {
+          flat = g.op('Reshape', [h, g.int64s([0, dim(l.input, 1)])]);
+        }
+        h = g.op('Gather', [matrix, flat], [int('axis', sampled ? 1 : 0)]);
+        if (table.maxNorm !== null) h = renorm(g, h, table.maxNorm, table.normType);
+        if (sampled) layout = 'sampled';
+        if (l.kind === 'lstm')
+          h = lstmSteps(g, name, h, l.layer, d, dim(l.input, 1), sampled ? S : 0);
+        break;
+      }
       case 'Relu':
       case 'Tanh':
       case 'Sigmoid':
@@ -488,11 +592,106 @@ export async function exportOnnx(
       name: `illia_ts_${sampled ? 'sample' : 'mean'}`,
       nodes: g.nodes,
       initializers: g.initializers,
-      inputs: [{ name: 'input', elemType: DataType.FLOAT, dims: inputShape }],
+      inputs: [
+        { name: 'input', elemType: tokens ? DataType.INT32 : DataType.FLOAT, dims: inputShape },
+      ],
       outputs: [
         { name: 'mean', elemType: DataType.FLOAT, dims: outputShape },
         { name: 'std', elemType: DataType.FLOAT, dims: outputShape },
       ],
     },
   });
+}
+
+/**
+ * Rows `x` (last axis) whose `p`-norm exceeds `maxNorm` scaled by `maxNorm / (norm + 1e-7)`, as
+ * core's `Embedding` and PyTorch's `F.embedding` rescale them.
+ */
+function renorm(g: Graph, x: string, maxNorm: number, p: number): string {
+  const axes = g.int64s([-1]);
+  const keep = [int('keepdims', 1)];
+  let norm: string;
+  if (p === 2) norm = g.op('ReduceL2', [x, axes], keep);
+  else if (p === 1) norm = g.op('ReduceL1', [x, axes], keep);
+  else {
+    const power = g.floats(`norm_p_${p}`, [], Float32Array.of(p));
+    const inverse = g.floats(`norm_inverse_p_${p}`, [], Float32Array.of(1 / p));
+    const sum = g.op('ReduceSum', [g.op('Pow', [g.op('Abs', [x]), power]), axes], keep);
+    norm = g.op('Pow', [sum, inverse]);
+  }
+  const bound = g.floats(`max_norm_${p}_${maxNorm}`, [], Float32Array.of(maxNorm));
+  const tiny = g.floats('norm_epsilon', [], Float32Array.of(1e-7));
+  const scale = g.op('Div', [bound, g.op('Add', [norm, tiny])]);
+  const one = g.floats('one', [], Float32Array.of(1));
+  return g.op('Mul', [x, g.op('Where', [g.op('Greater', [norm, bound]), scale, one])]);
+}
+
+/**
+ * illia's LSTM cell over `steps` fixed steps, from embedded tokens `x` (`[B, steps, E]`, or
+ * `[S, B, steps, E]` with `samples` S > 0 weight sets), to the head's output `[B, O]` (`[S, B, O]`):
+ * `z = concat(x_t, h)`, `f, i, o = sigmoid(z·W{f,i,o}ᵀ + b)`, `c̃ = tanh(z·Wcᵀ + bc)`,
+ * `c = f⊙c + i⊙c̃`, `h = o⊙tanh(c)`, `y = h_T·Wvᵀ + bv`; the state starts at zeros.
+ */
+function lstmSteps(
+  g: Graph,
+  name: string,
+  x: string,
+  lstm: LSTM,
+  d: Readonly<Record<string, HostGaussian>>,
+  steps: number,
+  samples: number,
+): string {
+  const [E, H, O] = [lstm.embeddingsDim, lstm.hiddenSize, lstm.outputSize];
+  const part = (k: string) => d[k] as HostGaussian;
+  /** The four gates' weights as one `[E + H, 4H]` matrix (transposed), and biases `[4H]`. */
+  const gates = (of: 'mu' | 'sigma') => ({
+    w: transpose(stackRows(GATE_ORDER.map((gate) => part(`w${gate}`)[of])), 4 * H, E + H),
+    b: stackRows(GATE_ORDER.map((gate) => part(`b${gate}`)[of])),
+  });
+  const mu = gates('mu');
+  /** A weight at its mean, or `samples` draws of it (shape `[S, …shape]`). */
+  const weight = (
+    key: string,
+    shape: readonly number[],
+    m: Float32Array,
+    sigma: () => Float32Array,
+  ) => {
+    const mean = g.floats(`${name}.${key}_mu`, shape, m);
+    if (samples === 0) return mean;
+    return g.sample(mean, g.floats(`${name}.${key}_sigma`, shape, sigma()), [samples, ...shape]);
+  };
+  const w = weight('gates_weight_t', [E + H, 4 * H], mu.w, () => gates('sigma').w);
+  const b = weight('gates_bias', [4 * H], mu.b, () => gates('sigma').b);
+  const wv = weight('head_weight_t', [H, O], transpose(part('wv').mu, O, H), () =>
+    transpose(part('wv').sigma, O, H),
+  );
+  const bv = weight('head_bias', [O], part('bv').mu, () => part('bv').sigma);
+  // Axes: a weight's rows (after the samples), and x's steps (after the samples and the batch).
+  const rowAxis = samples === 0 ? 0 : 1;
+  const stepAxis = samples === 0 ? 1 : 2;
+  const unsqueeze = (v: string, axes: number[]) =>
+    samples === 0 ? v : g.op('Unsqueeze', [v, g.int64s(axes)]);
+  const slice = (v: string, from: number, to: number, axis: number) =>
+    g.op('Slice', [v, g.int64s([from]), g.int64s([to]), g.int64s([axis])]);
+  const wx = slice(w, 0, E, rowAxis);
+  const wh = slice(w, E, E + H, rowAxis);
+  // Every step's input term at once: [S?, B, steps, 4H].
+  const xs = g.op('Add', [g.op('MatMul', [x, unsqueeze(wx, [1])]), unsqueeze(b, [1, 2])]);
+  let h: string | null = null;
+  let c: string | null = null;
+  for (let t = 0; t < steps; t++) {
+    const xt = g.op('Gather', [xs, g.int64Scalar(t)], [int('axis', stepAxis)]);
+    const z = h === null ? xt : g.op('Add', [xt, g.op('MatMul', [h, wh])]);
+    const fio = g.op('Sigmoid', [slice(z, 0, 3 * H, -1)]);
+    const candidate = g.op('Tanh', [slice(z, 3 * H, 4 * H, -1)]);
+    const [f, i, o] = [0, 1, 2].map((k) => slice(fio, k * H, (k + 1) * H, -1)) as [
+      string,
+      string,
+      string,
+    ];
+    const ic = g.op('Mul', [candidate, i]);
+    c = c === null ? ic : g.op('Add', [g.op('Mul', [c, f]), ic]);
+    h = g.op('Mul', [o, g.op('Tanh', [c])]);
+  }
+  return g.op('Add', [g.op('MatMul', [h as string, wv]), unsqueeze(bv, [1])]);
 }
