@@ -37,6 +37,12 @@ interface EngineState {
   readonly names: WeakMap<Backend, string>;
   /** Recording gradient tapes, innermost last. */
   readonly tapes: TapeLike[];
+  /**
+   * The last `setBackend` call, settled or not: each call makes its backend current only after the
+   * calls before it have, so the last call wins whichever backend starts faster. Optional: a state
+   * made by an older copy of core lacks it.
+   */
+  selecting?: Promise<unknown>;
 }
 
 /** What the registry needs to know of a gradient tape: which tensors it saved. */
@@ -65,6 +71,23 @@ function engineState(): EngineState {
 
 /** The backends that `ready()` tries, in order, when none is registered. */
 const DEFAULT_ORDER = ['cpu', 'tfjs', 'onnx'] as const;
+
+/** The environment variable that names the backend to use in Node (see {@link ready}). */
+export const BACKEND_ENV = 'ILLIA_BACKEND';
+
+/** Whether this is Node (or a runtime that says it is one: Bun, Deno), not a page or a worker. */
+function inNode(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+  return typeof proc?.versions?.node === 'string';
+}
+
+/** The backend `ILLIA_BACKEND` names, in Node; `undefined` when unset, empty, or in a page. */
+function backendFromEnv(): string | undefined {
+  return inNode() ? readEnv(BACKEND_ENV) : undefined;
+}
+
+/** Errors of {@link importBackend} that mean "not there" (not "there but broken"). */
+const notInstalled = new WeakSet<object>();
 
 /**
  * The npm package that provides a backend name. A name is `<package>` or `<package>-<variant>`
@@ -155,7 +178,8 @@ function initialize(name: string, reg: Registration): Backend | Promise<Backend>
 /**
  * Registers a backend under `name`. Backend packages call it when imported; users call it for a
  * backend of their own. If no backend is current yet, this one becomes current as soon as it is
- * ready. Returns `false` (and changes nothing) if the name is already registered.
+ * ready, unless `ILLIA_BACKEND` (Node) names another: then only that one does, whatever the order
+ * of the imports. Returns `false` (and changes nothing) if the name is already registered.
  */
 export function registerBackend(
   name: string,
@@ -170,7 +194,12 @@ export function registerBackend(
   if (state.registry.has(name)) return false;
   const reg: Registration = { factory, priority: options.priority ?? 0 };
   state.registry.set(name, reg);
-  if (state.current === null && state.pendingDefault === null) {
+  const wanted = backendFromEnv();
+  if (
+    (wanted === undefined || wanted === name) &&
+    state.current === null &&
+    state.pendingDefault === null
+  ) {
     const made = initialize(name, reg);
     if (made instanceof Promise) {
       const pending = made.then((backend) => {
@@ -190,13 +219,26 @@ export function registerBackend(
   return true;
 }
 
+/**
+ * Whether `error`, thrown by `import(specifier)`, means the package is not there. In Node, its
+ * "not found" codes. In a page, a bare specifier resolves only through an import map, and each
+ * browser words the failure its own way (Chromium: `Failed to resolve module specifier "…"`,
+ * Firefox: `The specifier “…” was a bare specifier…`, Safari: `Module name, '…' does not resolve
+ * to a valid URL`), each naming the specifier.
+ */
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const e = error as { code?: string; message?: string } | null;
-  return (
-    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
-    typeof e.message === 'string' &&
-    e.message.includes(specifier)
-  );
+  if (typeof e?.message !== 'string' || !e.message.includes(specifier)) return false;
+  if (!inNode()) return true;
+  return e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND';
+}
+
+/** What to do to get backend `name` when it is not there, for this environment. */
+function installAdvice(name: string): string {
+  const specifier = backendPackage(name);
+  return inNode()
+    ? `backend '${name}' is not installed: run npm i ${specifier}`
+    : `backend '${name}' is not registered: add import '${specifier}'; to your app (importing a backend registers it; a page cannot load a package by name)`;
 }
 
 /** Imports the package that provides `name`, so that it registers itself. */
@@ -206,9 +248,9 @@ async function importBackend(name: string): Promise<Registration> {
     await import(/* @vite-ignore */ specifier);
   } catch (error) {
     if (isModuleNotFound(error, specifier)) {
-      throw new Error(`backend '${name}' is not installed: run npm i ${specifier}`, {
-        cause: error,
-      });
+      const missing = new Error(installAdvice(name), { cause: error });
+      notInstalled.add(missing);
+      throw missing;
     }
     throw new Error(`backend '${name}': importing ${specifier} failed: ${String(error)}`, {
       cause: error,
@@ -225,15 +267,34 @@ async function importBackend(name: string): Promise<Registration> {
 
 /**
  * Makes backend `name` current, importing its package (`@illia-ts/backend-<name>`) first when it
- * is not registered yet. Tensors keep the backend they were made on.
+ * is not registered yet (in Node; a page must import it), and waiting for whatever it still has to
+ * initialise. Calls take effect in the order they were made: after `setBackend('a')` and
+ * `setBackend('b')`, `b` is current even if `a` starts later. Tensors keep the backend they were
+ * made on.
  */
 export async function setBackend(name: string): Promise<Backend> {
   checkName('setBackend', name);
   const state = engineState();
-  const reg = state.registry.get(name) ?? (await importBackend(name));
-  const backend = await initialize(name, reg);
-  state.current = backend;
-  return backend;
+  const made = (async () => {
+    const reg = state.registry.get(name) ?? (await importBackend(name));
+    return initialize(name, reg);
+  })();
+  // Handled here so that a failure while an earlier call is still pending is not an unhandled
+  // rejection; `selected` reports it.
+  made.catch(() => undefined);
+  const before = state.selecting;
+  const selected = (async () => {
+    if (before) await before.catch(() => undefined);
+    const backend = await made;
+    state.current = backend;
+    return backend;
+  })();
+  const settled = selected.catch(() => undefined);
+  state.selecting = settled;
+  void settled.then(() => {
+    if (state.selecting === settled) state.selecting = undefined;
+  });
+  return selected;
 }
 
 function readEnv(variable: string): string | undefined {
@@ -244,14 +305,30 @@ function readEnv(variable: string): string | undefined {
 
 /**
  * Waits until a backend is current and returns it. With a name, the same as `setBackend(name)`.
- * Without: the backend named by the environment variable `ILLIA_BACKEND`, else the current one,
- * else the registered one of highest priority, else the first installed of cpu, tfjs, onnx.
+ * Without: in Node, the backend named by the environment variable `ILLIA_BACKEND` (imported if
+ * need be; an error if it is not installed); else the one the last `setBackend` call chose; else
+ * the current one; else the registered one of highest priority; else (in Node) the first
+ * installed of cpu, tfjs, onnx.
  */
 export async function ready(name?: string): Promise<Backend> {
   if (name !== undefined) return setBackend(name);
-  const fromEnv = readEnv('ILLIA_BACKEND');
-  if (fromEnv !== undefined) return setBackend(fromEnv);
+  const fromEnv = backendFromEnv();
+  if (fromEnv !== undefined) {
+    if (!/^[a-z][a-z0-9-]*$/.test(fromEnv)) {
+      throw new TypeError(
+        `ready: ${BACKEND_ENV} must name a backend such as "cpu" (lowercase letters, digits, "-"), got ${describe(fromEnv)}; unset it for the default`,
+      );
+    }
+    try {
+      return await setBackend(fromEnv);
+    } catch (error) {
+      throw new Error(`ready: ${BACKEND_ENV} is '${fromEnv}': ${describeError(error, false)}`, {
+        cause: error,
+      });
+    }
+  }
   const state = engineState();
+  if (state.selecting) await state.selecting;
   if (state.current) return state.current;
   if (state.pendingDefault) {
     try {
@@ -280,13 +357,18 @@ export async function ready(name?: string): Promise<Backend> {
     try {
       return await setBackend(candidate);
     } catch (error) {
-      if (!(error instanceof Error && / is not installed: run npm i /.test(error.message))) {
+      if (!(error instanceof Error && notInstalled.has(error))) {
         throw new Error(`ready: backend '${candidate}' failed to start: ${describeError(error)}`, {
           cause: error,
         });
       }
       failures.push(`[${candidate}] ${error.message}`);
     }
+  }
+  if (!inNode()) {
+    throw new Error(
+      `no backend is registered: import one in your app, such as import '${backendPackage('cpu')}'; (a page cannot load a package by name)`,
+    );
   }
   throw new Error(`no available backend found: ${failures.join('; ')}`);
 }
@@ -297,21 +379,35 @@ export async function ready(name?: string): Promise<Backend> {
 export function getBackend(): Backend {
   const state = engineState();
   const current = state.current;
-  if (current === null) {
-    const failed = [...state.failures.entries()].map(
-      ([name, error]) => `backend '${name}' failed to start: ${describeError(error)}`,
-    );
-    throw new Error(
-      failed.length > 0
-        ? `no backend is ready: ${failed.join('; ')}`
-        : "no backend is ready: call `await ready()` (or `await setBackend('cpu')`), or import a backend package such as '@illia-ts/backend-cpu'",
-    );
-  }
+  if (current === null) throw new Error(`no backend is ready: ${whyNoneIsReady(state)}`);
   return current;
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** Why no backend is current, and what to do, for this environment. */
+function whyNoneIsReady(state: EngineState): string {
+  const failed = [...state.failures.entries()].map(
+    ([name, error]) => `backend '${name}' failed to start: ${describeError(error)}`,
+  );
+  if (failed.length > 0) return failed.join('; ');
+  const wanted = backendFromEnv();
+  if (wanted !== undefined) {
+    const registered = [...state.registry.keys()];
+    return state.registry.has(wanted)
+      ? `${BACKEND_ENV} is '${wanted}', which is still starting: call \`await ready()\` before the first op`
+      : `${BACKEND_ENV} is '${wanted}', which the app has not imported (registered: ${registered.join(', ') || 'none'}): call \`await ready()\` before the first op (it imports ${backendPackage(wanted)}), or unset ${BACKEND_ENV}`;
+  }
+  if (state.pendingDefault !== null || state.selecting !== undefined) {
+    return 'a backend is still starting: call `await ready()` before the first op';
+  }
+  return inNode()
+    ? "call `await ready()` (or `await setBackend('cpu')`), or import a backend package such as '@illia-ts/backend-cpu'"
+    : "import a backend in your app, such as import '@illia-ts/backend-cpu'; then `await ready()` (a page cannot load a package by name)";
+}
+
+/** An error as `Name: message`; `withName: false` drops a plain `Error: `. */
+function describeError(error: unknown, withName = true): string {
+  if (!(error instanceof Error)) return String(error);
+  return withName || error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
 }
 
 /** The names of the registered backends. */
