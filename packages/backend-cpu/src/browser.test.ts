@@ -30,6 +30,30 @@ interface Run {
 type Page = { goto(url: string): Promise<unknown>; evaluate<T>(f: string): Promise<T> };
 type Browser = { newPage(): Promise<Page>; close(): Promise<void> };
 
+describe('a browser bundle', () => {
+  it('of core and backend-cpu takes the browser build, with no Node-only import', async () => {
+    // As an app would: through the package's exports (the built dist), platform browser, where
+    // esbuild refuses any `node:` or other Node built-in import.
+    const result = await build({
+      stdin: {
+        contents: "import '@illia-ts/core'; import '@illia-ts/backend-cpu';",
+        resolveDir: fileURLToPath(new URL('..', import.meta.url)),
+      },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((path) => /(^|\/)dist\/browser\.js$/.test(path))).toHaveLength(1);
+    expect(inputs.filter((path) => path.startsWith('node:'))).toEqual([]);
+    // The worker script travels inside the bundle (started from a blob), not as a file.
+    expect(result.outputFiles[0]?.text).toMatch(/webKernelWorkerSource = ['"`][^\n]{10000,}/);
+  });
+});
+
 describe.skipIf(!haveChromium)('cpu in Chromium', { timeout: 180_000 }, () => {
   let server: Server;
   let base: string;
