@@ -38,10 +38,12 @@ class TorchEngine:
 
         self.torch = torch
         # Debian's build starts with one thread; PyTorch's usual default is one per core.
-        torch.set_num_threads(len(os.sched_getaffinity(0)))
-        self.name = (
-            f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads"
-        )
+        # ILLIA_BENCH_TORCH_THREADS sets another count: on a loaded machine PyTorch's OpenMP
+        # threads wait on each other at every op, and one thread can be several times faster.
+        threads = os.environ.get("ILLIA_BENCH_TORCH_THREADS", "")
+        torch.set_num_threads(int(threads) if threads else len(os.sched_getaffinity(0)))
+        n = torch.get_num_threads()
+        self.name = f"PyTorch {torch.__version__}, {n} thread{'' if n == 1 else 's'}"
 
     def setup(self, size, mu_init, rho_init, prior, seed):
         torch = self.torch

@@ -176,4 +176,21 @@ describe('trainCnn: the Bayesian CNN of examples/mnist-cnn', () => {
     },
     120_000,
   );
+
+  it.skipIf(pythonWithTorch === undefined)(
+    'runs PyTorch on ILLIA_BENCH_TORCH_THREADS threads, and says so (where Python has torch)',
+    async () => {
+      const saved = process.env.ILLIA_BENCH_TORCH_THREADS;
+      process.env.ILLIA_BENCH_TORCH_THREADS = '1';
+      try {
+        const rows = await runCnn('none', 'torch', SMALL_CNN, pythonWithTorch);
+        expect(rows.map((r) => [r.subject, r.status])).toEqual([['ceiling:torch', 'ok']]);
+        expect(rows[0]?.engine).toMatch(/^PyTorch .*, 1 thread$/);
+      } finally {
+        if (saved === undefined) delete process.env.ILLIA_BENCH_TORCH_THREADS;
+        else process.env.ILLIA_BENCH_TORCH_THREADS = saved;
+      }
+    },
+    120_000,
+  );
 });

@@ -57,7 +57,7 @@ Bayesian MLP's training step, and the conv2d kernel forward and backward in GFLO
 ceilings that do the same math directly (plain JS, tfjs, one fused ONNX Runtime graph; the
 training step has none; for conv2d, the WebAssembly SIMD peak of one thread) and, where Python
 has them, PyTorch and numpy (ceiling:torch, ceiling:numpy; ILLIA_BENCH_PYTHON picks the
-interpreter).
+interpreter, ILLIA_BENCH_TORCH_THREADS PyTorch's threads, default one per core).
 
   --backends LIST    illia backends, comma-separated (default: every installed one, engine
                      variants included, and cpu:1thread beside cpu on a multi-core machine, e.g.
