@@ -337,6 +337,7 @@ export class OnnxBackend implements Backend {
         targets,
         (t) => this.#live.has(t),
         (t) => this.#inFlight.has(t),
+        this.options.executionProviders.some((p) => p !== 'cpu'),
       );
     } catch (error) {
       onFailure(error as Error);

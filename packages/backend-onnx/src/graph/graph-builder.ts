@@ -40,11 +40,23 @@ export interface GraphOutput {
 }
 
 export class GraphBuilder {
+  /**
+   * Whether kernels write transcendental functions (exp, log, softplus, tanh, …) from arithmetic,
+   * accurate wherever the basic operations are correctly rounded, instead of as ONNX's single ops.
+   * Set for GPU providers: WebGPU's exp is only within 3 + 2·|x| ulps and its log within 2^-21
+   * absolutely near 1 (WGSL's accuracy rules, measured on SwiftShader), so that `Softplus(−20)` is
+   * exactly 0 there; ONNX Runtime's cpu kernels are accurate, and keep the single ops.
+   */
+  readonly portable: boolean;
   readonly #nodes: NodeProto[] = [];
   readonly #initializers: TensorProto[] = [];
   readonly #inputs: ValueInfoProto[] = [];
   readonly #constants = new Map<string, string>();
   #next = 0;
+
+  constructor(options: { portable?: boolean } = {}) {
+    this.portable = options.portable ?? false;
+  }
 
   /** Declares a graph input and returns its name. */
   input(elemType: DataType, dims: readonly number[]): string {
@@ -108,6 +120,21 @@ export class GraphBuilder {
   int64(value: number): string {
     return this.#constant(`L${value}`, (name) =>
       constantTensor(name, DataType.INT64, [], BigInt64Array.of(BigInt(value))),
+    );
+  }
+
+  /** A 1-D float32 constant (a table), made once per graph under `key`. */
+  floats(key: string, make: () => Float32Array): string {
+    return this.#constant(`F${key}`, (name) => {
+      const values = make();
+      return constantTensor(name, DataType.FLOAT, [values.length], values);
+    });
+  }
+
+  /** An int32 constant of shape `dims` (index tables). */
+  int32s(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    return this.#constant(`I${dims.join('x')}:${values.join(',')}`, (name) =>
+      constantTensor(name, DataType.INT32, dims, Int32Array.from(values)),
     );
   }
 

@@ -55,13 +55,15 @@ type Slot =
  * Plans the graph that computes `targets` (pending nodes) and also outputs every pending node
  * on the way for which `keep` is true (live handles), so that running it materialises those too
  * and later graphs start from their values instead of recomputing them. Pending nodes for which
- * `ready` is true (computed by a run in flight) are inputs, like materialised ones. Throws if an
+ * `ready` is true (computed by a run in flight) are inputs, like materialised ones. `portable`:
+ * the kernels write GPU-accurate forms (see GraphBuilder.portable). Throws if an
  * input could not be computed (its graph failed).
  */
 export function planGraph(
   targets: readonly LazyTensor[],
   keep: (t: LazyTensor) => boolean,
   ready: (t: LazyTensor) => boolean = () => false,
+  portable = false,
 ): Plan {
   const order: LazyTensor[] = [];
   const index = new Map<LazyTensor, string>();
@@ -145,7 +147,7 @@ export function planGraph(
     outputs,
     nodes: order.length,
     threaded,
-    model: () => buildModel(order, slots, outputs),
+    model: () => buildModel(order, slots, outputs, portable),
   };
 }
 
@@ -159,8 +161,9 @@ function buildModel(
   order: readonly LazyTensor[],
   slots: readonly Slot[],
   outputs: readonly LazyTensor[],
+  portable: boolean,
 ): Uint8Array {
-  const g = new GraphBuilder();
+  const g = new GraphBuilder({ portable });
   const names = new Map<LazyTensor, string>();
   const paramNames = new Map<ScalarParam, string>();
   for (const slot of slots) {

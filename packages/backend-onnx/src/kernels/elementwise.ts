@@ -6,6 +6,13 @@ import { attr, type GraphBuilder } from '../graph/graph-builder.js';
 import type { LazyOp } from '../graph/lazy-tensor.js';
 import { DataType } from '../proto/onnx.js';
 import { fixed, type OnnxKernel } from './kernel.js';
+import {
+  emitExp,
+  emitLog,
+  emitLog1p,
+  emitPortableSoftplus,
+  emitPortableTanh,
+} from './portable-math.js';
 
 /**
  * `log(1 + x)` without cancellation for small x (Goldberg 1991, "What every computer scientist
@@ -15,12 +22,7 @@ import { fixed, type OnnxKernel } from './kernel.js';
  * (and x / (u − 1) would be 0/0 or ∞/∞).
  */
 function log1p(g: GraphBuilder, x: string): string {
-  const u = g.op('Add', [x, g.float(1)]);
-  const d = g.op('Sub', [u, g.float(1)]);
-  const logU = g.op('Log', [u]);
-  const corrected = g.op('Mul', [logU, g.op('Div', [x, d])]);
-  const large = g.op('Where', [g.op('Equal', [d, x]), logU, corrected]);
-  return g.op('Where', [g.op('Equal', [d, g.float(0)]), x, large]);
+  return emitLog1p(g, x, (u) => (g.portable ? emitLog(g, u) : g.op('Log', [u])));
 }
 
 /**
@@ -29,27 +31,41 @@ function log1p(g: GraphBuilder, x: string): string {
  * the value is `r` for x ≥ 0 and `e·r` below, neither of which overflows or cancels.
  */
 function sigmoid(g: GraphBuilder, x: string): string {
-  const e = g.op('Exp', [g.op('Neg', [g.op('Abs', [x])])]);
+  const e = emitExpOf(g, g.op('Neg', [g.op('Abs', [x])]));
   const r = g.op('Reciprocal', [g.op('Add', [e, g.float(1)])]);
   const nonNegative = g.op('GreaterOrEqual', [x, g.float(0)]);
   return g.op('Where', [nonNegative, r, g.op('Mul', [e, r])]);
 }
 
+/** ONNX's Exp, or its portable form on a GPU provider (see portable-math.ts). */
+export const emitExpOf = (g: GraphBuilder, x: string): string =>
+  g.portable ? emitExp(g, x) : g.op('Exp', [x]);
+
+/** ONNX's Log, or its portable form on a GPU provider. */
+export const emitLogOf = (g: GraphBuilder, x: string): string =>
+  g.portable ? emitLog(g, x) : g.op('Log', [x]);
+
+/**
+ * ONNX's Softplus: ONNX Runtime's cpu kernel is the stable form max(x, 0) + log1p(exp(−|x|))
+ * (measured: within 2 ulps from −20 to 1e4, no overflow). The webgpu provider's is
+ * log(1 + exp(x)), exactly 0 below −17 or so; there the stable form is written out.
+ */
+export const emitSoftplusOf = (g: GraphBuilder, x: string): string =>
+  g.portable ? emitPortableSoftplus(g, x) : g.op('Softplus', [x]);
+
 const UNARY = {
   neg: (g, x) => g.op('Neg', [x]),
-  exp: (g, x) => g.op('Exp', [x]),
-  log: (g, x) => g.op('Log', [x]),
+  exp: emitExpOf,
+  log: emitLogOf,
   log1p,
   sqrt: (g, x) => g.op('Sqrt', [x]),
   // x·x is correctly rounded; Pow(x, 2) need not be.
   square: (g, x) => g.op('Mul', [x, x]),
   abs: (g, x) => g.op('Abs', [x]),
-  // ONNX Runtime's Softplus is the stable form max(x, 0) + log1p(exp(−|x|)) (measured: within
-  // 2 ulps from −20 to 1e4, no overflow).
-  softplus: (g, x) => g.op('Softplus', [x]),
+  softplus: emitSoftplusOf,
   relu: (g, x) => g.op('Relu', [x]),
   sigmoid,
-  tanh: (g, x) => g.op('Tanh', [x]),
+  tanh: (g, x) => (g.portable ? emitPortableTanh(g, x) : g.op('Tanh', [x])),
 } satisfies Record<string, (g: GraphBuilder, x: string) => string>;
 
 /** ONNX's multidirectional broadcasting is NumPy's. */

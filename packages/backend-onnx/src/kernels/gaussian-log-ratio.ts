@@ -12,6 +12,7 @@
 import type { GaussianLogRatioAttrs, GaussianPrior } from '@illia-ts/core';
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import type { LazyOp, ScalarParam } from '../graph/lazy-tensor.js';
+import { emitExpOf } from './elementwise.js';
 import type { OnnxKernel } from './kernel.js';
 import { emitLogSoftplus } from './log-softplus.js';
 import { emitSum } from './sum.js';
@@ -21,7 +22,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** `min(exp(logSigma · −0.5), FLOAT32_MAX)` as core writes it: `−max(−s, −FLOAT32_MAX)`. */
 function emitInverseRootSigma(g: GraphBuilder, logSigma: string): string {
-  const s = g.op('Exp', [g.op('Mul', [logSigma, g.float(-0.5)])]);
+  const s = emitExpOf(g, g.op('Mul', [logSigma, g.float(-0.5)]));
   return g.op('Neg', [g.op('Max', [g.op('Neg', [s]), g.float(-FLOAT32_MAX)])]);
 }
 

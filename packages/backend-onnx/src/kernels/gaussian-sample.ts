@@ -4,6 +4,7 @@
  */
 import type { GaussianSampleAttrs, RandomKey } from '@illia-ts/core';
 import type { LazyOp, ScalarParam } from '../graph/lazy-tensor.js';
+import { emitSoftplusOf } from './elementwise.js';
 import type { OnnxKernel } from './kernel.js';
 import { emitNormalsOfShape, keyParams } from './random-normal.js';
 
@@ -12,7 +13,7 @@ export const GAUSSIAN_SAMPLE: LazyOp = {
   signature: 'gaussianSample',
   emit: (g, [mu, rho], [a, b], shape) => {
     const eps = emitNormalsOfShape(g, shape, a as string, b as string);
-    const sigma = g.op('Softplus', [rho as string]);
+    const sigma = emitSoftplusOf(g, rho as string);
     return g.op('Add', [mu as string, g.op('Mul', [sigma, eps])]);
   },
 };

@@ -5,6 +5,7 @@
  * core's composition.
  */
 import type { GraphBuilder } from '../graph/graph-builder.js';
+import { emitLogOf, emitSoftplusOf } from './elementwise.js';
 import { fixed } from './kernel.js';
 
 /** Where the form switches (core's `LINEAR_BELOW`). */
@@ -12,7 +13,7 @@ const LINEAR_BELOW = -17;
 
 export function emitLogSoftplus(g: GraphBuilder, x: string): string {
   const clamped = g.op('Max', [x, g.float(LINEAR_BELOW)]);
-  const logSigma = g.op('Log', [g.op('Softplus', [clamped])]);
+  const logSigma = emitLogOf(g, emitSoftplusOf(g, clamped));
   return g.op('Where', [g.op('Less', [x, g.float(LINEAR_BELOW)]), x, logSigma]);
 }
 
