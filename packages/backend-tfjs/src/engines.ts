@@ -17,15 +17,30 @@ const ENGINE_PACKAGES: Readonly<Record<string, string>> = {
   tensorflow: '@tensorflow/tfjs-node',
 };
 
-/** The environment variable that picks the engine of the `tfjs` backend (tests, benchmarks). */
+/**
+ * The illia-ts backends this package registers, each on one tfjs engine, whatever the order of
+ * the imports: `tfjs` is tfjs's cpu engine (in Node, {@link ENGINE_ENV} may name another).
+ */
+export const BACKEND_ENGINES: Readonly<Record<string, string>> = {
+  tfjs: 'cpu',
+  'tfjs-wasm': 'wasm',
+  'tfjs-webgl': 'webgl',
+  'tfjs-webgpu': 'webgpu',
+  'tfjs-node': 'tensorflow',
+};
+
+/**
+ * The environment variable that picks the engine of the `tfjs` backend in Node (tests,
+ * benchmarks). A page has no environment: it picks an engine by backend name.
+ */
 export const ENGINE_ENV = 'ILLIA_TFJS_ENGINE';
 
 /**
- * The engine `createTfjsBackend` would take from {@link ENGINE_ENV}, or `undefined` when it is
- * unset or empty.
+ * The engine `createTfjsBackend` would take from {@link ENGINE_ENV} in Node, or `undefined` when
+ * it is unset or empty, or in a page.
  */
 export function engineFromEnv(): string | undefined {
-  return readEnv(ENGINE_ENV);
+  return isNode() ? readEnv(ENGINE_ENV) : undefined;
 }
 
 /** The tail of the queue of engine loads: each waits for the one before it to settle. */
@@ -58,15 +73,31 @@ function isNode(): boolean {
 /**
  * Node's "not found" errors, and the one Vite (so vitest) throws in place of an optional peer
  * dependency that is not installed: a module whose body is
- * `throw new Error('Could not resolve "<specifier>" imported by "<package>"')`, with no code.
+ * `throw new Error('Could not resolve "<specifier>" imported by "<package>"')`, with no code. In a
+ * page, a bare specifier resolves only through an import map; every browser's failure names it.
  */
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const e = error as { code?: string; message?: string } | null;
   if (typeof e?.message !== 'string') return false;
+  if (!isNode()) return e.message.includes(specifier);
   if (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') {
     return e.message.includes(specifier);
   }
   return e.message.startsWith(`Could not resolve "${specifier}"`);
+}
+
+/** What to do when engine package `specifier` is not there: install it (Node) or import it (page). */
+function getEngineAdvice(specifier: string): string {
+  return isNode()
+    ? `run npm i ${specifier}`
+    : `add import '${specifier}'; to your app (a page cannot load a package by name)`;
+}
+
+/** How to run on another engine instead, for this environment. */
+function otherEngineAdvice(): string {
+  return isNode()
+    ? `use another engine: setBackend('tfjs') (tfjs's cpu engine) or ${ENGINE_ENV}=cpu`
+    : "use another engine: setBackend('tfjs') (tfjs's cpu engine)";
 }
 
 /** Imports an engine package; `false` if it is not installed. */
@@ -85,35 +116,21 @@ async function importEngine(specifier: string): Promise<boolean> {
     if (isModuleNotFound(error, specifier)) return false;
     // Installed but broken (a failed libtensorflow download, say): say how to run without it.
     throw new Error(
-      `backend-tfjs: importing ${specifier} failed: ${String(error)}; pick another engine with ${ENGINE_ENV}=cpu or createTfjsBackend({ engine: 'cpu' })`,
-      { cause: error },
+      `backend-tfjs: importing ${specifier} failed: ${String(error)}; ${otherEngineAdvice()}`,
+      {
+        cause: error,
+      },
     );
   }
 }
 
-/** Engines this module made active; an active engine not among them was the app's choice. */
-const activatedByUs = new Set<string>();
-
 /**
- * The engine of the `tfjs` backend when none is named: `ILLIA_TFJS_ENGINE` if set; else the
- * engine the app already made active in tfjs; else in Node `tensorflow` (tfjs-node) when the user
- * has installed it, and `cpu` otherwise; in a browser, the engine tfjs picks (the best one the
- * app registered, such as webgl).
+ * The engine of the `tfjs` backend when none is named: in Node `ILLIA_TFJS_ENGINE` if set, else
+ * tfjs's cpu engine. Never the engine tfjs would pick itself (the best one registered, which
+ * depends on what was imported before what): other engines have backends of their own names.
  */
-export async function defaultEngine(): Promise<string> {
-  const fromEnv = readEnv(ENGINE_ENV);
-  if (fromEnv !== undefined) return fromEnv;
-  // Read without tf.getBackend(), which would pick and initialise an engine itself.
-  const active = tf.engine().backendName;
-  if (active && !activatedByUs.has(active)) return active;
-  if (isNode()) {
-    const tensorflow = ENGINE_PACKAGES.tensorflow as string;
-    return tf.findBackendFactory('tensorflow') || (await importEngine(tensorflow))
-      ? 'tensorflow'
-      : 'cpu';
-  }
-  await tf.ready();
-  return tf.getBackend();
+export function defaultEngine(): string {
+  return engineFromEnv() ?? 'cpu';
 }
 
 /**
@@ -231,11 +248,12 @@ export async function loadEngine(engine: string, fromEnv = false): Promise<void>
       throw new Error(
         fromEnv
           ? `backend-tfjs: ${ENGINE_ENV} is '${engine}', whose package is missing (npm i ${specifier}); set it to an installed engine (${accepted()}) or unset it for the default`
-          : `backend-tfjs: the tfjs engine '${engine}' is not installed: run npm i ${specifier}`,
+          : isNode()
+            ? `backend-tfjs: the tfjs engine '${engine}' is not installed: ${getEngineAdvice(specifier)}`
+            : `backend-tfjs: the tfjs engine '${engine}' is not loaded: ${getEngineAdvice(specifier)}`,
       );
     }
   }
-  activatedByUs.add(engine);
   await initialiseEngine(engine, named);
   activate(engine);
   if (engine === 'wasm') guardWasmAllocations(tf.engine().registry[engine] as tf.KernelBackend);

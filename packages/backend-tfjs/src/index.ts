@@ -1,18 +1,26 @@
 /**
  * `@illia-ts/backend-tfjs`: the illia-ts kernels on TensorFlow.js. Importing this package
- * registers the backends `tfjs` (its engine: `ILLIA_TFJS_ENGINE`, else the one the app made
- * active in tfjs, else tfjs-node when installed and tfjs-backend-cpu otherwise in Node, else the
- * one tfjs picks in a browser) and `tfjs-wasm` (the wasm engine, `@tensorflow/tfjs-backend-wasm`).
+ * registers one backend per tfjs engine, each on its engine whatever the order of the imports:
+ * `tfjs` (tfjs's cpu engine, `@tensorflow/tfjs-backend-cpu`; in Node `ILLIA_TFJS_ENGINE` may name
+ * another), `tfjs-wasm`, `tfjs-webgl`, `tfjs-webgpu` and `tfjs-node` (libtensorflow, Node only).
+ * An engine's package is imported when its backend is first set (in a page, the app imports it).
  * `tfjs` becomes current if no backend is.
  */
 import { registerBackend } from '@illia-ts/core';
+import { BACKEND_ENGINES } from './engines.js';
 import { createTfjsBackend } from './tfjs-backend.js';
 
-registerBackend('tfjs', () => createTfjsBackend(), { priority: 1 });
-registerBackend('tfjs-wasm', () => createTfjsBackend({ engine: 'wasm', name: 'tfjs-wasm' }));
+for (const [name, engine] of Object.entries(BACKEND_ENGINES)) {
+  registerBackend(
+    name,
+    // `tfjs` names no engine: its default (ILLIA_TFJS_ENGINE in Node, else cpu).
+    () => createTfjsBackend(name === 'tfjs' ? {} : { engine, name }),
+    name === 'tfjs' ? { priority: 1 } : {},
+  );
+}
 
 export type { EngineTraits } from './engine-traits.js';
-export { ENGINE_ENV } from './engines.js';
+export { BACKEND_ENGINES, ENGINE_ENV } from './engines.js';
 export {
   createTfjsBackend,
   TfjsBackend,

@@ -154,6 +154,58 @@ describe('a fresh Node process', () => {
     expect(code).toBe(0);
   }, 60_000);
 
+  // Issue 16: the engine of a backend is its name's, not tfjs's pick among what was imported first.
+  it('each backend runs on the engine its name says, whatever the order of the imports', async () => {
+    const script = (engineFirst: boolean) => `
+      const { getBackend, ready, registeredBackends, setBackend } = await import('@illia-ts/core');
+      const tf = await import('@tensorflow/tfjs-core');
+      ${engineFirst ? "await import('@tensorflow/tfjs-backend-wasm');" : ''}
+      await import(BUNDLE);
+      ${engineFirst ? '' : "await import('@tensorflow/tfjs-backend-wasm');"}
+      const plain = await ready();
+      const wasm = await setBackend('tfjs-wasm');
+      const again = await setBackend('tfjs');
+      console.log(registeredBackends().join(','), plain.name, plain.engine, wasm.engine, again === plain, getBackend().engine);`;
+    const expected = 'tfjs,tfjs-wasm,tfjs-webgl,tfjs-webgpu,tfjs-node tfjs cpu wasm true cpu\n';
+    for (const engineFirst of [true, false]) {
+      const { code, stdout, stderr } = await runNode(script(engineFirst), noEngineEnv);
+      expect(stderr).toBe('');
+      expect(stdout).toBe(expected);
+      expect(code).toBe(0);
+    }
+  }, 60_000);
+
+  it('ILLIA_BACKEND=tfjs-wasm: the import starts tfjs-wasm, not tfjs; ready() waits for it', async () => {
+    const { code, stdout, stderr } = await runNode(
+      `const { getBackend, ready, tensor } = await import('@illia-ts/core');
+      await import(BUNDLE);
+      try { getBackend(); } catch (e) { console.log(e.message); }
+      const b = await ready();
+      const tf = await import('@tensorflow/tfjs-core');
+      console.log(b.name, b.engine, Array.from(await tensor([1, 2]).data()).join(','), tf.engine().registry.cpu === undefined);`,
+      { ...noEngineEnv, ILLIA_BACKEND: 'tfjs-wasm' },
+    );
+    expect(stderr).toBe('');
+    expect(stdout).toBe(
+      "no backend is ready: ILLIA_BACKEND is 'tfjs-wasm', which is still starting: call `await ready()` before the first op\n" +
+        'tfjs-wasm wasm 1,2 true\n',
+    );
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it('an engine that is not installed names the package to install (Node), with no ILLIA_TFJS_ENGINE advice', async () => {
+    const { code, stdout } = await runNode(
+      `const { setBackend } = await import('@illia-ts/core');
+      await import(BUNDLE);
+      await setBackend('tfjs-node').catch((e) => console.log(e.message));`,
+      noEngineEnv,
+    );
+    expect(stdout).toBe(
+      "backend-tfjs: the tfjs engine 'tensorflow' is not installed: run npm i @tensorflow/tfjs-node\n",
+    );
+    expect(code).toBe(0);
+  }, 60_000);
+
   // Row 11: a bad engine setting is an error that says what is wrong, not a quiet fallback.
   it(`a bad ${ENGINE_ENV} is reported by ready() and getBackend(), naming the variable, the value and what it accepts`, async () => {
     const source = `import { getBackend, ready } from '@illia-ts/core';
@@ -175,10 +227,10 @@ describe('a fresh Node process', () => {
     expect(unknown.stdout).toContain(
       `getBackend: no backend is ready: backend 'tfjs' failed to start: RangeError: backend-tfjs: ${ENGINE_ENV} must name a tfjs engine`,
     );
-    const missing = await runNode(source, { ...noEngineEnv, [ENGINE_ENV]: 'webgpu' });
+    const missing = await runNode(source, { ...noEngineEnv, [ENGINE_ENV]: 'tensorflow' });
     expect(missing.code).toBe(0);
     expect(missing.stdout).toContain(
-      `ready: ready: backend 'tfjs' failed to start: Error: backend-tfjs: ${ENGINE_ENV} is 'webgpu', whose package is missing (npm i @tensorflow/tfjs-backend-webgpu); set it to an installed engine`,
+      `ready: ready: backend 'tfjs' failed to start: Error: backend-tfjs: ${ENGINE_ENV} is 'tensorflow', whose package is missing (npm i @tensorflow/tfjs-node); set it to an installed engine`,
     );
     const good = await runNode(source, { ...noEngineEnv, [ENGINE_ENV]: 'wasm' });
     expect(good.stdout).toBe('ready tfjs\n');

@@ -105,8 +105,8 @@ describe('engines', () => {
   });
 
   it('names the package to install for an engine that is not installed, and refuses unknown ones', async () => {
-    await expect(createTfjsBackend({ engine: 'webgpu' })).rejects.toThrow(
-      /'webgpu' is not installed: run npm i @tensorflow\/tfjs-backend-webgpu/,
+    await expect(createTfjsBackend({ engine: 'tensorflow' })).rejects.toThrow(
+      "backend-tfjs: the tfjs engine 'tensorflow' is not installed: run npm i @tensorflow/tfjs-node",
     );
     await expect(createTfjsBackend({ engine: 'quantum' })).rejects.toThrow(RangeError);
     await expect(createTfjsBackend({ engine: 'quantum' })).rejects.toThrow(/got 'quantum'/);

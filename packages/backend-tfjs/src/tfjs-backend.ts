@@ -33,9 +33,9 @@ function asTf(x: BackendTensor): tf.Tensor {
 export interface TfjsBackendOptions {
   /**
    * The tfjs engine to run on: `cpu`, `wasm`, `tensorflow` (tfjs-node), `webgl`, `webgpu` or any
-   * tfjs backend the app registered. Default: the environment variable `ILLIA_TFJS_ENGINE`; else
-   * in Node `tensorflow` when `@tensorflow/tfjs-node` is installed and `cpu` otherwise; else the
-   * engine tfjs picks.
+   * tfjs backend the app registered. Default: in Node the environment variable
+   * `ILLIA_TFJS_ENGINE`, else `cpu` (never the engine tfjs would pick, which depends on the order
+   * of the imports).
    */
   readonly engine?: string;
   /** The name the backend reports (default `tfjs`). */
@@ -54,7 +54,7 @@ export interface TfjsBackendOptions {
 export function createTfjsBackend(options: TfjsBackendOptions = {}): Promise<TfjsBackend> {
   return exclusively(async () => {
     const fromEnv = options.engine === undefined && engineFromEnv() !== undefined;
-    const engine = options.engine ?? (await defaultEngine());
+    const engine = options.engine ?? defaultEngine();
     await loadEngine(engine, fromEnv);
     return new TfjsBackend(options.name ?? 'tfjs', engine, await probeEngine(engine));
   });
