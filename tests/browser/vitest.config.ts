@@ -1,0 +1,51 @@
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+const executablePath = process.env.ILLIA_CHROMIUM ?? '/usr/bin/chromium';
+const args = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader'];
+
+const ISOLATED = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+function project(name: string, isolated = false): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    server: isolated ? { headers: ISOLATED } : {},
+    test: { name, include: [`src/${name}.test.ts`] },
+  };
+}
+
+export default defineConfig({
+  optimizeDeps: {
+    include: [
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-backend-webgl',
+      '@tensorflow/tfjs-backend-webgpu',
+      'onnxruntime-web',
+    ],
+  },
+  test: {
+    testTimeout: 120_000,
+    fileParallelism: false,
+    maxWorkers: 1,
+    browser: {
+      enabled: true,
+      headless: true,
+      screenshotFailures: false,
+      provider: playwright({ launchOptions: { executablePath, args } }),
+      instances: [{ browser: 'chromium' }],
+    },
+    projects: [
+      project('cpu'),
+      project('cpu-threads', true),
+      project('tfjs-cpu'),
+      project('tfjs-wasm'),
+      project('tfjs-webgl'),
+      project('onnx-wasm'),
+    ],
+  },
+});
