@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
 import { runMnistCnn } from './mnist-cnn.js';
+import { progressBar } from './progress.js';
 
 const { values: args } = parseArgs({
   options: { save: { type: 'string' }, load: { type: 'string' } },
@@ -18,7 +19,6 @@ const numeric = (name: string) =>
   process.env[name] === undefined ? undefined : Number(process.env[name]);
 const epochs = numeric('MNIST_EPOCHS') ?? 10;
 const channels = process.env.MNIST_CHANNELS?.split(',').map(Number) as [number, number] | undefined;
-const width = 30;
 const result = await runMnistCnn({
   epochs,
   channels,
@@ -32,13 +32,7 @@ const result = await runMnistCnn({
   seed: numeric('MNIST_SEED'),
   load: path(args.load),
   save: path(args.save),
-  onProgress: (epoch, fraction, loss) => {
-    const done = Math.round(fraction * width);
-    process.stderr.write(
-      `\r  epoch ${String(epoch).padStart(2)}/${epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(fraction * 100).toFixed(0).padStart(3)}%`,
-    );
-    if (fraction >= 1) process.stderr.write(`  loss ${loss.toFixed(4)}\n`);
-  },
+  onProgress: progressBar(epochs),
 });
 if (args.load !== undefined) console.log(`weights loaded from ${path(args.load)} (no training)`);
 if (args.save !== undefined) console.log(`weights saved to ${path(args.save)}`);

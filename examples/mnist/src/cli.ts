@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
 import { runMnist } from './mnist.js';
+import { progressBar } from './progress.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,7 +26,6 @@ const epochs = Number(process.env.MNIST_EPOCHS ?? 15);
 console.log(
   `Bayesian MLP 784-400-10 on MNIST (mnist package: 8,000 train, 2,000 held out), backend '${memory().backend}'`,
 );
-const width = 30;
 const numeric = (name: string) =>
   process.env[name] === undefined ? undefined : Number(process.env[name]);
 const result = await runMnist({
@@ -38,13 +38,7 @@ const result = await runMnist({
   load: path(args.load),
   save: path(args.save),
   exportOnnx: path(args['export-onnx']),
-  onProgress: (epoch, fraction, loss) => {
-    const done = Math.round(fraction * width);
-    process.stderr.write(
-      `\r  epoch ${String(epoch).padStart(2)}/${epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(fraction * 100).toFixed(0).padStart(3)}%`,
-    );
-    if (fraction >= 1) process.stderr.write(`  loss ${loss.toFixed(4)}\n`);
-  },
+  onProgress: progressBar(epochs),
 });
 if (args.load !== undefined) console.log(`weights loaded from ${path(args.load)} (no training)`);
 if (args.save !== undefined) console.log(`weights saved to ${path(args.save)}`);

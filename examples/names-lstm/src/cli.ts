@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
 import { FEMALE, type NamePrediction, runNames } from './names.js';
+import { progressBar } from './progress.js';
 
 const { values: args } = parseArgs({
   options: { save: { type: 'string' }, load: { type: 'string' } },
@@ -17,7 +18,6 @@ await ready();
 const numeric = (name: string) =>
   process.env[name] === undefined ? undefined : Number(process.env[name]);
 const epochs = numeric('NAMES_EPOCHS') ?? 12;
-const width = 30;
 const result = await runNames({
   epochs,
   embeddingsDim: numeric('NAMES_EMBEDDING'),
@@ -31,13 +31,7 @@ const result = await runNames({
   seed: numeric('NAMES_SEED'),
   load: path(args.load),
   save: path(args.save),
-  onProgress: (epoch, fraction, loss) => {
-    const done = Math.round(fraction * width);
-    process.stderr.write(
-      `\r  epoch ${String(epoch).padStart(2)}/${epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(fraction * 100).toFixed(0).padStart(3)}%`,
-    );
-    if (fraction >= 1) process.stderr.write(`  loss ${loss.toFixed(4)}\n`);
-  },
+  onProgress: progressBar(epochs),
 });
 const { counts } = result;
 if (args.load !== undefined) console.log(`weights loaded from ${path(args.load)} (no training)`);
