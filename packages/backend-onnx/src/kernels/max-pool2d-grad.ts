@@ -12,7 +12,6 @@
  */
 import type { Pool2dAttrs } from '@illia-ts/core';
 import { attr, type GraphBuilder } from '../graph/graph-builder.js';
-import { DataType } from '../proto/onnx.js';
 import type { OnnxKernel } from './kernel.js';
 import { poolAttributes, poolKey } from './max-pool2d.js';
 
@@ -81,16 +80,11 @@ function emitPortable(
   }
   const stacked =
     windows.length === 1 ? (windows[0] as string) : g.op('Concat', windows, [attr.int('axis', 0)]);
+  // int64 window offsets, used only as Gather indices: the webgpu provider casts no int64.
   const pick = g.op(
-    'Cast',
-    [
-      g.op(
-        'ArgMax',
-        [stacked],
-        [attr.int('axis', 0), attr.int('keepdims', 0), attr.int('select_last_index', 0)],
-      ),
-    ],
-    [attr.int('to', DataType.INT32)],
+    'ArgMax',
+    [stacked],
+    [attr.int('axis', 0), attr.int('keepdims', 0), attr.int('select_last_index', 0)],
   );
   const rows = g.op('Add', [
     g.int32s(

@@ -70,6 +70,24 @@ export const CHUNK_PAIRS = 2 ** 18;
 export const MAX_CHUNKS = 128;
 
 /**
+ * The uint32 words `h1`, `h2` of pairs `j + j0` (j a uint32 value): the integer half of the
+ * generator, exact on every provider (uint32 Mul and Add wrap modulo 2^32; ONNX Runtime 1.30's
+ * webgpu provider runs BitShift, BitwiseXor and BitwiseOr on its CPU fallback).
+ */
+export function emitHashes(
+  g: GraphBuilder,
+  j: string,
+  j0: number,
+  a: string,
+  b: string,
+): [string, string] {
+  const offset = j0 === 0 ? b : g.op('Add', [g.op('Mul', [g.uint32(j0), a]), b]);
+  const s = g.op('Add', [g.op('Mul', [j, a]), offset]);
+  const h1 = emitMix32(g, s);
+  return [h1, emitMix32(g, g.op('Add', [h1, g.uint32(GOLDEN)]))];
+}
+
+/**
  * Appends the generator for pairs `j0 … j0 + count − 1` keyed by `a`, `b`: returns a `[2, count]`
  * value whose rows are the cos and sin draws. `j` is the constant `0 … count − 1` (folded by ONNX
  * Runtime), so the chunk's offset enters as `b + j0·a` (mod 2^32, exactly `(j + j0)·a + b`).
@@ -87,10 +105,7 @@ function emitPairs(
     [g.op('Range', [g.int32(0), g.int32(count), g.int32(1)])],
     [attr.int('to', DataType.UINT32)],
   );
-  const offset = j0 === 0 ? b : g.op('Add', [g.op('Mul', [g.uint32(j0), a]), b]);
-  const s = g.op('Add', [g.op('Mul', [j, a]), offset]);
-  const h1 = emitMix32(g, s);
-  const h2 = emitMix32(g, g.op('Add', [h1, g.uint32(GOLDEN)]));
+  const [h1, h2] = emitHashes(g, j, j0, a, b);
   const toFloat = (v: string) => g.op('Cast', [v], [attr.int('to', DataType.FLOAT)]);
   // (h1 | 1) > 0, so u1 > 0 and its log is finite; u1 may round up to 1 (r = 0), harmlessly.
   const u1 = g.op('Mul', [toFloat(g.op('BitwiseOr', [h1, g.uint32(1)])), g.float(2 ** -32)]);
