@@ -95,10 +95,14 @@ export async function probeEngine(engine: string): Promise<EngineTraits> {
   activate(engine);
   const epsilon = tf.backend().floatPrecision() === 16 ? 2 ** -11 : 2 ** -24;
 
-  let syncRead = true;
+  // tfjs-backend-webgpu reads synchronously through OffscreenCanvas WebGPU contexts (two per
+  // read); in Chromium 150 on SwiftShader a few such reads leave the device unusable: every later
+  // read fails with "A valid external Instance reference no longer exists". No sync reads there.
+  let syncRead = engine !== 'webgpu';
   let readAliases = false;
   const t = tf.tensor1d([1], 'float32');
   try {
+    if (!syncRead) throw new Error('no sync reads');
     const first = t.dataSync();
     first[0] = 2;
     readAliases = t.dataSync()[0] === 2;
