@@ -11,9 +11,12 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'dist');
 const require = createRequire(import.meta.url);
+// onnxruntime-web is backend-onnx's dependency: found from there.
+const onnxDir = dirname(require.resolve('@illia-ts/backend-onnx/package.json'));
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'tfjs-wasm'), { recursive: true });
+mkdirSync(join(out, 'ort'), { recursive: true });
 await build({
   entryPoints: [join(here, 'src/main.ts')],
   bundle: true,
@@ -31,5 +34,11 @@ const wasmDir = dirname(
 );
 for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
   copyFileSync(join(wasmDir, file), join(out, 'tfjs-wasm', file));
+}
+// onnxruntime-web's default build (ort.bundle.min.mjs) runs the JSEP binary (WebAssembly and
+// WebGPU); its loader is in the bundle, the .wasm (28 MB) is fetched from ortEnv.wasm.wasmPaths.
+const ortDist = dirname(require.resolve('onnxruntime-web', { paths: [onnxDir] }));
+for (const file of ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs']) {
+  copyFileSync(join(ortDist, file), join(out, 'ort', file));
 }
 console.log(`demo-web: built ${out}`);

@@ -13,6 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), 'dist');
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
   '.map': 'application/json',
   '.wasm': 'application/wasm',
   '.png': 'image/png',

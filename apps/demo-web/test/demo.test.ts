@@ -38,6 +38,17 @@ interface DemoState {
   std: number[] | null;
 }
 
+/** The picker's entries, in its order. */
+const CHOICES = [
+  'cpu',
+  'tfjs-cpu',
+  'tfjs-wasm',
+  'tfjs-webgl',
+  'tfjs-webgpu',
+  'onnx',
+  'onnx-webgpu',
+];
+
 const mean = (values: number[], [lo, hi]: readonly [number, number]) =>
   values.slice(lo, hi + 1).reduce((s, v) => s + v, 0) / (hi - lo + 1);
 
@@ -78,7 +89,7 @@ describe.skipIf(!haveChromium)('the demo page in Chromium', { timeout: 900_000 }
   it('offers every backend, greys out those the page lacks with a reason, and is isolated', async () => {
     const { page, errors } = await open('');
     await page.waitForFunction(
-      () => Object.keys((globalThis as { demo?: DemoState }).demo?.available ?? {}).length === 5,
+      () => Object.keys((globalThis as { demo?: DemoState }).demo?.available ?? {}).length === 7,
     );
     const options = await page.$$eval('#backend option', (all) =>
       (all as HTMLOptionElement[]).map((o) => ({
@@ -87,26 +98,20 @@ describe.skipIf(!haveChromium)('the demo page in Chromium', { timeout: 900_000 }
         title: o.title,
       })),
     );
-    expect(options.map((o) => o.value)).toEqual([
-      'cpu',
-      'tfjs-cpu',
-      'tfjs-wasm',
-      'tfjs-webgl',
-      'tfjs-webgpu',
-    ]);
+    expect(options.map((o) => o.value)).toEqual(CHOICES);
     for (const o of options) expect(o.disabled).toBe(o.title !== '');
-    // cpu, tfjs on cpu and wasm run in any Chromium.
-    expect(options.slice(0, 3).every((o) => !o.disabled)).toBe(true);
+    // cpu, tfjs on cpu and wasm, and onnx on wasm run in any Chromium.
+    for (const i of [0, 1, 2, 5]) expect(options[i]?.disabled).toBe(false);
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  for (const backend of ['cpu', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu']) {
+  for (const backend of CHOICES) {
     it(`${backend}: trains, frees every tensor, and the band widens away from the data`, async (ctx) => {
       const { page, errors } = await open(`?backend=${backend}&steps=${STEPS}`);
       await page.waitForFunction(
-        () => Object.keys((globalThis as { demo?: DemoState }).demo?.available ?? {}).length === 5,
+        () => Object.keys((globalThis as { demo?: DemoState }).demo?.available ?? {}).length === 7,
       );
       const why = await page.evaluate(
         (name) => (globalThis as unknown as { demo: DemoState }).demo.available[name],
