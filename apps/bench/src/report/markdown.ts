@@ -153,6 +153,8 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     `The training step's size is the number of weights of its MLP (each a Gaussian with a mu and a rho), so its cells are millions of weights trained per second; the column says the layer widths and the batch. It has no ceiling (no hand-written training step in plain JS, tfjs or ONNX Runtime), so its rows have no ratio; \`ceiling:torch\` trains the same MLP in PyTorch (autograd, \`torch.optim.Adam\`), checked the same way. Before it is timed, one deterministic step (every layer frozen at its means) is checked against a float64 forward and backward pass written in the bench — the loss within 1e-4 and each parameter's gradient within 1e-3 relative L2 error — and ${CHECK_STEPS_TEXT}; one that fails is shown **WRONG**. A subject id \`NAME:Nthread(s)\` is the backend on N threads (\`cpu:1thread\` is \`new CpuBackend({ threads: 1 })\`); plain \`cpu\` uses every core.`,
     '',
+    `The CNN training step (\`trainCnn\`) is the same on the Bayesian CNN of \`examples/mnist-cnn\` (46,730 weights at its defaults), checked the same way against a float64 pass of the CNN; its ratio is to \`ceiling:torch\`, PyTorch training the same Bayesian CNN (every weight sampled each step), since no engine has a hand-written one. Steps per second are its throughput divided by its size.`,
+    '',
     ...Object.entries(OPERATIONS).map(
       ([op, what]) => `- **${OP_LABEL[op as keyof typeof OP_LABEL]}**: ${what}.`,
     ),
@@ -203,7 +205,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     '## Every measurement',
     '',
-    `p10 – p90 of the per-call time; samples × calls per sample; peak RSS of the process that ran the subject (the training step first, then the conv2d shapes, then the sizes in ascending order, so it is the peak at that size); live tensors of the engine after the measurement (2 parameters and the fixed x are expected; for the training step, 8 parameters, Adam's 16 moments, the batch and its labels: 26; for conv2d, x, w and g: 3); relative error of \`logProb\` against float64, for the training step the largest relative L2 error of a gradient, for conv2d the largest of y, dx and dW.`,
+    `p10 – p90 of the per-call time; samples × calls per sample; peak RSS of the process that ran the subject (the training step first, then the conv2d shapes, then the sizes in ascending order, so it is the peak at that size); live tensors of the engine after the measurement (2 parameters and the fixed x are expected; for the training step, 8 parameters, Adam's 16 moments, the batch and its labels: 26; for the CNN, 16 parameters, Adam's 32 moments, the images, the labels and the 8 weights and biases each layer holds from its last draw: 58; for conv2d, x, w and g: 3); relative error of \`logProb\` against float64, for the training steps the largest relative L2 error of a gradient, for conv2d the largest of y, dx and dW.`,
     '',
     ...table(
       [
@@ -224,7 +226,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
       3,
     ),
     '',
-    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, setup: report.options.setup, train: report.options.train, ...(report.options.conv === undefined ? {} : { conv: report.options.conv }), isolate: report.options.isolate })}\``,
+    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, setup: report.options.setup, train: report.options.train, ...(report.options.conv === undefined ? {} : { conv: report.options.conv }), ...(report.options.cnn === undefined ? {} : { cnn: report.options.cnn }), isolate: report.options.isolate })}\``,
     '',
   );
   return out.join('\n');

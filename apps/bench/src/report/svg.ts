@@ -100,7 +100,7 @@ export function svgChart(report: BenchReport): string {
       );
     }
     out.push(
-      `<text x="${ox + w / 2}" y="${oy + h + 30}" text-anchor="middle" fill="#555">${group.op === 'trainStep' ? 'weights of the MLP' : kernel ? 'FLOPs of a forward and backward pass (one per shape)' : 'elements'}</text>`,
+      `<text x="${ox + w / 2}" y="${oy + h + 30}" text-anchor="middle" fill="#555">${group.op === 'trainStep' ? 'weights of the MLP' : group.op === 'trainCnn' ? 'weights of the CNN' : kernel ? 'FLOPs of a forward and backward pass (one per shape)' : 'elements'}</text>`,
       `<text transform="translate(${ox - 50} ${oy + h / 2}) rotate(-90)" text-anchor="middle" fill="#555">${kernel ? 'FLOP/s' : 'elements/s'}</text>`,
     );
     for (const s of group.subjects) {
