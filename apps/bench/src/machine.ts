@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { adapterLabel, webgpuAdapter } from './gpu.js';
 import type { MachineDescription } from './results.js';
 import type { Device } from './subjects/types.js';
 import { packageVersion } from './versions.js';
@@ -36,11 +37,9 @@ function describeDevice(device: Device): string {
       return `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores`;
     case 'cuda':
       return nvidiaGpus();
-    case 'webgpu': {
-      const hasNavigatorGpu =
-        (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined;
-      return `${nvidiaGpus()}; navigator.gpu ${hasNavigatorGpu ? 'present' : `absent in Node ${process.version}`} (ONNX Runtime brings its own WebGPU)`;
-    }
+    case 'webgpu':
+      // ONNX Runtime brings its own WebGPU (Dawn), on Vulkan on Linux: the adapter is the driver.
+      return `adapter ${adapterLabel(webgpuAdapter())}; ${nvidiaGpus()}`;
   }
 }
 

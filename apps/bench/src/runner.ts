@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { webgpuAdapter } from './gpu.js';
 import { describeMachine } from './machine.js';
 import { cellLabel, jobCells, runJob, type SubjectJob } from './measure.js';
 import type { BenchOptions } from './options.js';
@@ -69,9 +70,13 @@ function workerPath(): string {
 function runJobInChild(job: SubjectJob, emit: (row: Measurement) => void): Promise<void> {
   return new Promise((resolve) => {
     const seen = new Set<string>();
+    // A webgpu job gets SwiftShader where the machine has no Vulkan driver: the loader reads
+    // LD_LIBRARY_PATH when the process starts, so the child's environment says it.
+    const gpuEnv = job.device === 'webgpu' ? webgpuAdapter().env : {};
     const child = fork(workerPath(), [], {
       // gc between measurements; engines' chatter stays off the table on stdout.
       execArgv: ['--expose-gc'],
+      env: { ...process.env, ...gpuEnv },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'advanced',
     });

@@ -26,6 +26,9 @@ export function textTable(report: BenchReport): string {
     'M elements/s at the median (backend ÷ its ceiling); WRONG = failed the float64 check, not timed',
     'training step: size = weights of the MLP (input-hidden-classes, batch), M weights/s; no ceiling',
   ];
+  for (const device of new Set(groups.map((g) => g.device))) {
+    if (device !== 'cpu' && m.devices[device]) out.push(`${device}: ${m.devices[device]}`);
+  }
   if (groups.some((g) => KERNEL_OPS.includes(g.op))) {
     out.push(
       'conv2d: GFLOP/s of forward + dx + dW (3 × 2·N·O·Ho·Wo·C·kh·kw FLOPs) [slowest–fastest sample]',
@@ -33,8 +36,9 @@ export function textTable(report: BenchReport): string {
   }
   for (const group of groups) {
     const unit = KERNEL_OPS.includes(group.op) ? ' GFLOP/s' : '';
+    const software = /software GPU/.test(m.devices[group.device] ?? '');
     const header = [
-      `${OP_LABEL[group.op]} [${group.device}]${unit}`,
+      `${OP_LABEL[group.op]} [${group.device}${software ? ', software GPU' : ''}]${unit}`,
       ...group.sizes.map((size) => sizeHeader(group, size)),
     ];
     const body = group.subjects.map((s) => [s.id, ...s.cells.map(summaryCell)]);

@@ -1,5 +1,6 @@
 import { cnnBatch } from '../cnn-reference.js';
 import { convData } from '../conv-reference.js';
+import { adapterLabel, webgpuAdapter } from '../gpu.js';
 import { trainBatch } from '../train-reference.js';
 import { packageVersion } from '../versions.js';
 import type {
@@ -110,7 +111,7 @@ export function illiaSubject(id: string): Subject {
       const pkg = `@illia-ts/backend-${name.split('-')[0]}`;
       const used = await threadsInUse(core, threads);
       return {
-        engine: `${pkg}@${packageVersion(pkg)} as '${backendName}'${used}${composed ? ', fused kernels off' : ''}`,
+        engine: `${pkg}@${packageVersion(pkg)} as '${backendName}'${used}${composed ? ', fused kernels off' : ''}${device === 'webgpu' ? `, adapter ${adapterLabel(webgpuAdapter())}` : ''}`,
         workload: (size, setup) => illiaWorkload(core, size, setup),
         trainWorkload: (hidden, setup, gaussian) =>
           illiaTrainWorkload(core, hidden, setup, gaussian),

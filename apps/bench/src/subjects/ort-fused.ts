@@ -1,5 +1,6 @@
 import type * as Ort from 'onnxruntime-node';
 import { convData } from '../conv-reference.js';
+import { adapterLabel, webgpuAdapter } from '../gpu.js';
 import {
   constructModel,
   convForwardModel,
@@ -68,7 +69,7 @@ export const ortCeiling: Subject = {
       return cached.sessions;
     };
     return {
-      engine: `onnxruntime-node@${packageVersion('onnxruntime-node')}, EP ${device}, default threads`,
+      engine: `onnxruntime-node@${packageVersion('onnxruntime-node')}, EP ${device}, default threads${device === 'webgpu' ? `, adapter ${adapterLabel(webgpuAdapter())}` : ''}`,
       workload: async (size, setup) => ortWorkload(create, await sessions(setup), size, setup),
       convWorkload: (shape, seed) => ortConvWorkload(ort, create, shape, seed),
       async close() {
