@@ -79,6 +79,15 @@ export function summaryCell(row: Measurement | undefined): string {
   }
 }
 
+/**
+ * A device as headings name it: `webgpu, software GPU (SwiftShader)` where the machine line says
+ * its adapter is one (see gpu.ts), so that nobody reads those times as GPU speed.
+ */
+export function deviceLabel(devices: Readonly<Record<string, string>>, device: string): string {
+  const software = /adapter (\S+) \(a software GPU/.exec(devices[device] ?? '');
+  return software ? `${device}, software GPU (${software[1]})` : device;
+}
+
 /** One summary table: a device and operation, its sizes, and each subject's row per size. */
 export interface SummaryGroup {
   readonly device: string;

@@ -7,6 +7,7 @@ import { CHAINS } from '../subjects/wasm-simd.js';
 const CHECK_STEPS_TEXT = `the loss must be finite and fall over its first ${CHECK_STEPS} training steps on the batch`;
 
 import {
+  deviceLabel,
   formatSize,
   formatThroughput,
   formatTime,
@@ -166,7 +167,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
   for (const group of elementGroups) {
     out.push(
       '',
-      `### ${OP_LABEL[group.op]} on ${group.device}`,
+      `### ${OP_LABEL[group.op]} on ${deviceLabel(m.devices, group.device)}`,
       '',
       ...table(
         ['', ...group.sizes.map((size) => sizeHeader(group, size))],
@@ -184,7 +185,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     for (const group of kernelGroups) {
       out.push(
         '',
-        `### ${OP_LABEL[group.op]} on ${group.device}`,
+        `### ${OP_LABEL[group.op]} on ${deviceLabel(m.devices, group.device)}`,
         '',
         ...table(
           ['', ...group.sizes.map((size) => sizeHeader(group, size))],

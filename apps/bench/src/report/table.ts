@@ -1,5 +1,6 @@
 import type { BenchReport } from '../results.js';
 import {
+  deviceLabel,
   KERNEL_OPS,
   OP_LABEL,
   problems,
@@ -36,9 +37,8 @@ export function textTable(report: BenchReport): string {
   }
   for (const group of groups) {
     const unit = KERNEL_OPS.includes(group.op) ? ' GFLOP/s' : '';
-    const software = /software GPU/.test(m.devices[group.device] ?? '');
     const header = [
-      `${OP_LABEL[group.op]} [${group.device}${software ? ', software GPU' : ''}]${unit}`,
+      `${OP_LABEL[group.op]} [${deviceLabel(m.devices, group.device)}]${unit}`,
       ...group.sizes.map((size) => sizeHeader(group, size)),
     ];
     const body = group.subjects.map((s) => [s.id, ...s.cells.map(summaryCell)]);
