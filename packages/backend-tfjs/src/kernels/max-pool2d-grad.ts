@@ -59,7 +59,10 @@ export function firstMaxGrad(planes: tf.Tensor3D, dy: tf.Tensor3D, a: Pool2dAttr
       [q, wp - q - cols],
     ]);
   });
-  return tf.addN(shares) as tf.Tensor3D;
+  // Added one at a time, in order (as tfjs-backend-cpu's AddN does): tfjs-backend-webgpu 4.22 binds
+  // every AddN input to one shader, and past the device's 8 storage buffers (WebGPU's default
+  // limit, which it does not raise) the pipeline is invalid and the result silently zeros.
+  return shares.reduce((sum, share) => tf.add(sum, share)) as tf.Tensor3D;
 }
 
 export const maxPool2dGrad: TfjsKernel<Pool2dAttrs> = ([x, dy], a, output, env) => {
