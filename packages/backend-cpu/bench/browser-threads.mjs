@@ -1,7 +1,7 @@
 /**
  * 1 thread against 2 in headless Chromium, in a cross-origin isolated page (Web Workers), as
  * `bench/threads.mjs` does in Node: the kernels alone, interleaved (ABAB…) so both see the same
- * load, median of 30 rounds; and the cost of a split that does nothing much (a round trip).
+ * load, median and best of 30 rounds; and the cost of a split that does nothing much (a round trip).
  *
  *   cd packages/backend-cpu && npx tsup && node bench/browser-threads.mjs [n]
  */
@@ -44,7 +44,7 @@ globalThis.bench = async (n) => {
       }
     }
   }
-  const median = (t) => t.sort((a, b) => a - b)[t.length >> 1];
+  const median = (t) => { t.sort((a, b) => a - b); return [t[0], t[t.length >> 1]]; };
   return { threads, isolated: crossOriginIsolated, medians: Object.fromEntries(Object.entries(times).map(([k, t]) => [k, median(t)])) };
 };
 `;
@@ -79,9 +79,10 @@ try {
   console.log(`Chromium, cross-origin isolated: ${isolated}; the 2-thread backend runs ${threads}`);
   const ops = [...new Set(Object.keys(medians).map((k) => k.replace(/ t[12]$/, '')))];
   for (const op of ops) {
-    const [t1, t2] = [medians[`${op} t1`], medians[`${op} t2`]];
+    const [[b1, t1], [b2, t2]] = [medians[`${op} t1`], medians[`${op} t2`]];
+    const ms = (v) => v.toFixed(3).padStart(8);
     console.log(
-      `${op.padEnd(20)} 1 thread ${t1.toFixed(3).padStart(8)} ms   2 threads ${t2.toFixed(3).padStart(8)} ms   ${(t1 / t2).toFixed(2)}x`,
+      `${op.padEnd(20)} 1 thread ${ms(t1)} ms (best ${ms(b1)})   2 threads ${ms(t2)} ms (best ${ms(b2)})   median ${(t1 / t2).toFixed(2)}x`,
     );
   }
 } finally {

@@ -184,6 +184,14 @@ export class CpuBackend implements Backend {
   }
 
   /**
+   * How many ranges of split kernels the workers ran so far (in a page, the calling thread runs
+   * those of workers that had not started when it finished its own): for diagnostics and tests.
+   */
+  get rangesOnWorkers(): number {
+    return this.#pool === null ? 0 : this.#pool.rangesPosted - this.#pool.rangesRunByCaller;
+  }
+
+  /**
    * Resolves when the worker threads are up; until then every kernel runs on the calling thread
    * (with the same results). Resolves to the number of threads kernels use ({@link threads}).
    */

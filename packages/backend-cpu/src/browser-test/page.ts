@@ -32,6 +32,7 @@ async function runCpu(threads: number): Promise<{
   threads: number;
   isolated: boolean;
   splitJobs: number;
+  rangesOnWorkers: number;
   results: string[];
 }> {
   const name = `cpu-${threads}-${Math.random().toString(36).slice(2)}`;
@@ -71,6 +72,7 @@ async function runCpu(threads: number): Promise<{
     threads: inUse,
     isolated: globalThis.crossOriginIsolated === true,
     splitJobs: backend.splitJobs,
+    rangesOnWorkers: backend.rangesOnWorkers,
     results,
   };
 }

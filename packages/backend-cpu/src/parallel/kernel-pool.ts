@@ -24,6 +24,7 @@ import type * as WorkerThreads from 'node:worker_threads';
 import type { Job } from '../kernels/jobs.js';
 import { runJob } from '../kernels/jobs.js';
 import { warn } from '../warn.js';
+import { CLAIMED, claim } from './claim.js';
 
 /**
  * Control words shared with each worker: the last job posted, the last job done, an error flag,
@@ -46,7 +47,7 @@ export interface Task {
 }
 
 /** One worker, whatever runs it (Node's worker_threads, a Web Worker). */
-interface PoolWorker {
+export interface PoolWorker {
   readonly control: Int32Array;
   /** Hands the worker a task (the caller then bumps POSTED and notifies). */
   post(task: Task): void;
@@ -55,7 +56,7 @@ interface PoolWorker {
 }
 
 /** Starts workers: Node's worker threads or Web Workers. */
-interface WorkerHost {
+export interface WorkerHost {
   /** `'Worker threads'` or `'Web Workers'`, for messages. */
   readonly kind: string;
   /** Starts one worker over `control`; `up` resolves when it says it is ready, or failed. */
@@ -65,6 +66,12 @@ interface WorkerHost {
    * which then spins on `Atomics.load`: kernels are synchronous, so it waits either way).
    */
   readonly canBlock: boolean;
+  /**
+   * Whether its workers claim their range before running it (see `claim.ts`), so that the caller,
+   * done with its own range, runs those not yet started rather than waiting: Web Workers, which
+   * get each job through their event loop. Node's workers are woken directly and do not claim.
+   */
+  readonly claims: boolean;
 }
 
 /** The worker_threads module where this runtime has one (Node), else null. */
@@ -108,6 +115,7 @@ function nodeHost(threads: typeof WorkerThreads, url: URL | undefined): WorkerHo
   return {
     kind: 'worker threads',
     canBlock: true,
+    claims: false,
     start(control) {
       const { port1, port2 } = new threads.MessageChannel();
       const worker = new threads.Worker(script, {
@@ -203,6 +211,7 @@ function webHost(url: URL | undefined): WorkerHost | null {
   return {
     kind: 'Web Workers',
     canBlock: threadCanBlock(),
+    claims: true,
     start(control) {
       const worker = new WorkerClass(script, { name: 'illia-ts cpu kernels' });
       const up = new Promise<boolean>((resolve) => {
@@ -244,6 +253,8 @@ export class KernelPool {
   readonly #timeout: number;
   readonly #host: WorkerHost;
   #seq = 0;
+  #ranRanges = 0;
+  #postedRanges = 0;
   #partials: Float64Array = new Float64Array(0);
 
   private constructor(host: WorkerHost, count: number, timeout: number) {
@@ -251,7 +262,9 @@ export class KernelPool {
     this.#host = host;
     const started: Promise<{ entry: PoolWorker; state: 'up' | 'failed' | 'hung' }>[] = [];
     for (let w = 0; w < count; w++) {
-      const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+      const control = new Int32Array(
+        new SharedArrayBuffer((CLAIMED + 1) * Int32Array.BYTES_PER_ELEMENT),
+      );
       let entry: PoolWorker;
       let up: Promise<boolean>;
       try {
@@ -303,6 +316,11 @@ export class KernelPool {
     return host === null ? null : new KernelPool(host, threads - 1, timeout);
   }
 
+  /** A pool of `count` workers of `host` (tests: a host of their own). */
+  static withHost(host: WorkerHost, count: number, timeout: number): KernelPool {
+    return new KernelPool(host, count, timeout);
+  }
+
   /** Threads that run a job (the caller included): 1 until the workers are up. */
   get threads(): number {
     return this.#workers.length + 1;
@@ -311,6 +329,19 @@ export class KernelPool {
   /** How many jobs were split between threads so far (for tests: a split is otherwise silent). */
   get splitJobs(): number {
     return this.#seq;
+  }
+
+  /**
+   * How many workers' ranges the caller ran itself because they had not started when it was done
+   * with its own (Web Workers only; for tests and diagnostics).
+   */
+  get rangesRunByCaller(): number {
+    return this.#ranRanges;
+  }
+
+  /** How many ranges workers were given so far (the caller may have run some: see above). */
+  get rangesPosted(): number {
+    return this.#postedRanges;
   }
 
   /** Resolves when the workers are up (true) or failed to start (false: jobs stay on one thread). */
@@ -335,6 +366,7 @@ export class KernelPool {
     }
     const seq = ++this.#seq;
     const workers = this.#workers.slice(0, parts - 1);
+    this.#postedRanges += workers.length;
     const bound = (p: number) => Math.floor((numBlocks * p) / parts);
     workers.forEach((worker, w) => {
       worker.post({ job, firstBlock: bound(w + 1), endBlock: bound(w + 2), seq });
@@ -342,19 +374,32 @@ export class KernelPool {
       Atomics.notify(worker.control, POSTED);
     });
     const start = performance.now();
-    let thrown: { error: unknown } | null = null;
-    try {
-      runJob(job, 0, bound(1));
-    } catch (error) {
-      // Thrown once the workers are done with the job's arrays.
-      thrown = { error };
-    }
+    // An object, not a variable the closure assigns, so the compiler does not narrow it to null.
+    const thrown: { error?: { value: unknown } } = {};
+    const runRange = (first: number, end: number) => {
+      try {
+        runJob(job, first, end);
+      } catch (error) {
+        // Thrown once the workers are done with the job's arrays.
+        thrown.error ??= { value: error };
+      }
+    };
+    runRange(0, bound(1));
+    const own = performance.now() - start;
+    // Ranges whose worker has not started yet are run here (where workers claim theirs).
+    const claims = this.#host.claims;
+    const waited = workers.filter((worker, w) => {
+      if (!claims || !claim(worker.control, seq)) return true;
+      this.#ranRanges++;
+      runRange(bound(w + 1), bound(w + 2));
+      return false;
+    });
     const finished = performance.now();
-    const deadline = finished + Math.max(this.#timeout, HUNG_FACTOR * (finished - start));
+    const deadline = finished + Math.max(this.#timeout, HUNG_FACTOR * own);
     let failed = false;
     const lost: PoolWorker[] = [];
     const canBlock = this.#host.canBlock;
-    for (const worker of workers) {
+    for (const worker of waited) {
       const { control } = worker;
       for (
         let done = Atomics.load(control, DONE);
@@ -375,7 +420,7 @@ export class KernelPool {
       failed = true;
       this.#drop(lost, job.kind, performance.now() - finished);
     }
-    if (thrown !== null) throw thrown.error;
+    if (thrown.error !== undefined) throw thrown.error.value;
     if (failed) {
       // The caller runs the whole job on one thread.
       if (job.kind === 'logRatio') job.partials = null;

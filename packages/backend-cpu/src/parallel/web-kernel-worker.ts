@@ -1,10 +1,12 @@
 /**
  * The Web Worker side of {@link KernelPool} in a browser: its first message carries its control
- * words, each later one a task (a job and its block range); it runs the range and reports done
- * on the control words, which the calling thread watches. Bundled on its own as a classic script
+ * words, each later one a task (a job and its block range); it claims the range (unless the
+ * calling thread did first, see `claim.ts`), runs it and reports done on the control words, which
+ * the calling thread watches. Bundled on its own as a classic script
  * (`dist/web-kernel-worker.js`), and embedded in the browser entry, which starts it from a blob.
  */
 import { runJob } from '../kernels/jobs.js';
+import { claim } from './claim.js';
 import type { Task } from './kernel-pool.js';
 
 const DONE = 1;
@@ -25,6 +27,8 @@ scope.onmessage = ({ data }) => {
     return;
   }
   const { job, firstBlock, endBlock, seq } = data as Task;
+  // The calling thread ran it already (it was done first), or this worker is behind: skip.
+  if (!claim(control, seq)) return;
   try {
     runJob(job, firstBlock, endBlock);
   } catch {
