@@ -93,6 +93,11 @@ describe('trainCnn: the Bayesian CNN of examples/mnist-cnn', () => {
     if (parsed.help) throw new Error('unexpected --help');
     expect(parsed.options.ops).toEqual(['trainCnn']);
     expect(parsed.options.cnn).toEqual({ ...MNIST_CNN, batch: 8 });
+    // Asked for by name: on tfjs's cpu engine one step takes tens of seconds.
+    const plain = parseArgs([], '/');
+    if (plain.help) throw new Error('unexpected --help');
+    expect(plain.options.ops).not.toContain('trainCnn');
+    expect(plain.options.ops).toContain('trainStep');
     expect(() => parseArgs(['--cnn-batch', 'x'], '/')).toThrow(
       "--cnn-batch: expected an integer from 1 to 4096, got 'x'",
     );

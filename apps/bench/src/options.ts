@@ -66,7 +66,8 @@ interpreter, ILLIA_BENCH_TORCH_THREADS PyTorch's threads, default one per core).
                      NAME:composed runs NAME with its fused kernels off
   --ceilings LIST    ${CEILINGS.join(',')} (default: all); 'none' for no ceilings
   --sizes LIST       elements, e.g. 1e2,1e4,1e6 (default: ${DEFAULT_SIZES.map((s) => s.toExponential(0).replace('+', '')).join(',')})
-  --ops LIST         ${Object.keys(OPERATIONS).join(',')} (sample+logProb also accepted; default: all but conv2d, the kernels page)
+  --ops LIST         ${Object.keys(OPERATIONS).join(',')} (sample+logProb also accepted; default: all but conv2d, the
+                     kernels page, and trainCnn, the Bayesian CNN's training step)
   --hidden LIST      hidden widths of the training step's MLP 784-H-10 (default: ${DEFAULT_HIDDEN.join(',')});
                      its size is the number of weights, (784+1)·H + (H+1)·10
   --batch N          examples per training step (default 128)
@@ -174,8 +175,11 @@ function parseBackends(value: string): string[] {
   });
 }
 
-/** Operations that time one kernel, not the Gaussian or training: asked for by name. */
-const KERNEL_OPS: readonly Operation[] = ['conv2d'];
+/**
+ * Operations asked for by name, not run by default: the kernel pages (conv2d) and the CNN's
+ * training step (tfjs's cpu engine takes about 47 s per step of it).
+ */
+const BY_NAME_OPS: readonly Operation[] = ['conv2d', 'trainCnn'];
 
 function parseOps(value: string): Operation[] {
   const known = Object.keys(OPERATIONS) as Operation[];
@@ -277,11 +281,11 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       ceilings:
         get('ceilings') === undefined ? [...CEILINGS] : parseCeilings(get('ceilings') as string),
       sizes: get('sizes') === undefined ? [...DEFAULT_SIZES] : parseSizes(get('sizes') as string),
-      // The kernel pages (conv2d) run when asked for: on tfjs's cpu engine alone they take
-      // about 12 minutes.
+      // The kernel pages (conv2d) and trainCnn run when asked for: on tfjs's cpu engine alone
+      // they take about 12 and 8 minutes.
       ops:
         get('ops') === undefined
-          ? (Object.keys(OPERATIONS) as Operation[]).filter((op) => !KERNEL_OPS.includes(op))
+          ? (Object.keys(OPERATIONS) as Operation[]).filter((op) => !BY_NAME_OPS.includes(op))
           : parseOps(get('ops') as string),
       devices: get('device') === undefined ? ['cpu'] : parseDevices(get('device') as string),
       timing: {
