@@ -83,9 +83,7 @@ export async function use(name: string): Promise<{ backend: Backend; detail: str
   const backend = await setBackend(name);
   if (backend instanceof CpuBackend) {
     const threads = await backend.whenReady();
-    const why = globalThis.crossOriginIsolated
-      ? ''
-      : ' (page not cross-origin isolated: no shared memory)';
+    const why = globalThis.crossOriginIsolated ? '' : '; page not cross-origin isolated';
     return { backend, detail: `${threads} thread${threads > 1 ? 's' : ''}${why}` };
   }
   return { backend, detail: '' };

@@ -96,12 +96,13 @@ describe.skipIf(!haveChromium)('cpu in Chromium', { timeout: 180_000 }, () => {
       executablePath: CHROMIUM,
       args: ['--no-sandbox'],
     })) as unknown as Browser;
-  });
+    // Bundling and starting Chromium take a while on a loaded machine.
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
     await new Promise((resolve) => server?.close(resolve));
-  });
+  }, 60_000);
 
   async function open(path: string): Promise<Page> {
     const page = await browser.newPage();
