@@ -131,6 +131,13 @@ describe.skipIf(!haveChromium)('cpu in Chromium', { timeout: 180_000 }, () => {
     two.results.forEach((r, i) => {
       expect(r === one.results[i], `result ${i} differs between 1 and 2 threads`).toBe(true);
     });
+    // And those of Node: the same page code, run here.
+    await import('./browser-test/page.js');
+    const node = await (globalThis as unknown as { runCpu(t: number): Promise<Run> }).runCpu(1);
+    expect(node.results.length).toBe(one.results.length);
+    node.results.forEach((r, i) => {
+      expect(r === one.results[i], `result ${i} differs between Node and Chromium`).toBe(true);
+    });
     expect(errors).toEqual([]);
   });
 
