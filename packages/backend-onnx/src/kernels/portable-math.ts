@@ -153,11 +153,59 @@ export function emitLog1p(g: GraphBuilder, x: string, log: (u: string) => string
   return g.op('Where', [g.op('Equal', [d, g.float(0)]), x, large]);
 }
 
-/** `softplus(x) = max(x, 0) + log1p(e^−|x|)`, which neither overflows nor rounds 1 + e^x. */
+/**
+ * `e^y` for y ≤ 0 (NaN aside): {@link emitExpParts} without the upper clamp, NaN guards and expm1,
+ * for softplus, which calls it on −|x|.
+ */
+function emitExpNonPositive(g: GraphBuilder, y: string): string {
+  const clamped = g.op('Max', [y, g.float(-110)]);
+  const k = g.op('Floor', [g.op('Add', [g.op('Mul', [clamped, g.float(LOG2E)]), g.float(0.5)])]);
+  const r = g.op('Sub', [
+    g.op('Sub', [clamped, g.op('Mul', [k, g.float(EXP_LN2_HI)])]),
+    g.op('Mul', [k, g.float(EXP_LN2_LO)]),
+  ]);
+  const q = g.op('Mul', [r, horner(g, r, [1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040])]);
+  return scaleByPow2(g, g.op('Add', [q, g.float(1)]), k);
+}
+
+/**
+ * `log(1 + e)` for e in [0, 1] (musl's log1pf on a short range): u = 1 + e rounded is in [1, 2],
+ * m = u or u/2 (k = 0 or 1) is in [√½, √2), log u = k·ln2 + log m as in {@link emitLog}, and the
+ * rounding of u comes back as c = (e − (u − 1))/u, which is exact to compute (u − 1 and the
+ * difference are exact). For tiny e, u = 1 and the result is c = e.
+ */
+function emitLog1pUnit(g: GraphBuilder, e: string): string {
+  const u = g.op('Add', [e, g.float(1)]);
+  const big = g.op('GreaterOrEqual', [u, g.float(Math.SQRT2)]);
+  const k = g.op('Cast', [big], [castTo(DataType.FLOAT)]);
+  const m = g.op('Where', [big, g.op('Mul', [u, g.float(0.5)]), u]);
+  const c = g.op('Div', [g.op('Sub', [e, g.op('Sub', [u, g.float(1)])]), u]);
+  const f = g.op('Sub', [m, g.float(1)]);
+  const s = g.op('Div', [f, g.op('Add', [f, g.float(2)])]);
+  const z = g.op('Mul', [s, s]);
+  const w = g.op('Mul', [z, z]);
+  const r = g.op('Add', [
+    g.op('Mul', [z, horner(g, w, [LG1, LG3])]),
+    g.op('Mul', [w, horner(g, w, [LG2, LG4])]),
+  ]);
+  const hfsq = g.op('Mul', [g.op('Mul', [f, f]), g.float(0.5)]);
+  const small = g.op('Add', [
+    g.op('Mul', [s, g.op('Add', [hfsq, r])]),
+    g.op('Add', [g.op('Mul', [k, g.float(LOG_LN2_LO)]), c]),
+  ]);
+  return g.op('Add', [
+    g.op('Add', [g.op('Sub', [small, hfsq]), f]),
+    g.op('Mul', [k, g.float(LOG_LN2_HI)]),
+  ]);
+}
+
+/**
+ * `softplus(x) = max(x, 0) + log1p(e^−|x|)`, which neither overflows nor rounds 1 + e^x: 65
+ * nodes, from exp and log1p specialised to their ranges here (e^−|x| ≤ 1).
+ */
 export function emitPortableSoftplus(g: GraphBuilder, x: string): string {
-  const e = emitExp(g, g.op('Neg', [g.op('Abs', [x])]));
-  const tail = emitLog1p(g, e, (u) => emitLog(g, u));
-  return g.op('Add', [g.op('Max', [x, g.float(0)]), tail]);
+  const e = emitExpNonPositive(g, g.op('Neg', [g.op('Abs', [x])]));
+  return g.op('Add', [g.op('Max', [x, g.float(0)]), emitLog1pUnit(g, e)]);
 }
 
 /**
