@@ -83,6 +83,13 @@ describe.skipIf(!haveChromium)('the demo page in Chromium', { timeout: 900_000 }
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    // Offline: every request goes to the page's own server (blob: and data: URLs aside).
+    page.on('request', (request) => {
+      const url = request.url();
+      if (!url.startsWith(server.url) && !/^(blob|data):/.test(url)) {
+        errors.push(`request outside the page's server: ${url}`);
+      }
+    });
     await page.goto(`${server.url}${query}`);
     return { page, errors };
   }
