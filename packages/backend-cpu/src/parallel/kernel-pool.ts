@@ -219,7 +219,7 @@ function webHost(url: URL | undefined): WorkerHost | null {
           if (event.data === 'ready') resolve(true);
         });
         worker.addEventListener('error', () => {
-          // A worker that fails later (it should not) is found by the caller's deadline.
+          // One that fails later (its script throws outside a job: it should not) counts as exited.
           Atomics.store(control, EXITED, 1);
           resolve(false);
         });
