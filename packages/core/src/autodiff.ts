@@ -115,6 +115,9 @@ export function valueAndGrad(
     }
     tapes.splice(tapes.indexOf(tape), 1);
     grads = backpropagate(tape, result, params);
+    // Each gradient is the caller's own tensor: one that backpropagation gave several params (add
+    // passes dy to both inputs; a param listed twice) is copied, so disposing one leaves the rest.
+    grads = grads.map((g, i) => (grads.indexOf(g) < i ? copyOf(g) : g));
     // The value is the caller's to dispose: a copy when f returned a tensor it did not make (a
     // parameter, or a tensor from outside), which must outlive this call.
     value = scope.has(result) ? result : copyOf(result);
