@@ -235,6 +235,24 @@ export function gradientTests(ctx: SuiteContext): void {
       });
     }
 
+    it('each gradient is a tensor of its own: disposing one leaves the others readable', async () => {
+      const a = tensor([1, 2, 3], [3]);
+      const b = tensor([4, 5, 6], [3]);
+      // add gives dy to both inputs; a param listed twice has the same gradient twice.
+      const { value, grads } = valueAndGrad(() => sum(add(a, b)), [a, b, a]);
+      value.dispose();
+      expect(new Set(grads).size).toBe(3);
+      // Read while another is disposed: an asynchronous read (a GPU engine) must not lose its data.
+      const read = Promise.all(grads.map(take));
+      expect((await read).map((g) => Array.from(g))).toEqual([
+        [1, 1, 1],
+        [1, 1, 1],
+        [1, 1, 1],
+      ]);
+      a.dispose();
+      b.dispose();
+    });
+
     it('gradients of sum, mean, broadcastTo, reshape, transpose, logSoftmax, logSumExp', async () => {
       const fs: Array<(x: Tensor) => Tensor> = [
         (x) => weighted(sum(x, 1)),
