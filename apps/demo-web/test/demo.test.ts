@@ -15,9 +15,12 @@ import { startServer } from '../serve.mjs';
 const CHROMIUM = process.env.ILLIA_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
-  console.warn(
-    `demo-web tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ILLIA_CHROMIUM)`,
-  );
+  const message = `no Chromium at ${CHROMIUM} (apt-get install chromium, or set ILLIA_CHROMIUM)`;
+  // CI (.ci/run) sets ILLIA_BROWSER_TESTS=required: there a missing browser is a failure.
+  if (process.env.ILLIA_BROWSER_TESTS === 'required') {
+    throw new Error(`demo-web tests: ${message}, and ILLIA_BROWSER_TESTS=required`);
+  }
+  console.warn(`demo-web tests skipped: ${message}`);
 }
 /** Steps per backend: enough for the band to open up away from the data. */
 const STEPS = Number(process.env.ILLIA_DEMO_STEPS ?? 500);

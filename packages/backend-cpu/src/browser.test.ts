@@ -15,9 +15,12 @@ import { embedWebWorker } from '../build/embed-web-worker.js';
 const CHROMIUM = process.env.ILLIA_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
-  console.warn(
-    `backend-cpu browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ILLIA_CHROMIUM)`,
-  );
+  const message = `no Chromium at ${CHROMIUM} (apt-get install chromium, or set ILLIA_CHROMIUM)`;
+  // CI (.ci/run) sets ILLIA_BROWSER_TESTS=required: there a missing browser is a failure.
+  if (process.env.ILLIA_BROWSER_TESTS === 'required') {
+    throw new Error(`backend-cpu browser tests: ${message}, and ILLIA_BROWSER_TESTS=required`);
+  }
+  console.warn(`backend-cpu browser tests skipped: ${message}`);
 }
 
 interface Run {
