@@ -53,11 +53,13 @@ export const DEFAULT_CONV_BATCH = 64;
 export const USAGE = `Usage: npm run bench -- [options]     (or: node apps/bench/dist/cli.js [options])
 
 Times illia-ts backends (GaussianDistribution construct, sample, logProb, sample+logProb, a
-Bayesian MLP's training step, and the conv2d kernel forward and backward in GFLOP/s) next to
+Bayesian MLP's and a Bayesian CNN's training step, and the conv2d kernel forward and backward in
+GFLOP/s) next to
 ceilings that do the same math directly (plain JS, tfjs, one fused ONNX Runtime graph; the
 training step has none; for conv2d, the WebAssembly SIMD peak of one thread) and, where Python
 has them, PyTorch and numpy (ceiling:torch, ceiling:numpy; ILLIA_BENCH_PYTHON picks the
-interpreter, ILLIA_BENCH_TORCH_THREADS PyTorch's threads, default one per core).
+interpreter, ILLIA_BENCH_TORCH_THREADS PyTorch's threads, default one per core; on a loaded
+machine OMP_WAIT_POLICY=PASSIVE keeps PyTorch's threads from spinning, several times faster).
 
   --backends LIST    illia backends, comma-separated (default: every installed one, engine
                      variants included, and cpu:1thread beside cpu on a multi-core machine, e.g.
