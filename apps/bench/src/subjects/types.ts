@@ -6,7 +6,9 @@ import type { TimingOptions } from '../timing.js';
  *
  * The Gaussian operations run at every `--sizes` size on a `GaussianDistribution` of that many
  * elements ({@link Workload}); `trainStep` runs at every `--hidden` width on a Bayesian MLP
- * ({@link TrainWorkload}), and its size is the MLP's number of weights; `conv2d` runs on each
+ * ({@link TrainWorkload}), and its size is the MLP's number of weights; `trainCnn` runs once on
+ * the Bayesian CNN of `examples/mnist-cnn` ({@link CnnSetup}), its size the CNN's number of
+ * weights, and the backends are compared with PyTorch training it; `conv2d` runs on each
  * convolution shape ({@link ConvWorkload}), and its size is the FLOPs of one forward and backward
  * pass, so its throughput is FLOP/s. To add an operation: add its name here and to
  * {@link OPERATIONS}, and implement it in the `ops` of the subjects that can run it; the others
