@@ -93,7 +93,14 @@ async function maxPoolGradFirstMax(engine: string): Promise<boolean> {
 /** Probes `engine`, initialised (a few tiny tensors; nothing is left behind). */
 export async function probeEngine(engine: string): Promise<EngineTraits> {
   activate(engine);
-  const epsilon = tf.backend().floatPrecision() === 16 ? 2 ** -11 : 2 ** -24;
+  // Measured, not tf.backend().floatPrecision(): tfjs-backend-webgl 4.22's says 16 whenever float32
+  // rendering is enabled (its check is inverted), which made every tolerance on a float32 WebGL
+  // device 2^13 times too loose. A float16 texture rounds 1 + 2^-20 to 1. 2048 elements: above
+  // the sizes tfjs hands to the CPU (128 on webgl, 1000 on webgpu), so the engine's kernel runs.
+  const [sum1] = await values(engine, () =>
+    tf.slice(tf.add(tf.fill([2048], 1), tf.fill([2048], 2 ** -20)), 0, 1),
+  );
+  const epsilon = sum1 === 1 + 2 ** -20 ? 2 ** -24 : 2 ** -11;
 
   // tfjs-backend-webgpu reads synchronously through OffscreenCanvas WebGPU contexts (two per
   // read); in Chromium 150 on SwiftShader a few such reads leave the device unusable: every later
