@@ -9,7 +9,7 @@
  * only where the true value does. The prior enters as params (log std, mu, 1/std), so every
  * prior shares the session.
  */
-import type { GaussianLogRatioAttrs, GaussianPrior } from '@illia-ts/core';
+import { broadcastShapes, type GaussianLogRatioAttrs, type GaussianPrior } from '@illia-ts/core';
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import type { LazyOp, ScalarParam } from '../graph/lazy-tensor.js';
 import { emitExpOf } from './elementwise.js';
@@ -27,23 +27,28 @@ function emitInverseRootSigma(g: GraphBuilder, logSigma: string): string {
 }
 
 /** The op, without its params ({@link gaussianLogRatioParams}). */
-export const GAUSSIAN_LOG_RATIO: LazyOp = {
-  signature: 'gaussianLogRatio',
-  emit: (g, [x, mu, rho], [logStd, priorMu, inverseStd]) => {
-    const logSigma = emitLogSoftplus(g, rho as string);
-    const s = emitInverseRootSigma(g, logSigma);
-    const logRatio = g.op('Sub', [logStd as string, logSigma]);
-    const z = g.op('Mul', [g.op('Mul', [g.op('Sub', [x as string, mu as string]), s]), s]);
-    const posterior = g.op('Mul', [g.op('Mul', [z, z]), g.float(0.5)]);
-    const zPrior = g.op('Mul', [
-      g.op('Sub', [x as string, priorMu as string]),
-      inverseStd as string,
-    ]);
-    const prior = g.op('Mul', [g.op('Mul', [zPrior, zPrior]), g.float(0.5)]);
-    const terms = g.op('Add', [g.op('Sub', [logRatio, posterior]), prior]);
-    return emitSum(g, terms);
-  },
-};
+export const GAUSSIAN_LOG_RATIO: LazyOp = gaussianLogRatioOp();
+
+/** The op; with x's shape, its sum takes the portable form on a GPU provider (see sum.ts). */
+function gaussianLogRatioOp(shape?: readonly number[]): LazyOp {
+  return {
+    signature: 'gaussianLogRatio',
+    emit: (g, [x, mu, rho], [logStd, priorMu, inverseStd]) => {
+      const logSigma = emitLogSoftplus(g, rho as string);
+      const s = emitInverseRootSigma(g, logSigma);
+      const logRatio = g.op('Sub', [logStd as string, logSigma]);
+      const z = g.op('Mul', [g.op('Mul', [g.op('Sub', [x as string, mu as string]), s]), s]);
+      const posterior = g.op('Mul', [g.op('Mul', [z, z]), g.float(0.5)]);
+      const zPrior = g.op('Mul', [
+        g.op('Sub', [x as string, priorMu as string]),
+        inverseStd as string,
+      ]);
+      const prior = g.op('Mul', [g.op('Mul', [zPrior, zPrior]), g.float(0.5)]);
+      const terms = g.op('Add', [g.op('Sub', [logRatio, posterior]), prior]);
+      return emitSum(g, terms, undefined, shape);
+    },
+  };
+}
 
 /** The params of {@link GAUSSIAN_LOG_RATIO}. */
 export function gaussianLogRatioParams(prior: GaussianPrior): ScalarParam[] {
@@ -54,7 +59,14 @@ export function gaussianLogRatioParams(prior: GaussianPrior): ScalarParam[] {
   ];
 }
 
-export const gaussianLogRatio: OnnxKernel<GaussianLogRatioAttrs> = (_inputs, { prior }) => ({
-  ...GAUSSIAN_LOG_RATIO,
+export const gaussianLogRatio: OnnxKernel<GaussianLogRatioAttrs> = (inputs, { prior }) => ({
+  // The terms' shape: x, mu and rho broadcast together, as core's composition does.
+  ...gaussianLogRatioOp(
+    inputs.reduce<readonly number[] | undefined>(
+      (shape, t) =>
+        shape === undefined ? undefined : (broadcastShapes(shape, t.shape) ?? undefined),
+      [],
+    ),
+  ),
   params: gaussianLogRatioParams(prior),
 });

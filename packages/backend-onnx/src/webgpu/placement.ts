@@ -1,8 +1,8 @@
 /**
  * Where ONNX Runtime places the nodes of each kernel's graph: every kernel of an {@link OnnxBackend}
- * run once (on its op definition's first case, or a draw for the random ones) with ORT's profiler
- * on, and the provider of every node that ran read from the profile. Not part of the package's
- * API: the webgpu tests and docs/gpu-engines.md's table use it.
+ * run once (on its op definition's first case, or a draw for the random ones; the sums on a long
+ * input too) with ORT's profiler on, and the provider of every node that ran read from the profile.
+ * Not part of the package's API: the webgpu tests and docs/gpu-engines.md's table use it.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +65,14 @@ async function exercise(name: string): Promise<void> {
     const def = listOps().find((d) => d.name === name);
     const c = def?.cases?.[0];
     if (c === undefined) throw new Error(`placement: op '${name}' has no case to run`);
-    return runOp(name, caseTensors(c.inputs), c.options);
+    const outputs = runOp(name, caseTensors(c.inputs), c.options);
+    // Sums of more than 256 terms per output take another form on a GPU (see kernels/sum.ts).
+    const long = { shape: [4096] };
+    if (name === 'sum') outputs.push(...runOp(name, caseTensors([long]), [0]));
+    if (name === 'gaussianLogRatio') {
+      outputs.push(...runOp(name, caseTensors([long, long, long]), { prior: { mu: 0, std: 1 } }));
+    }
+    return outputs;
   });
   try {
     for (const t of outputs) await t.data();
