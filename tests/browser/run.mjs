@@ -42,6 +42,14 @@ if (chromium === undefined) {
   process.exit(0);
 }
 
+// ILLIA_BROWSER_PROJECTS=cpu,tfjs-webgl runs only those projects (also through turbo, which
+// passes ILLIA_* variables on).
+const projects = (process.env.ILLIA_BROWSER_PROJECTS ?? '')
+  .split(',')
+  .map((p) => p.trim())
+  .filter((p) => p !== '')
+  .flatMap((p) => ['--project', p]);
+
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const vitestBin = join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
@@ -55,6 +63,7 @@ const run = spawnSync(
     '--reporter=default',
     '--reporter=json',
     `--outputFile.json=${report}`,
+    ...projects,
     ...process.argv.slice(2),
   ],
   { cwd: here, stdio: 'inherit', env: { ...process.env, ILLIA_CHROMIUM: chromium } },

@@ -45,6 +45,7 @@ export default defineConfig({
       project('tfjs-cpu'),
       project('tfjs-wasm'),
       project('tfjs-webgl'),
+      project('tfjs-webgpu'),
       project('onnx-wasm'),
     ],
   },
