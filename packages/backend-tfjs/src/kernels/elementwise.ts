@@ -20,6 +20,28 @@ export function compensatedLog1p(x: tf.Tensor): tf.Tensor {
   });
 }
 
+/**
+ * `log(1 + x)` for engines whose `log` is accurate only in absolute terms near 1, as GPU logs are
+ * (WGSL and GLSL allow an absolute error of 2^-21 for arguments in [0.5, 2]; SwiftShader's
+ * log(1 − 2^-23) is −1.65e-7, not −1.19e-7), where {@link compensatedLog1p} inherits that error.
+ * For x in [−0.5, 1): `2·atanh(s) = 2(s + s³/3 + … + s¹⁷/17)` with `s = x / (2 + x)`, |s| ≤ 1/3,
+ * so the terms left out are below 2^-26 of the sum; elsewhere 1 + x is outside [0.5, 2], where
+ * the log is accurate relative to its value, and the compensated form is used; below 2^-60, x.
+ */
+export function seriesLog1p(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const s = tf.div(x, tf.add(x, 2));
+    const s2 = tf.mul(s, s);
+    let p: tf.Tensor = tf.fill(x.shape, 1 / 17);
+    for (const k of [15, 13, 11, 9, 7, 5, 3, 1]) p = tf.add(tf.mul(p, s2), 1 / k);
+    const series = tf.mul(tf.mul(s, 2), p);
+    const near = tf.logicalAnd(tf.greaterEqual(x, -0.5), tf.less(x, 1));
+    // Below 2^-60, log1p(x) is x in float32; x / (2 + x) could be subnormal, which GPUs flush to 0.
+    const tiny = tf.less(tf.abs(x), 2 ** -60);
+    return tf.where(tiny, x, tf.where(near, series, compensatedLog1p(x)));
+  });
+}
+
 /** `max(x, 0) + log1p(exp(−|x|))`, finite for every finite x. */
 export function stableSoftplus(x: tf.Tensor, log1p: (y: tf.Tensor) => tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.add(tf.relu(x), log1p(tf.exp(tf.neg(tf.abs(x))))));

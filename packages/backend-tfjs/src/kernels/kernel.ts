@@ -7,7 +7,7 @@
 import type { KernelOutput } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EngineTraits } from '../engine-traits.js';
-import { compensatedLog1p, stableSoftplus } from './elementwise.js';
+import { compensatedLog1p, seriesLog1p, stableSoftplus } from './elementwise.js';
 import { sumAxes } from './sum.js';
 
 /** The engine-dependent helpers kernels share. */
@@ -47,7 +47,10 @@ export function hostMemoryEngine(engine: string): boolean {
 
 /** The helpers for an engine with `traits`. */
 export function kernelEnv(traits: EngineTraits, hostMemory: boolean): KernelEnv {
-  const log1p = (x: tf.Tensor) => (traits.accurateLog1p ? tf.log1p(x) : compensatedLog1p(x));
+  // Engines that keep tensors in host memory (cpu, wasm) have a relative-accurate log; the GPU
+  // engines' log is accurate only in absolute terms near 1, where their log1p needs a series.
+  const composedLog1p = hostMemory ? compensatedLog1p : seriesLog1p;
+  const log1p = (x: tf.Tensor) => (traits.accurateLog1p ? tf.log1p(x) : composedLog1p(x));
   return {
     traits,
     sum: (x, axes) => sumAxes(x, axes, traits.accurateSum),
