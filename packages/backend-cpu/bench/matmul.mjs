@@ -2,8 +2,9 @@
 // 784-400-10 MLP at batch 128 (forward x·Wᵀ, then dx = dy·W and dW = dyᵀ·x), through the kernel
 // table on 1 and 2 threads, interleaved round by round with the 4-row kernel that matmul.ts
 // replaced (below, as it was), so that load from other processes hits every subject alike.
-// Checks bitwise equality with that kernel first (a float64 sum in the same order). `zeros` is the
-// fraction of x's values set to 0 (MNIST images: about 0.8). Prints the median ms per product.
+// Checks first that the kernels are within their error bound of that one (a float64 sum). `zeros`
+// is the fraction of x's values set to 0 (MNIST images: about 0.8). Prints the median ms per
+// product.
 import { CpuBackend } from '../dist/index.js';
 
 const rounds = Number(process.argv[2] ?? 15);
@@ -103,12 +104,17 @@ const subjects = {
 };
 
 for (const c of cases) {
+  // Within the kernels' bound: min(k, 256) + 1 roundings of 2⁻²⁴ times Σ|a·b| (float32 blocks
+  // of 256 steps, their sums added in float64), tighter than the conformance suite's k + 1.
   const expected = previous(c[1], c[2], c[3], c[4], c[5], c[6]);
+  const scale = previous(c[1].map(Math.abs), c[2], c[3].map(Math.abs), c[4], c[5], c[6]);
+  const k = c[5] ? c[2][0] : c[2][1];
   for (const [name, run] of Object.entries(subjects)) {
-    const got = new Uint32Array(Float32Array.from(run(c)).buffer);
-    const want = new Uint32Array(expected.buffer);
-    const differ = got.findIndex((bits, i) => bits !== want[i]);
-    if (differ >= 0) throw new Error(`${c[0]}, ${name}: element ${differ} differs`);
+    const got = run(c);
+    const outside = got.findIndex(
+      (g, i) => !(Math.abs(g - expected[i]) <= (Math.min(k, 256) + 1) * 2 ** -24 * scale[i]),
+    );
+    if (outside >= 0) throw new Error(`${c[0]}, ${name}: element ${outside} is out of bounds`);
   }
 }
 
@@ -123,7 +129,7 @@ for (let round = 0; round < rounds; round++) {
   });
 }
 const median = (list) => [...list].sort((p, q) => p - q)[list.length >> 1];
-console.log(`median ms of ${rounds} rounds, x with ${zeros * 100}% zeros; bitwise equal: yes`);
+console.log(`median ms of ${rounds} rounds, x with ${zeros * 100}% zeros; within bounds: yes`);
 cases.forEach((c, i) => {
   const cells = Object.entries(times[i]).map(
     ([name, list]) => `${name} ${median(list).toFixed(2)}`,

@@ -1,28 +1,30 @@
 /**
- * The matrix product `op(a) · op(b)` of row-major 2-D float32 operands, accumulated in float64.
+ * The matrix product `op(a) · op(b)` of row-major 2-D float32 operands.
  *
- * Every output element is the plain sum `Σₚ op(a)[i, p] · op(b)[p, j]` for p = 0, 1, …, k − 1
- * in one float64 accumulator that starts at +0, rounded once to float32: the order of the
- * float64 reference, whatever the tiling, the thread count or the split of the rows.
+ * Where the runtime has WebAssembly SIMD, the tiles run in `matmul-wasm.ts`: 4×8 outputs in
+ * f32x4 registers, summed in float32 over blocks of at most `KC` (256) steps p in order, the
+ * blocks' sums added in float64 and rounded once to float32, as a BLAS accumulates (in float32,
+ * blocked); within about KC + 1 roundings of ε times Σ|a·b| of the float64 sum. Elsewhere (no
+ * SIMD) the TypeScript kernels below compute the plain float64 sum `Σₚ op(a)[i, p] · op(b)[p, j]`
+ * for p = 0, 1, …, k − 1 from +0, rounded once to float32. Either way an output's bits depend
+ * only on the operands: not on the thread count nor on the split of the rows.
  *
- * How it is fast in plain TypeScript (scalar: V8 does not vectorise):
- * - A register-blocked micro-kernel computes a tile of {@link MR}×{@link NR} outputs in 12 local
- *   float64 accumulators, which V8 keeps in registers (4×4 spills: x64 has 16). Each step over p
- *   loads 3 + 4 operands for 12 multiply-adds, where a row-at-a-time product loads and stores an
+ * How it is fast:
+ * - A register-blocked micro-kernel computes a tile of outputs in local accumulators: 4×8 float32
+ *   in eight f32x4 (WebAssembly), or 4×3 float64 in 12 locals that V8 keeps in registers
+ *   (TypeScript: V8 does not vectorise; 4×4 spills, x64 has 16). Each step over p loads a few
+ *   operands for many multiply-adds, where a row-at-a-time product loads and stores an
  *   accumulator per multiply-add.
- * - Both operands are packed first into float64 panels, interleaved so that the micro-kernel reads
- *   each panel front to back: MR rows of op(a) as `[p·MR + r]`, NR columns of op(b) as `[p·NR + c]`.
- *   Packing reads `a` and `b` transposed or not, so no transposed copy is ever made, and converts
- *   float32 to float64 once rather than once per use.
+ * - Both operands are packed first into panels, interleaved so that the micro-kernel reads each
+ *   panel front to back: {@link MR} rows of op(a) as `[p·MR + r]`, NR columns of op(b) as
+ *   `[p·NR + c]` (float32 for the WebAssembly kernels, float64 for the TypeScript ones). Packing
+ *   reads `a` and `b` transposed or not, so no transposed copy is ever made.
  * - Rows are taken in blocks whose packed panels fit in L2 cache ({@link PACKED_A_BYTES}); one
- *   panel of op(b) (k·NR values) stays in L1 while every row panel of the block passes over it.
+ *   panel of op(b) stays in L1 while every row panel of the block passes over it.
  * - Steps where a whole panel of op(a) or of op(b) is zero (pixels at an image's border, ReLU
  *   outputs) are skipped through a list of the others. That is exact: such a step adds ±0 to a sum
  *   that started at +0, which leaves it unchanged, provided the other factors are finite; a pack
  *   that holds an infinity or a NaN turns skipping off, so those propagate as in the reference.
- *
- * - Where the runtime has WebAssembly SIMD, the same tiles run in `matmul-wasm.ts` over the same
- *   panels (in its memory), with the same bits, 3.4 times as fast; these kernels are the fallback.
  *
  * A job's unit of work is a panel of {@link MR} rows ({@link matMulPanels}): the rows can be split
  * between threads at any panel boundary and every output element is computed the same way.
@@ -30,12 +32,12 @@
 
 import type { MatMulAttrs } from '@illia-ts/core';
 import { type CpuKernel, floats } from './context.js';
-import { PANELS_AT, wasmTiles } from './matmul-wasm.js';
+import { PANELS_AT, WASM_NR, wasmTiles } from './matmul-wasm.js';
 
-/** Rows of op(a) per micro-tile. */
-const MR = 3;
-/** Columns of op(b) per micro-tile. */
-const NR = 4;
+/** Rows of op(a) per micro-tile (both kernels). */
+const MR = 4;
+/** Columns of op(b) per micro-tile of the TypeScript kernels (`WASM_NR` for WebAssembly's). */
+const NR = 3;
 /** Bytes of packed op(a) rows per block: fits in L2 with room for op(b)'s panel and the output. */
 const PACKED_A_BYTES = 2 ** 19;
 /** A panel with at most this fraction of nonzero steps is run through its list of them. */
@@ -48,7 +50,8 @@ const KEEP_SCRATCH = 2 ** 17;
 
 /**
  * A product is split between threads from `parallelThreshold` times this many multiply-adds: one
- * costs about a sixteenth of an element of the Gaussian kernels (0.3 against 5 ns).
+ * cost about a sixteenth of an element of the Gaussian kernels (0.3 against 5 ns) in the float64
+ * kernels; the convolutions, which still are, use it too.
  */
 export const MACS_PER_ELEMENT = 16;
 
@@ -116,11 +119,14 @@ function int32Scratch(kept: Int32Array, n: number): Int32Array {
   return kept.length >= n ? kept : new Int32Array(n);
 }
 
+/** Packed panels: float32 in WebAssembly memory, float64 for the TypeScript kernels. */
+type Panel = Float32Array | Float64Array;
+
 /**
  * Writes row panels `[firstPanel, endPanel)` (rows `MR·firstPanel` up to `MR·endPanel`, at most
  * m) of `op(a) · op(b)` into `out` (m×n, row-major), with the WebAssembly SIMD kernels of
- * `matmul-wasm.ts` where the runtime has them and `simd` is true (tests turn it off to check that
- * the TypeScript kernels give the same bits).
+ * `matmul-wasm.ts` where the runtime has them and `simd` is true (tests turn it off to run the
+ * TypeScript kernels, which run where WebAssembly SIMD is missing).
  */
 export function matMulPanels(
   a: Float32Array,
@@ -138,38 +144,45 @@ export function matMulPanels(
     out.fill(0, Math.min(m, MR * firstPanel) * n, Math.min(m, MR * endPanel) * n);
     return;
   }
-  const blockPanels = Math.max(1, Math.floor(PACKED_A_BYTES / (8 * MR * k)));
-  const blockValues = Math.min(blockPanels, endPanel - firstPanel) * MR * k;
-  const aCounts = int32Scratch(countsA, blockPanels);
-  if (aCounts.length <= KEEP_SCRATCH) countsA = aCounts;
+  const maxBlockPanels = Math.max(1, Math.floor(PACKED_A_BYTES / (8 * MR * k)));
+  const blockValuesMax = Math.min(maxBlockPanels, endPanel - firstPanel) * MR * k;
   // WebAssembly memory, where its kernels run: the tile, op(b)'s panel and its steps, then
-  // op(a)'s block and its steps (byte offsets).
+  // op(a)'s block and its steps (byte offsets). Float32 panels: twice the rows per block.
+  const blockPanelsWasm = 2 * maxBlockPanels;
+  const wasmBlockValues = Math.min(blockPanelsWasm, endPanel - firstPanel) * MR * k;
   const bAt = PANELS_AT;
-  const bStepsAt = bAt + 8 * NR * k;
+  const bStepsAt = bAt + 4 * WASM_NR * k;
   const aAt = bStepsAt + 4 * k + (k % 4 === 0 ? 0 : 16 - ((4 * k) % 16));
-  const aStepsAt = aAt + 8 * blockValues;
-  const wasm = simd ? wasmTiles(aStepsAt + (4 * blockValues) / MR) : null;
-  let ap: Float64Array;
-  let bp: Float64Array;
+  const aStepsAt = aAt + 4 * wasmBlockValues;
+  const wasm = simd ? wasmTiles(aStepsAt + (4 * wasmBlockValues) / MR) : null;
+  const blockPanels = wasm !== null ? blockPanelsWasm : maxBlockPanels;
+  const blockValues = wasm !== null ? wasmBlockValues : blockValuesMax;
+  const nr = wasm !== null ? WASM_NR : NR;
+  const counts = int32Scratch(countsA, blockPanels);
+  if (counts.length <= KEEP_SCRATCH) countsA = counts;
+  let ap: Panel;
+  let bp: Panel;
   let aSteps: Int32Array;
   let bSteps: Int32Array;
   let tile: Float64Array | null = null;
   if (wasm !== null) {
     const memory = wasm.memory.buffer;
-    tile = new Float64Array(memory, 0, MR * NR);
-    bp = new Float64Array(memory, bAt, NR * k);
+    tile = new Float64Array(memory, 0, MR * WASM_NR);
+    bp = new Float32Array(memory, bAt, WASM_NR * k);
     bSteps = new Int32Array(memory, bStepsAt, k);
-    ap = new Float64Array(memory, aAt, blockValues);
+    ap = new Float32Array(memory, aAt, blockValues);
     aSteps = new Int32Array(memory, aStepsAt, blockValues / MR);
   } else {
-    ap = float64Scratch(packedA, blockValues);
-    bp = float64Scratch(packedB, NR * k);
+    const ap64 = float64Scratch(packedA, blockValues);
+    const bp64 = float64Scratch(packedB, NR * k);
     aSteps = int32Scratch(stepsA, blockValues / MR);
     bSteps = int32Scratch(stepsB, k);
-    if (ap.length <= KEEP_SCRATCH) packedA = ap;
-    if (bp.length <= KEEP_SCRATCH) packedB = bp;
+    if (ap64.length <= KEEP_SCRATCH) packedA = ap64;
+    if (bp64.length <= KEEP_SCRATCH) packedB = bp64;
     if (aSteps.length <= KEEP_SCRATCH) stepsA = aSteps;
     if (bSteps.length <= KEEP_SCRATCH) stepsB = bSteps;
+    ap = ap64;
+    bp = bp64;
   }
 
   const limit = SPARSE_FRACTION * k;
@@ -179,40 +192,65 @@ export function matMulPanels(
       const offset = (panel - block) * MR * k;
       const finite = packRows(a, m, k, transposeA, panel * MR, ap, offset);
       // −1: a panel with an infinity or a NaN, never skipped.
-      aCounts[panel - block] = finite
+      counts[panel - block] = finite
         ? nonzeroSteps(ap, offset, MR, k, aSteps, (panel - block) * k)
         : -1;
     }
-    for (let j0 = 0; j0 < n; j0 += NR) {
-      const bFinite = packColumns(b, k, n, transposeB, j0, bp);
-      const bCount = bFinite ? nonzeroSteps(bp, 0, NR, k, bSteps, 0) : -1;
-      const cols = Math.min(NR, n - j0);
+    for (let j0 = 0; j0 < n; j0 += nr) {
+      const bFinite = packColumns(b, k, n, transposeB, j0, bp, nr);
+      const bCount = bFinite ? nonzeroSteps(bp, 0, nr, k, bSteps, 0) : -1;
+      const cols = Math.min(nr, n - j0);
       for (let panel = block; panel < blockEnd; panel++) {
         const i0 = panel * MR;
         const rows = Math.min(MR, m - i0);
         const ai = (panel - block) * MR * k;
-        const aCount = aCounts[panel - block] as number;
+        const aCount = counts[panel - block] as number;
         const o = i0 * n + j0;
         const dense = aCount < 0 || bCount < 0 || (aCount > limit && bCount > limit);
         const sparseA = !dense && aCount <= bCount;
         if (wasm !== null) {
-          if (dense) wasm.dense(aAt + 8 * ai, bAt, k);
-          else if (sparseA) wasm.steps(aAt + 8 * ai, bAt, aStepsAt + (4 * ai) / MR, aCount);
-          else wasm.steps(aAt + 8 * ai, bAt, bStepsAt, bCount);
+          if (dense) wasm.dense(aAt + 4 * ai, bAt, k);
+          else if (sparseA) wasm.steps(aAt + 4 * ai, bAt, aStepsAt + (4 * ai) / MR, aCount);
+          else wasm.steps(aAt + 4 * ai, bAt, bStepsAt, bCount);
           storeTile(tile as Float64Array, out, o, n, rows, cols);
         } else if (dense) {
-          tileDense(ap, ai, bp, k, out, o, n, rows, cols);
+          tileDense(ap as Float64Array, ai, bp as Float64Array, k, out, o, n, rows, cols);
         } else if (sparseA) {
-          tileSteps(ap, ai, bp, aSteps, ai / MR, aCount, out, o, n, rows, cols);
+          const list = ai / MR;
+          tileSteps(
+            ap as Float64Array,
+            ai,
+            bp as Float64Array,
+            aSteps,
+            list,
+            aCount,
+            out,
+            o,
+            n,
+            rows,
+            cols,
+          );
         } else {
-          tileSteps(ap, ai, bp, bSteps, 0, bCount, out, o, n, rows, cols);
+          tileSteps(
+            ap as Float64Array,
+            ai,
+            bp as Float64Array,
+            bSteps,
+            0,
+            bCount,
+            out,
+            o,
+            n,
+            rows,
+            cols,
+          );
         }
       }
     }
   }
 }
 
-/** Stores the first `rows`×`cols` of a row-major MR×NR `tile` at `out[o …]` (row stride n). */
+/** Stores the first `rows`×`cols` of a row-major MR×WASM_NR `tile` at `out[o …]` (row stride n). */
 function storeTile(
   tile: Float64Array,
   out: Float32Array,
@@ -222,7 +260,7 @@ function storeTile(
   cols: number,
 ): void {
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[o + r * n + c] = tile[r * NR + c] as number;
+    for (let c = 0; c < cols; c++) out[o + r * n + c] = tile[r * WASM_NR + c] as number;
   }
 }
 
@@ -236,7 +274,7 @@ function packRows(
   k: number,
   transposeA: boolean,
   i0: number,
-  ap: Float64Array,
+  ap: Panel,
   offset: number,
 ): boolean {
   const rows = Math.min(MR, m - i0);
@@ -272,7 +310,7 @@ function packRows(
 }
 
 /**
- * Packs columns `j0 … j0 + NR − 1` of op(b) (zeros past column n) at `bp[p·NR + c]`; returns
+ * Packs columns `j0 … j0 + nr − 1` of op(b) (zeros past column n) at `bp[p·nr + c]`; returns
  * false if one of them is infinite or NaN.
  */
 function packColumns(
@@ -281,34 +319,35 @@ function packColumns(
   n: number,
   transposeB: boolean,
   j0: number,
-  bp: Float64Array,
+  bp: Panel,
+  nr: number,
 ): boolean {
-  const cols = Math.min(NR, n - j0);
+  const cols = Math.min(nr, n - j0);
   let check = 0;
   if (transposeB) {
     // op(b)[p, j] = b[j, p]: column j of op(b) is row j of b.
-    for (let c = 0; c < NR; c++) {
+    for (let c = 0; c < nr; c++) {
       if (c >= cols) {
-        for (let p = 0; p < k; p++) bp[p * NR + c] = 0;
+        for (let p = 0; p < k; p++) bp[p * nr + c] = 0;
         continue;
       }
       const from = (j0 + c) * k;
       for (let p = 0; p < k; p++) {
         const v = b[from + p] as number;
-        bp[p * NR + c] = v;
+        bp[p * nr + c] = v;
         check += v * 0;
       }
     }
   } else {
     for (let p = 0; p < k; p++) {
       const from = p * n + j0;
-      const to = p * NR;
+      const to = p * nr;
       for (let c = 0; c < cols; c++) {
         const v = b[from + c] as number;
         bp[to + c] = v;
         check += v * 0;
       }
-      for (let c = cols; c < NR; c++) bp[to + c] = 0;
+      for (let c = cols; c < nr; c++) bp[to + c] = 0;
     }
   }
   return check === 0;
@@ -319,7 +358,7 @@ function packColumns(
  * `width` values is not all zero; returns how many.
  */
 function nonzeroSteps(
-  panel: Float64Array,
+  panel: Panel,
   offset: number,
   width: number,
   k: number,
@@ -340,8 +379,8 @@ function nonzeroSteps(
 }
 
 /**
- * The MR×NR tile at `out[o …]` (row stride n; `rows`×`cols` of it kept) from the packed row
- * panel at `ap[ai …]` and the packed column panel `bp`, over every step p = 0 … k − 1.
+ * The MR×NR (4×3) tile at `out[o …]` (row stride n; `rows`×`cols` of it kept) from the packed
+ * row panel at `ap[ai …]` and the packed column panel `bp`, over every step p = 0 … k − 1.
  */
 function tileDense(
   ap: Float64Array,
@@ -357,39 +396,40 @@ function tileDense(
   let c00 = 0;
   let c01 = 0;
   let c02 = 0;
-  let c03 = 0;
   let c10 = 0;
   let c11 = 0;
   let c12 = 0;
-  let c13 = 0;
   let c20 = 0;
   let c21 = 0;
   let c22 = 0;
-  let c23 = 0;
+  let c30 = 0;
+  let c31 = 0;
+  let c32 = 0;
   for (let bi = 0, end = ai + MR * k; ai < end; ai += MR, bi += NR) {
-    const a0 = ap[ai] as number;
-    const a1 = ap[ai + 1] as number;
-    const a2 = ap[ai + 2] as number;
-    let b = bp[bi] as number;
-    c00 += a0 * b;
-    c10 += a1 * b;
-    c20 += a2 * b;
-    b = bp[bi + 1] as number;
-    c01 += a0 * b;
-    c11 += a1 * b;
-    c21 += a2 * b;
-    b = bp[bi + 2] as number;
-    c02 += a0 * b;
-    c12 += a1 * b;
-    c22 += a2 * b;
-    b = bp[bi + 3] as number;
-    c03 += a0 * b;
-    c13 += a1 * b;
-    c23 += a2 * b;
+    const b0 = bp[bi] as number;
+    const b1 = bp[bi + 1] as number;
+    const b2 = bp[bi + 2] as number;
+    let a = ap[ai] as number;
+    c00 += a * b0;
+    c01 += a * b1;
+    c02 += a * b2;
+    a = ap[ai + 1] as number;
+    c10 += a * b0;
+    c11 += a * b1;
+    c12 += a * b2;
+    a = ap[ai + 2] as number;
+    c20 += a * b0;
+    c21 += a * b1;
+    c22 += a * b2;
+    a = ap[ai + 3] as number;
+    c30 += a * b0;
+    c31 += a * b1;
+    c32 += a * b2;
   }
-  storeRow(out, o, cols, c00, c01, c02, c03);
-  if (rows > 1) storeRow(out, o + n, cols, c10, c11, c12, c13);
-  if (rows > 2) storeRow(out, o + 2 * n, cols, c20, c21, c22, c23);
+  storeRow(out, o, cols, c00, c01, c02);
+  if (rows > 1) storeRow(out, o + n, cols, c10, c11, c12);
+  if (rows > 2) storeRow(out, o + 2 * n, cols, c20, c21, c22);
+  if (rows > 3) storeRow(out, o + 3 * n, cols, c30, c31, c32);
 }
 
 /**
@@ -412,42 +452,43 @@ function tileSteps(
   let c00 = 0;
   let c01 = 0;
   let c02 = 0;
-  let c03 = 0;
   let c10 = 0;
   let c11 = 0;
   let c12 = 0;
-  let c13 = 0;
   let c20 = 0;
   let c21 = 0;
   let c22 = 0;
-  let c23 = 0;
+  let c30 = 0;
+  let c31 = 0;
+  let c32 = 0;
   for (let t = at, end = at + count; t < end; t++) {
     const p = steps[t] as number;
     const i = ai + p * MR;
     const j = p * NR;
-    const a0 = ap[i] as number;
-    const a1 = ap[i + 1] as number;
-    const a2 = ap[i + 2] as number;
-    let b = bp[j] as number;
-    c00 += a0 * b;
-    c10 += a1 * b;
-    c20 += a2 * b;
-    b = bp[j + 1] as number;
-    c01 += a0 * b;
-    c11 += a1 * b;
-    c21 += a2 * b;
-    b = bp[j + 2] as number;
-    c02 += a0 * b;
-    c12 += a1 * b;
-    c22 += a2 * b;
-    b = bp[j + 3] as number;
-    c03 += a0 * b;
-    c13 += a1 * b;
-    c23 += a2 * b;
+    const b0 = bp[j] as number;
+    const b1 = bp[j + 1] as number;
+    const b2 = bp[j + 2] as number;
+    let a = ap[i] as number;
+    c00 += a * b0;
+    c01 += a * b1;
+    c02 += a * b2;
+    a = ap[i + 1] as number;
+    c10 += a * b0;
+    c11 += a * b1;
+    c12 += a * b2;
+    a = ap[i + 2] as number;
+    c20 += a * b0;
+    c21 += a * b1;
+    c22 += a * b2;
+    a = ap[i + 3] as number;
+    c30 += a * b0;
+    c31 += a * b1;
+    c32 += a * b2;
   }
-  storeRow(out, o, cols, c00, c01, c02, c03);
-  if (rows > 1) storeRow(out, o + n, cols, c10, c11, c12, c13);
-  if (rows > 2) storeRow(out, o + 2 * n, cols, c20, c21, c22, c23);
+  storeRow(out, o, cols, c00, c01, c02);
+  if (rows > 1) storeRow(out, o + n, cols, c10, c11, c12);
+  if (rows > 2) storeRow(out, o + 2 * n, cols, c20, c21, c22);
+  if (rows > 3) storeRow(out, o + 3 * n, cols, c30, c31, c32);
 }
 
 /** Stores the first `cols` of one tile row at `out[o …]` (rounding to float32). */
@@ -458,10 +499,8 @@ function storeRow(
   x0: number,
   x1: number,
   x2: number,
-  x3: number,
 ): void {
   out[o] = x0;
   if (cols > 1) out[o + 1] = x1;
   if (cols > 2) out[o + 2] = x2;
-  if (cols > 3) out[o + 3] = x3;
 }
