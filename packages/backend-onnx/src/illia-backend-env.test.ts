@@ -4,7 +4,13 @@
  * variable names is current whatever the order of the imports, and before it is registered ops
  * say so. Its own file: the package registers `onnx` once per process.
  */
-import { createReferenceBackend, getBackend, ready, registerBackend } from '@illia-ts/core';
+import {
+  createReferenceBackend,
+  getBackend,
+  ready,
+  registerBackend,
+  registeredBackends,
+} from '@illia-ts/core';
 import { afterAll, expect, it } from 'vitest';
 
 const fromShell = process.env.ILLIA_BACKEND;
@@ -23,4 +29,6 @@ it('ILLIA_BACKEND=onnx wins over a backend imported before it', async () => {
   // The cpu provider starts synchronously: current at import.
   expect(getBackend().name).toBe('onnx');
   expect((await ready()).name).toBe('onnx');
+  // WebGPU by name; not started by the import.
+  expect(registeredBackends()).toEqual(['first', 'onnx', 'onnx-webgpu']);
 });

@@ -1,5 +1,5 @@
 /** Options of the onnx backend and the execution providers it can run on. */
-import { environment, type ort, supportedProviders } from '#ort';
+import { environment, type ort, RUNTIME, supportedProviders } from '#ort';
 
 /**
  * An ONNX Runtime execution provider: `cpu` (always there), `webgpu` (bundled with
@@ -204,7 +204,9 @@ export function providerHint(provider: ExecutionProvider): string {
     case 'cuda':
       return "install ONNX Runtime's CUDA 12 libraries: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (or npm's --onnxruntime-node-install=cuda12), and have the NVIDIA driver, CUDA 12 and cuDNN 9 on the library path";
     case 'webgpu':
-      return 'needs a WebGPU adapter: a GPU with a Vulkan driver (libvulkan.so.1) on Linux, D3D12 on Windows, Metal on macOS';
+      return RUNTIME === 'onnxruntime-web'
+        ? 'needs a browser with WebGPU (navigator.gpu) that gives an adapter'
+        : 'needs a WebGPU adapter: a GPU with a Vulkan driver (libvulkan.so.1) on Linux, D3D12 on Windows, Metal on macOS';
     case 'cpu':
       return 'the cpu provider is always bundled';
   }
