@@ -1,21 +1,15 @@
 /**
  * The conformance suite on ONNX Runtime's webgpu provider (SwiftShader where there is no GPU: see
- * vitest.config.ts). Skipped, saying why, when neither SwiftShader nor a WebGPU adapter is there;
- * with SwiftShader installed, a provider that does not start fails.
+ * vitest.config.ts). Skipped, saying why, when neither SwiftShader nor a WebGPU adapter is there
+ * (a failure with ILLIA_WEBGPU_TESTS=required); with SwiftShader installed, a provider that does
+ * not start fails.
  */
 import { describeConformance } from '@illia-ts/conformance';
 import { describe, it } from 'vitest';
 import { OnnxBackend } from '../onnx-backend.js';
-import { findSwiftShader } from './swiftshader.js';
+import { webgpuUnavailable } from './availability.js';
 
-const swiftShader = findSwiftShader();
-const probe = await OnnxBackend.create({ executionProviders: ['webgpu'] }).then(
-  () => null,
-  (error: Error) => error.message,
-);
-
-if (probe !== null && typeof swiftShader === 'string') {
-  console.warn(`onnx-webgpu conformance skipped: ${swiftShader}; ${probe}`);
+if ((await webgpuUnavailable('onnx-webgpu conformance')) !== null) {
   describe.skip('conformance: onnx-webgpu (no WebGPU adapter)', () => {
     it('needs SwiftShader or a GPU', () => {});
   });

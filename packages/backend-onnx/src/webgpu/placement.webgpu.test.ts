@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { registerBackend } from '@illia-ts/core';
 import { describe, expect, it } from 'vitest';
 import { OnnxBackend } from '../onnx-backend.js';
+import { webgpuUnavailable } from './availability.js';
 import { measurePlacement, placementTable } from './placement.js';
 import { findSwiftShader } from './swiftshader.js';
 
@@ -19,45 +20,35 @@ const END = '<!-- placement:end -->';
 const swiftShader = findSwiftShader();
 const onSwiftShader =
   typeof swiftShader !== 'string' && process.env.VK_ICD_FILENAMES === swiftShader.icd;
-const probe = await OnnxBackend.create({ executionProviders: ['webgpu'] }).then(
-  () => null,
-  (error: Error) => error.message,
-);
+const absent = (await webgpuUnavailable('onnx-webgpu kernel placement')) !== null;
 
-if (probe !== null && typeof swiftShader === 'string') {
-  console.warn(`onnx-webgpu kernel placement skipped: ${swiftShader}; ${probe}`);
-}
-
-describe.skipIf(probe !== null && typeof swiftShader === 'string')(
-  'kernel placement on the webgpu provider',
-  () => {
-    it('every kernel runs, and the table is docs/gpu-engines.md’s', {
-      timeout: 300_000,
-    }, async () => {
-      const backend = new OnnxBackend({
-        name: 'onnx-webgpu-placement',
-        executionProviders: ['webgpu'],
-      });
-      registerBackend(backend.name, () => backend);
-      const rows = await measurePlacement(backend);
-      const unmeasured = rows.filter((r) => r.byProvider.size === 0).map((r) => r.kernel);
-      expect(unmeasured, 'kernels with no node in the profile').toEqual([]);
-      const table = placementTable(rows);
-      console.log(`${table}\n`);
-      if (!onSwiftShader) return; // Another adapter may place ops differently: printed only.
-      const doc = readFileSync(DOC, 'utf8');
-      const start = doc.indexOf(START);
-      const end = doc.indexOf(END);
-      expect(start >= 0 && end > start, `${DOC} has the table's markers`).toBe(true);
-      const written = doc.slice(start + START.length, end).trim();
-      if (process.env.ILLIA_WRITE_PLACEMENT === '1') {
-        writeFileSync(DOC, `${doc.slice(0, start + START.length)}\n${table}\n${doc.slice(end)}`);
-        return;
-      }
-      expect(
-        written,
-        'docs/gpu-engines.md’s placement table (ILLIA_WRITE_PLACEMENT=1 npx vitest run --project webgpu rewrites it)',
-      ).toBe(table);
+describe.skipIf(absent)('kernel placement on the webgpu provider', () => {
+  it('every kernel runs, and the table is docs/gpu-engines.md’s', {
+    timeout: 300_000,
+  }, async () => {
+    const backend = new OnnxBackend({
+      name: 'onnx-webgpu-placement',
+      executionProviders: ['webgpu'],
     });
-  },
-);
+    registerBackend(backend.name, () => backend);
+    const rows = await measurePlacement(backend);
+    const unmeasured = rows.filter((r) => r.byProvider.size === 0).map((r) => r.kernel);
+    expect(unmeasured, 'kernels with no node in the profile').toEqual([]);
+    const table = placementTable(rows);
+    console.log(`${table}\n`);
+    if (!onSwiftShader) return; // Another adapter may place ops differently: printed only.
+    const doc = readFileSync(DOC, 'utf8');
+    const start = doc.indexOf(START);
+    const end = doc.indexOf(END);
+    expect(start >= 0 && end > start, `${DOC} has the table's markers`).toBe(true);
+    const written = doc.slice(start + START.length, end).trim();
+    if (process.env.ILLIA_WRITE_PLACEMENT === '1') {
+      writeFileSync(DOC, `${doc.slice(0, start + START.length)}\n${table}\n${doc.slice(end)}`);
+      return;
+    }
+    expect(
+      written,
+      'docs/gpu-engines.md’s placement table (ILLIA_WRITE_PLACEMENT=1 npx vitest run --project webgpu rewrites it)',
+    ).toBe(table);
+  });
+});

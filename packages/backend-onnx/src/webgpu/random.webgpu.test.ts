@@ -14,15 +14,9 @@ import { attr, GraphBuilder, IR_VERSION, OPSET_VERSION } from '../graph/graph-bu
 import { emitHashes, keyWords } from '../kernels/random-normal.js';
 import { OnnxBackend } from '../onnx-backend.js';
 import { DataType, encodeModel } from '../proto/onnx.js';
-import { findSwiftShader } from './swiftshader.js';
+import { webgpuUnavailable } from './availability.js';
 
-const swiftShader = findSwiftShader();
-const probe = await OnnxBackend.create({ executionProviders: ['webgpu'] }).then(
-  () => null,
-  (error: Error) => error.message,
-);
-const absent = probe !== null && typeof swiftShader === 'string';
-if (absent) console.warn(`onnx-webgpu random tests skipped: ${swiftShader}; ${probe}`);
+const absent = (await webgpuUnavailable('onnx-webgpu random tests')) !== null;
 
 const PAIRS = 2 ** 16;
 
