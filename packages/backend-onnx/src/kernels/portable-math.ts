@@ -70,6 +70,14 @@ function keepNaN(g: GraphBuilder, x: string, value: string): string {
  * x is clamped to [−110, 90] first: past them e^x is 0 or ∞ in float32, as the scaling gives.
  */
 export function emitExpParts(g: GraphBuilder, x: string): { exp: string; expm1: string } {
+  const { exp, q, k } = emitExpCore(g, x);
+  const kZero = g.op('Equal', [k, g.float(0)]);
+  const expm1 = keepNaN(g, x, g.op('Where', [kZero, q, g.op('Sub', [exp, g.float(1)])]));
+  return { exp, expm1 };
+}
+
+/** e^x alone (see {@link emitExpParts}), and its q and k. */
+function emitExpCore(g: GraphBuilder, x: string): { exp: string; q: string; k: string } {
   const clamped = g.op('Min', [g.op('Max', [x, g.float(-110)]), g.float(90)]);
   const k = g.op('Floor', [g.op('Add', [g.op('Mul', [clamped, g.float(LOG2E)]), g.float(0.5)])]);
   const r = g.op('Sub', [
@@ -78,13 +86,10 @@ export function emitExpParts(g: GraphBuilder, x: string): { exp: string; expm1: 
   ]);
   // q = r + r²/2 + … + r⁷/7! = r·(1 + r·(1/2 + …)).
   const q = g.op('Mul', [r, horner(g, r, [1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040])]);
-  const exp = keepNaN(g, x, scaleByPow2(g, g.op('Add', [q, g.float(1)]), k));
-  const kZero = g.op('Equal', [k, g.float(0)]);
-  const expm1 = keepNaN(g, x, g.op('Where', [kZero, q, g.op('Sub', [exp, g.float(1)])]));
-  return { exp, expm1 };
+  return { exp: keepNaN(g, x, scaleByPow2(g, g.op('Add', [q, g.float(1)]), k)), q, k };
 }
 
-export const emitExp = (g: GraphBuilder, x: string): string => emitExpParts(g, x).exp;
+export const emitExp = (g: GraphBuilder, x: string): string => emitExpCore(g, x).exp;
 
 /**
  * `log(x)`: x = 2^k·m with m in [√½, √2) (k from the provider's Log, corrected by a step), then
