@@ -42,17 +42,61 @@ export function seriesLog1p(x: tf.Tensor): tf.Tensor {
   });
 }
 
+/** ln 2 in two parts: `k · LN2_HI` is exact for |k| < 2^8 (LN2_HI has 15 significant bits). */
+const LN2_HI = 0.693145751953125;
+const LN2_LO = 1.428606765330187e-6;
+
+/**
+ * `exp(x)` for engines whose `exp` loses accuracy as |x| grows, as GPU exps do (computed as
+ * `exp2(x · log2 e)`, whose product rounds; WGSL allows 3 + 2|x| ULP; SwiftShader's is 66
+ * roundings off at x = −85.6, 19 at −30): `2^k · exp(r)` with `k = round(x / ln 2)` and
+ * `r = x − k ln 2` in [−0.35, 0.35], where the engine's exp is accurate. Measured on SwiftShader
+ * (WebGL and WebGPU), over [−87, 88]: at most 3.4 roundings.
+ */
+export function reducedExp(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    // ±∞ clamped to where the result is already 0 or ∞ (∞ − ∞ would be NaN); NaN kept below.
+    const c = tf.clipByValue(x, -104, 89);
+    const k = tf.round(tf.mul(c, Math.LOG2E));
+    const r = tf.sub(tf.sub(c, tf.mul(k, LN2_HI)), tf.mul(k, LN2_LO));
+    const y = tf.mul(tf.exp(r), tf.pow(tf.scalar(2), k));
+    return tf.where(tf.isNaN(x), x, y);
+  });
+}
+
+/**
+ * `tanh(x)` for the GPU engines, whose `tf.tanh` is `(1 − e)/(1 + e)` with `e = exp(−2|x|)`: that
+ * cancels near 0 (SwiftShader: tanh(−0.001) = −0.0010000325, 3e-5 relative). Below |x| = 0.55 it
+ * is `−m/(2 + m)` with `m = expm1(−2|x|)` from its Taylor series to the 13th power (the rest is
+ * below 2^-27 of it there); above, `tf.tanh`, where `1 − e` no longer cancels. ±0 stays ±0.
+ */
+export function smallTanh(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const z = tf.mul(tf.abs(x), -2);
+    // expm1(z) = z(1 + z/2 (1 + z/3 (1 + … (1 + z/13)))).
+    let q: tf.Tensor = tf.add(tf.div(z, 13), 1);
+    for (let n = 12; n >= 2; n--) q = tf.add(tf.mul(q, tf.div(z, n)), 1);
+    const m = tf.mul(z, q);
+    const small = tf.mul(tf.sign(x), tf.div(tf.neg(m), tf.add(m, 2)));
+    return tf.where(tf.equal(x, 0), x, tf.where(tf.less(tf.abs(x), 0.55), small, tf.tanh(x)));
+  });
+}
+
 /** `max(x, 0) + log1p(exp(−|x|))`, finite for every finite x. */
-export function stableSoftplus(x: tf.Tensor, log1p: (y: tf.Tensor) => tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.add(tf.relu(x), log1p(tf.exp(tf.neg(tf.abs(x))))));
+export function stableSoftplus(
+  x: tf.Tensor,
+  log1p: (y: tf.Tensor) => tf.Tensor,
+  exp: (y: tf.Tensor) => tf.Tensor = tf.exp,
+): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.relu(x), log1p(exp(tf.neg(tf.abs(x))))));
 }
 
 /**
  * `sigmoid(x)` that keeps float32 subnormals: `exp(x)` below −17, where `1 + exp(x)` rounds to 1
  * (so `exp(x)/(1 + exp(x))` is `exp(x)` in float32), else the engine's `tf.sigmoid`.
  */
-export function tailSigmoid(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.where(tf.less(x, -17), tf.exp(x), tf.sigmoid(x)));
+export function tailSigmoid(x: tf.Tensor, exp: (y: tf.Tensor) => tf.Tensor = tf.exp): tf.Tensor {
+  return tf.tidy(() => tf.where(tf.less(x, -17), exp(x), tf.sigmoid(x)));
 }
 
 /** Broadcasting maximum that returns NaN where either argument is NaN (NumPy's `maximum`). */
@@ -81,7 +125,7 @@ const comparison = (op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): TfjsKernel =
   binary((a, b) => tf.cast(op(a, b), 'float32'));
 
 export const neg = unary(tf.neg);
-export const exp = unary(tf.exp);
+export const exp: TfjsKernel = ([x], _attrs, _output, env) => env.exp(x as tf.Tensor);
 export const log = unary(tf.log);
 export const log1p: TfjsKernel = ([x], _attrs, _output, env) => env.log1p(x as tf.Tensor);
 export const sqrt = unary(tf.sqrt);
@@ -90,8 +134,10 @@ export const abs = unary(tf.abs);
 export const softplus: TfjsKernel = ([x], _attrs, _output, env) => env.softplus(x as tf.Tensor);
 export const relu = unary(tf.relu);
 export const sigmoid: TfjsKernel = ([x], _attrs, _output, env) =>
-  env.traits.sigmoidKeepsSubnormals ? tf.sigmoid(x as tf.Tensor) : tailSigmoid(x as tf.Tensor);
-export const tanh = unary(tf.tanh);
+  env.traits.sigmoidKeepsSubnormals
+    ? tf.sigmoid(x as tf.Tensor)
+    : tailSigmoid(x as tf.Tensor, env.exp);
+export const tanh: TfjsKernel = ([x], _attrs, _output, env) => env.tanh(x as tf.Tensor);
 
 export const add = binary(tf.add);
 export const sub = binary(tf.sub);

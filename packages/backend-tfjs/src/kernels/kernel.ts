@@ -7,7 +7,13 @@
 import type { KernelOutput } from '@illia-ts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EngineTraits } from '../engine-traits.js';
-import { compensatedLog1p, seriesLog1p, stableSoftplus } from './elementwise.js';
+import {
+  compensatedLog1p,
+  reducedExp,
+  seriesLog1p,
+  smallTanh,
+  stableSoftplus,
+} from './elementwise.js';
 import { sumAxes } from './sum.js';
 
 /** The engine-dependent helpers kernels share. */
@@ -18,6 +24,10 @@ export interface KernelEnv {
   sum(x: tf.Tensor, axes: readonly number[]): tf.Tensor;
   /** `log(1 + x)`, composed where the engine's `tf.log1p` is inaccurate near 0. */
   log1p(x: tf.Tensor): tf.Tensor;
+  /** `exp(x)`, range-reduced on engines whose `tf.exp` drifts with |x| (the GPU engines). */
+  exp(x: tf.Tensor): tf.Tensor;
+  /** `tanh(x)`, with a series near 0 on the GPU engines (theirs cancels there). */
+  tanh(x: tf.Tensor): tf.Tensor;
   /** `log(1 + exp(x))`, composed where the engine's `tf.softplus` is inaccurate. */
   softplus(x: tf.Tensor): tf.Tensor;
   /**
@@ -50,12 +60,16 @@ export function kernelEnv(traits: EngineTraits, hostMemory: boolean): KernelEnv 
   // Engines that keep tensors in host memory (cpu, wasm) have a relative-accurate log; the GPU
   // engines' log is accurate only in absolute terms near 1, where their log1p needs a series.
   const composedLog1p = hostMemory ? compensatedLog1p : seriesLog1p;
+  // Their exp, too, drifts with |x| (exp2 of a rounded x · log2 e).
+  const exp = hostMemory ? tf.exp : reducedExp;
   const log1p = (x: tf.Tensor) => (traits.accurateLog1p ? tf.log1p(x) : composedLog1p(x));
   return {
     traits,
     sum: (x, axes) => sumAxes(x, axes, traits.accurateSum),
     log1p,
-    softplus: (x) => (traits.accurateSoftplus ? tf.softplus(x) : stableSoftplus(x, log1p)),
+    exp,
+    tanh: hostMemory ? tf.tanh : smallTanh,
+    softplus: (x) => (traits.accurateSoftplus ? tf.softplus(x) : stableSoftplus(x, log1p, exp)),
     checkIndices: (where, arg, indices, bound) => {
       if (!hostMemory) return;
       const values = indices.dataSync();
