@@ -4,6 +4,7 @@
  * writer and kernels run on the other runtime. The browser tests run the suite in Chromium too.
  */
 import { describeConformance } from '@illia-ts/conformance';
+import { registeredBackends } from '@illia-ts/core';
 import { describe, expect, it, vi } from 'vitest';
 import { ort, RUNTIME } from '#ort';
 import { OnnxBackend } from './onnx-backend.js';
@@ -11,9 +12,11 @@ import { OnnxBackend } from './onnx-backend.js';
 vi.mock('#ort', async () => await import('./ort/web.js'));
 
 describe('the browser build’s runtime', () => {
-  it('is onnxruntime-web', () => {
+  it('is onnxruntime-web, and the import registers onnx-webgpu beside onnx', async () => {
     expect(RUNTIME).toBe('onnxruntime-web');
     expect(ort.env.versions.web).toMatch(/^1\.30\./);
+    await import('./index.js');
+    expect(registeredBackends()).toContain('onnx-webgpu');
   });
 });
 

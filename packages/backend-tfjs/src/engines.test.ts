@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultEngine, ENGINE_ENV } from './engines.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { backendEngines, defaultEngine, ENGINE_ENV, engineFromEnv } from './engines.js';
 import { createTfjsBackend } from './tfjs-backend.js';
 
 // Its own file, so its own process: no engine is active in tfjs when it starts.
@@ -29,5 +29,27 @@ describe('the default engine', () => {
     const wasm = await createTfjsBackend({ engine: 'wasm', name: 'tfjs-wasm' });
     expect(wasm.engine).toBe('wasm');
     expect(defaultEngine()).toBe('cpu');
+  });
+});
+
+describe('the backends this package registers', () => {
+  it('in Node: tfjs (cpu engine) and tfjs-wasm, the engines that run there', () => {
+    expect(backendEngines()).toEqual({ tfjs: 'cpu', 'tfjs-wasm': 'wasm' });
+  });
+
+  it('in a page (no process): the GPU engines too, and no ILLIA_TFJS_ENGINE', () => {
+    vi.stubGlobal('process', { env: { [ENGINE_ENV]: 'wasm' } });
+    try {
+      expect(backendEngines()).toEqual({
+        tfjs: 'cpu',
+        'tfjs-wasm': 'wasm',
+        'tfjs-webgl': 'webgl',
+        'tfjs-webgpu': 'webgpu',
+      });
+      expect(engineFromEnv()).toBeUndefined();
+      expect(defaultEngine()).toBe('cpu');
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

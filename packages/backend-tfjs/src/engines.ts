@@ -19,15 +19,15 @@ const ENGINE_PACKAGES: Readonly<Record<string, string>> = {
 
 /**
  * The illia-ts backends this package registers, each on one tfjs engine, whatever the order of
- * the imports: `tfjs` is tfjs's cpu engine (in Node, {@link ENGINE_ENV} may name another).
+ * the imports: `tfjs` is tfjs's cpu engine (in Node, {@link ENGINE_ENV} may name another). The
+ * GPU engines only in a browser (tfjs's webgl and webgpu engines do not run in Node), so that in
+ * Node every registered backend is one that can start.
  */
-export const BACKEND_ENGINES: Readonly<Record<string, string>> = {
-  tfjs: 'cpu',
-  'tfjs-wasm': 'wasm',
-  'tfjs-webgl': 'webgl',
-  'tfjs-webgpu': 'webgpu',
-  'tfjs-node': 'tensorflow',
-};
+export function backendEngines(): Readonly<Record<string, string>> {
+  return isNode()
+    ? { tfjs: 'cpu', 'tfjs-wasm': 'wasm' }
+    : { tfjs: 'cpu', 'tfjs-wasm': 'wasm', 'tfjs-webgl': 'webgl', 'tfjs-webgpu': 'webgpu' };
+}
 
 /**
  * The environment variable that picks the engine of the `tfjs` backend in Node (tests,

@@ -2,15 +2,15 @@
  * `@illia-ts/backend-tfjs`: the illia-ts kernels on TensorFlow.js. Importing this package
  * registers one backend per tfjs engine, each on its engine whatever the order of the imports:
  * `tfjs` (tfjs's cpu engine, `@tensorflow/tfjs-backend-cpu`; in Node `ILLIA_TFJS_ENGINE` may name
- * another), `tfjs-wasm`, `tfjs-webgl`, `tfjs-webgpu` and `tfjs-node` (libtensorflow, Node only).
- * An engine's package is imported when its backend is first set (in a page, the app imports it).
- * `tfjs` becomes current if no backend is.
+ * another) and `tfjs-wasm`; in a browser also `tfjs-webgl` and `tfjs-webgpu`. An engine's package
+ * is imported when its backend is first set (in a page, the app imports it). `tfjs` becomes
+ * current if no backend is.
  */
 import { registerBackend } from '@illia-ts/core';
-import { BACKEND_ENGINES } from './engines.js';
+import { backendEngines } from './engines.js';
 import { createTfjsBackend } from './tfjs-backend.js';
 
-for (const [name, engine] of Object.entries(BACKEND_ENGINES)) {
+for (const [name, engine] of Object.entries(backendEngines())) {
   registerBackend(
     name,
     // `tfjs` names no engine: its default (ILLIA_TFJS_ENGINE in Node, else cpu).
@@ -20,7 +20,7 @@ for (const [name, engine] of Object.entries(BACKEND_ENGINES)) {
 }
 
 export type { EngineTraits } from './engine-traits.js';
-export { BACKEND_ENGINES, ENGINE_ENV } from './engines.js';
+export { backendEngines, ENGINE_ENV } from './engines.js';
 export {
   createTfjsBackend,
   TfjsBackend,
