@@ -70,6 +70,9 @@ const HIGH_HALF_DOWN = simd(
 );
 /** v128.load32_splat (align 4) at a byte offset. */
 const load32Splat = (offset: number) => simd(0x09, 2, ...leb(offset));
+const F32X4_DEMOTE_F64X2_ZERO = simd(0x5e);
+/** i8x16.shuffle: lanes 0 and 1 of the first f32x4, then lanes 0 and 1 of the second. */
+const LOW_HALVES = simd(0x0d, ...[0, 1, 2, 3, 4, 5, 6, 7], ...[16, 17, 18, 19, 20, 21, 22, 23]);
 const SELECT = 0x1b;
 const I32_AND = 0x71;
 
@@ -77,12 +80,20 @@ const I32_AND = 0x71;
 export interface WasmTiles {
   readonly memory: WebAssembly.Memory;
   /**
-   * The float64 tile at byte 0 from the row panel at byte `ap` and the column panel at byte `bp`,
-   * over every step p = 0 … k − 1 (k ≥ 1).
+   * The 4×8 tile from the row panel at byte `ap` and the column panel at byte `bp`, over every
+   * step p = 0 … k − 1 (k ≥ 1), summed in a float64 tile at byte 0, then stored rounded to
+   * float32 at byte `c`, rows `ldc` bytes apart (all 32 outputs: `c` is 16-byte aligned, padded).
    */
-  readonly dense: (ap: number, bp: number, k: number) => void;
+  readonly dense: (ap: number, bp: number, k: number, c: number, ldc: number) => void;
   /** The same over the `count` steps (count ≥ 0) listed as int32 from byte `list`. */
-  readonly steps: (ap: number, bp: number, list: number, count: number) => void;
+  readonly steps: (
+    ap: number,
+    bp: number,
+    list: number,
+    count: number,
+    c: number,
+    ldc: number,
+  ) => void;
 }
 
 /**
@@ -135,6 +146,24 @@ function addToTile(acc: number): number[] {
   return code;
 }
 
+/**
+ * Stores the float64 tile at byte 0, rounded to float32, as 4 rows of 8 at byte local `c` (row
+ * stride: local `ldc`, bytes); `c` is left past the last row.
+ */
+function storeOut(c: number, ldc: number): number[] {
+  const code: number[] = [];
+  for (let r = 0; r < WASM_MR; r++) {
+    for (let h = 0; h < 2; h++) {
+      const at = 64 * r + 32 * h;
+      code.push(...get(c), ...i32Const(0), ...v128Load(at), ...F32X4_DEMOTE_F64X2_ZERO);
+      code.push(...i32Const(0), ...v128Load(at + 16), ...F32X4_DEMOTE_F64X2_ZERO);
+      code.push(...LOW_HALVES, ...v128Store(16 * h));
+    }
+    code.push(...get(c), ...get(ldc), I32_ADD, ...set(c));
+  }
+  return code;
+}
+
 /** `local = min(local + span, end)` (unsigned), for the end of a block of steps. */
 function blockEnd(local: number, span: number, end: number, into: number): number[] {
   return [
@@ -146,7 +175,10 @@ function blockEnd(local: number, span: number, end: number, into: number): numbe
   ];
 }
 
-/** `dense(ap, bp, k)`: params 0–2; locals: 3 end, 4 block end, 5–12 accumulators, 13–15 scratch. */
+/**
+ * `dense(ap, bp, k, c, ldc)`: params 0–4; locals: 5 end, 6 block end, 7–14 accumulators, 15–17
+ * scratch.
+ */
 function denseBody(): number[] {
   return [
     ...vector([
@@ -154,29 +186,30 @@ function denseBody(): number[] {
       [11, V128],
     ]),
     ...zeroTile(),
-    ...[...get(0), ...get(2), ...i32Const(A_STEP), I32_MUL, I32_ADD, ...set(3)],
+    ...[...get(0), ...get(2), ...i32Const(A_STEP), I32_MUL, I32_ADD, ...set(5)],
     ...[0x03, 0x40], // loop over blocks (k ≥ 1: the tests are at the bottom)
-    ...blockEnd(0, KC * A_STEP, 3, 4),
-    ...zeroAccumulators(5),
+    ...blockEnd(0, KC * A_STEP, 5, 6),
+    ...zeroAccumulators(7),
     ...[0x03, 0x40], // loop over the block's steps
-    ...step(0, 1, 5, 13),
+    ...step(0, 1, 7, 15),
     ...[...get(0), ...i32Const(A_STEP), I32_ADD, ...set(0)],
     ...[...get(1), ...i32Const(B_STEP), I32_ADD, ...set(1)],
-    ...[...get(0), ...get(4), I32_LT_U, 0x0d, 0], // br_if 0 (ap <u block end)
+    ...[...get(0), ...get(6), I32_LT_U, 0x0d, 0], // br_if 0 (ap <u block end)
     0x0b,
-    ...addToTile(5),
-    ...[...get(0), ...get(3), I32_LT_U, 0x0d, 0], // br_if 0 (ap <u end)
+    ...addToTile(7),
+    ...[...get(0), ...get(5), I32_LT_U, 0x0d, 0], // br_if 0 (ap <u end)
     0x0b,
+    ...storeOut(3, 4),
     0x0b,
   ];
 }
 
 /**
- * `steps(ap, bp, list, count)`: params 0–3; locals: 4 end, 5 p's block limit, 6 a, 7 b (byte
- * addresses of the step), 8–15 accumulators, 16–18 scratch. Blocks are by p, as `dense`'s: a
- * listed step at or past the limit first adds the accumulators to the tile and starts p's block,
- * so the sums are those of `dense` without its zero steps, which add +0 to a float32 sum that is
- * never −0 (it starts at +0): the same bits.
+ * `steps(ap, bp, list, count, c, ldc)`: params 0–5; locals: 6 end, 7 p's block limit, 8 a, 9 b
+ * (byte addresses of the step), 10–17 accumulators, 18–20 scratch. Blocks are by p, as
+ * `dense`'s: a listed step at or past the limit first adds the accumulators to the tile and
+ * starts p's block, so the sums are those of `dense` without its zero steps, which add +0 to a
+ * float32 sum that is never −0 (it starts at +0): the same bits.
  */
 function stepsBody(): number[] {
   return [
@@ -185,24 +218,25 @@ function stepsBody(): number[] {
       [11, V128],
     ]),
     ...zeroTile(),
-    ...zeroAccumulators(8),
-    ...[...i32Const(KC), ...set(5)],
-    ...[...get(2), ...get(3), ...i32Const(4), I32_MUL, I32_ADD, ...set(4)],
+    ...zeroAccumulators(10),
+    ...[...i32Const(KC), ...set(7)],
+    ...[...get(2), ...get(3), ...i32Const(4), I32_MUL, I32_ADD, ...set(6)],
     ...[0x02, 0x40, 0x03, 0x40], // block, loop over the listed steps
-    ...[...get(2), ...get(4), I32_GE_U, 0x0d, 1], // br_if 1 (list ≥u end)
-    ...[...get(2), ...i32Load(0), ...set(6)], // p = i32.load(list)
-    ...[...get(6), ...get(5), I32_GE_U, 0x04, 0x40], // if (p ≥u limit)
-    ...addToTile(8),
-    ...zeroAccumulators(8),
-    ...[...get(6), ...i32Const(-KC), I32_AND, ...i32Const(KC), I32_ADD, ...set(5)],
+    ...[...get(2), ...get(6), I32_GE_U, 0x0d, 1], // br_if 1 (list ≥u end)
+    ...[...get(2), ...i32Load(0), ...set(8)], // p = i32.load(list)
+    ...[...get(8), ...get(7), I32_GE_U, 0x04, 0x40], // if (p ≥u limit)
+    ...addToTile(10),
+    ...zeroAccumulators(10),
+    ...[...get(8), ...i32Const(-KC), I32_AND, ...i32Const(KC), I32_ADD, ...set(7)],
     0x0b,
-    ...[...get(1), ...get(6), ...i32Const(B_STEP), I32_MUL, I32_ADD, ...set(7)],
-    ...[...get(0), ...get(6), ...i32Const(A_STEP), I32_MUL, I32_ADD, ...set(6)],
-    ...step(6, 7, 8, 16),
+    ...[...get(1), ...get(8), ...i32Const(B_STEP), I32_MUL, I32_ADD, ...set(9)],
+    ...[...get(0), ...get(8), ...i32Const(A_STEP), I32_MUL, I32_ADD, ...set(8)],
+    ...step(8, 9, 10, 18),
     ...[...get(2), ...i32Const(4), I32_ADD, ...set(2)],
     ...[0x0c, 0], // br 0: the next listed step
     ...[0x0b, 0x0b],
-    ...addToTile(8),
+    ...addToTile(10),
+    ...storeOut(4, 5),
     0x0b,
   ];
 }
@@ -216,8 +250,8 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...section(
       1,
       vector([
-        [0x60, ...vector([[I32], [I32], [I32]]), 0],
-        [0x60, ...vector([[I32], [I32], [I32], [I32]]), 0],
+        [0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), 0],
+        [0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0],
       ]),
     ),
     ...section(3, vector([[0], [1]])),

@@ -97,6 +97,8 @@ describe('matMul: float32 blocks in WebAssembly SIMD, float64 in TypeScript, bit
     [128, 784, 10],
     [301, 50, 101],
     [5, 600, 17],
+    // Rows in two blocks (184 rows of packed op(a) fit PACKED_A_BYTES at k = 700).
+    [200, 700, 20],
     [64, 0, 5],
   ];
   for (const [m, k, n] of shapes) {

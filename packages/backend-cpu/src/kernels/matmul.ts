@@ -17,8 +17,8 @@
  *   accumulator per multiply-add.
  * - Both operands are packed first into panels, interleaved so that the micro-kernel reads each
  *   panel front to back: {@link MR} rows of op(a) as `[p·MR + r]`, NR columns of op(b) as
- *   `[p·NR + c]` (float32 for the WebAssembly kernels, float64 for the TypeScript ones). Packing
- *   reads `a` and `b` transposed or not, so no transposed copy is ever made.
+ *   `[p·NR + c]`, in float32 (exact: the TypeScript kernels widen each value to float64 as they
+ *   read it). Packing reads `a` and `b` transposed or not, so no transposed copy is ever made.
  * - Rows are taken in blocks whose packed panels fit in L2 cache ({@link PACKED_A_BYTES}); one
  *   panel of op(b) stays in L1 while every row panel of the block passes over it.
  * - Steps where a whole panel of op(a) or of op(b) is zero (pixels at an image's border, ReLU
@@ -40,11 +40,13 @@ const MR = 4;
 const NR = 3;
 /** Bytes of packed op(a) rows per block: fits in L2 with room for op(b)'s panel and the output. */
 const PACKED_A_BYTES = 2 ** 19;
+/** Bytes of a block's outputs, for the WebAssembly kernels, which write them in their memory. */
+const OUT_BLOCK_BYTES = 2 ** 20;
 /** A panel with at most this fraction of nonzero steps is run through its list of them. */
 const SPARSE_FRACTION = 0.85;
 /**
  * Scratch arrays of up to this many elements are kept for the next product: the packed operands
- * (Float64Array) and their nonzero steps and step counts (Int32Array). Longer ones are not kept.
+ * (Float32Array) and their nonzero steps and step counts (Int32Array). Longer ones are not kept.
  */
 const KEEP_SCRATCH = 2 ** 17;
 
@@ -103,24 +105,21 @@ export function panelsOf(m: number): number {
 }
 
 /** This thread's packing buffers, kept between products while they are small. */
-let packedA: Float64Array = new Float64Array(0);
-let packedB: Float64Array = new Float64Array(0);
+let packedA: Float32Array = new Float32Array(0);
+let packedB: Float32Array = new Float32Array(0);
 /** Nonzero steps of each packed row panel (`k` entries per panel) and their counts. */
 let stepsA: Int32Array = new Int32Array(0);
 let countsA: Int32Array = new Int32Array(0);
 let stepsB: Int32Array = new Int32Array(0);
 
-/** A Float64Array of at least `n` values: `kept` if big enough, else a new one (kept if small). */
-function float64Scratch(kept: Float64Array, n: number): Float64Array {
-  return kept.length >= n ? kept : new Float64Array(n);
+/** A Float32Array of at least `n` values: `kept` if big enough, else a new one (kept if small). */
+function float32Scratch(kept: Float32Array, n: number): Float32Array {
+  return kept.length >= n ? kept : new Float32Array(n);
 }
 
 function int32Scratch(kept: Int32Array, n: number): Int32Array {
   return kept.length >= n ? kept : new Int32Array(n);
 }
-
-/** Packed panels: float32 in WebAssembly memory, float64 for the TypeScript kernels. */
-type Panel = Float32Array | Float64Array;
 
 /**
  * Writes row panels `[firstPanel, endPanel)` (rows `MR·firstPanel` up to `MR·endPanel`, at most
@@ -144,61 +143,77 @@ export function matMulPanels(
     out.fill(0, Math.min(m, MR * firstPanel) * n, Math.min(m, MR * endPanel) * n);
     return;
   }
-  const maxBlockPanels = Math.max(1, Math.floor(PACKED_A_BYTES / (8 * MR * k)));
-  const blockValuesMax = Math.min(maxBlockPanels, endPanel - firstPanel) * MR * k;
-  // WebAssembly memory, where its kernels run: the tile, op(b)'s panel and its steps, then
-  // op(a)'s block and its steps (byte offsets). Float32 panels: twice the rows per block.
-  const blockPanelsWasm = 2 * maxBlockPanels;
-  const wasmBlockValues = Math.min(blockPanelsWasm, endPanel - firstPanel) * MR * k;
+  // Output rows of the WebAssembly kernels, padded to whole tiles (float32 values).
+  const ldc = Math.ceil(n / WASM_NR) * WASM_NR;
+  const blockPanels = Math.max(
+    1,
+    Math.min(
+      Math.floor(PACKED_A_BYTES / (4 * MR * k)),
+      Math.floor(OUT_BLOCK_BYTES / (4 * MR * ldc)),
+    ),
+  );
+  const blockValues = Math.min(blockPanels, endPanel - firstPanel) * MR * k;
+  // WebAssembly memory, where its kernels run: the tile, op(b)'s panel and its steps, op(a)'s
+  // block and its steps, then the block's outputs (byte offsets, 16-byte aligned).
+  const align = (at: number) => Math.ceil(at / 16) * 16;
   const bAt = PANELS_AT;
   const bStepsAt = bAt + 4 * WASM_NR * k;
-  const aAt = bStepsAt + 4 * k + (k % 4 === 0 ? 0 : 16 - ((4 * k) % 16));
-  const aStepsAt = aAt + 4 * wasmBlockValues;
-  const wasm = simd ? wasmTiles(aStepsAt + (4 * wasmBlockValues) / MR) : null;
-  const blockPanels = wasm !== null ? blockPanelsWasm : maxBlockPanels;
-  const blockValues = wasm !== null ? wasmBlockValues : blockValuesMax;
+  const aAt = align(bStepsAt + 4 * k);
+  const aStepsAt = aAt + 4 * blockValues;
+  const cAt = align(aStepsAt + (4 * blockValues) / MR);
+  const cValues = (blockValues / k) * ldc;
+  const wasm = simd ? wasmTiles(cAt + 4 * cValues) : null;
   const nr = wasm !== null ? WASM_NR : NR;
   const counts = int32Scratch(countsA, blockPanels);
   if (counts.length <= KEEP_SCRATCH) countsA = counts;
-  let ap: Panel;
-  let bp: Panel;
+  let ap: Float32Array;
+  let bp: Float32Array;
   let aSteps: Int32Array;
   let bSteps: Int32Array;
-  let tile: Float64Array | null = null;
+  let c: Float32Array | null = null;
   if (wasm !== null) {
     const memory = wasm.memory.buffer;
-    tile = new Float64Array(memory, 0, MR * WASM_NR);
+    c = new Float32Array(memory, cAt, cValues);
     bp = new Float32Array(memory, bAt, WASM_NR * k);
     bSteps = new Int32Array(memory, bStepsAt, k);
     ap = new Float32Array(memory, aAt, blockValues);
     aSteps = new Int32Array(memory, aStepsAt, blockValues / MR);
   } else {
-    const ap64 = float64Scratch(packedA, blockValues);
-    const bp64 = float64Scratch(packedB, NR * k);
+    ap = float32Scratch(packedA, blockValues);
+    bp = float32Scratch(packedB, NR * k);
     aSteps = int32Scratch(stepsA, blockValues / MR);
     bSteps = int32Scratch(stepsB, k);
-    if (ap64.length <= KEEP_SCRATCH) packedA = ap64;
-    if (bp64.length <= KEEP_SCRATCH) packedB = bp64;
+    if (ap.length <= KEEP_SCRATCH) packedA = ap;
+    if (bp.length <= KEEP_SCRATCH) packedB = bp;
     if (aSteps.length <= KEEP_SCRATCH) stepsA = aSteps;
     if (bSteps.length <= KEEP_SCRATCH) stepsB = bSteps;
-    ap = ap64;
-    bp = bp64;
   }
 
+  // Packing copies bits (no conversion to float64 and back), and lists nonzero steps as it goes.
+  const aBits = bitsOf(a);
+  const bBits = bitsOf(b);
+  const apBits = bitsOf(ap);
+  const bpBits = bitsOf(bp);
   const limit = SPARSE_FRACTION * k;
   for (let block = firstPanel; block < endPanel; block += blockPanels) {
     const blockEnd = Math.min(endPanel, block + blockPanels);
     for (let panel = block; panel < blockEnd; panel++) {
       const offset = (panel - block) * MR * k;
-      const finite = packRows(a, m, k, transposeA, panel * MR, ap, offset);
       // −1: a panel with an infinity or a NaN, never skipped.
-      counts[panel - block] = finite
-        ? nonzeroSteps(ap, offset, MR, k, aSteps, (panel - block) * k)
-        : -1;
+      counts[panel - block] = packRows(
+        aBits,
+        m,
+        k,
+        transposeA,
+        panel * MR,
+        apBits,
+        offset,
+        aSteps,
+        (panel - block) * k,
+      );
     }
     for (let j0 = 0; j0 < n; j0 += nr) {
-      const bFinite = packColumns(b, k, n, transposeB, j0, bp, nr);
-      const bCount = bFinite ? nonzeroSteps(bp, 0, nr, k, bSteps, 0) : -1;
+      const bCount = packColumns(bBits, k, n, transposeB, j0, bpBits, nr, bSteps);
       const cols = Math.min(nr, n - j0);
       for (let panel = block; panel < blockEnd; panel++) {
         const i0 = panel * MR;
@@ -209,173 +224,152 @@ export function matMulPanels(
         const dense = aCount < 0 || bCount < 0 || (aCount > limit && bCount > limit);
         const sparseA = !dense && aCount <= bCount;
         if (wasm !== null) {
-          if (dense) wasm.dense(aAt + 4 * ai, bAt, k);
-          else if (sparseA) wasm.steps(aAt + 4 * ai, bAt, aStepsAt + (4 * ai) / MR, aCount);
-          else wasm.steps(aAt + 4 * ai, bAt, bStepsAt, bCount);
-          storeTile(tile as Float64Array, out, o, n, rows, cols);
+          const at = cAt + 4 * ((panel - block) * MR * ldc + j0);
+          if (dense) wasm.dense(aAt + 4 * ai, bAt, k, at, 4 * ldc);
+          else if (sparseA) {
+            wasm.steps(aAt + 4 * ai, bAt, aStepsAt + (4 * ai) / MR, aCount, at, 4 * ldc);
+          } else wasm.steps(aAt + 4 * ai, bAt, bStepsAt, bCount, at, 4 * ldc);
         } else if (dense) {
-          tileDense(ap as Float64Array, ai, bp as Float64Array, k, out, o, n, rows, cols);
+          tileDense(ap, ai, bp, k, out, o, n, rows, cols);
         } else if (sparseA) {
           const list = ai / MR;
-          tileSteps(
-            ap as Float64Array,
-            ai,
-            bp as Float64Array,
-            aSteps,
-            list,
-            aCount,
-            out,
-            o,
-            n,
-            rows,
-            cols,
-          );
+          tileSteps(ap, ai, bp, aSteps, list, aCount, out, o, n, rows, cols);
         } else {
-          tileSteps(
-            ap as Float64Array,
-            ai,
-            bp as Float64Array,
-            bSteps,
-            0,
-            bCount,
-            out,
-            o,
-            n,
-            rows,
-            cols,
-          );
+          tileSteps(ap, ai, bp, bSteps, 0, bCount, out, o, n, rows, cols);
         }
+      }
+    }
+    if (c !== null) {
+      const first = block * MR;
+      const rows = Math.min(m, blockEnd * MR) - first;
+      if (ldc === n) out.set(c.subarray(0, rows * n), first * n);
+      else {
+        for (let r = 0; r < rows; r++) out.set(c.subarray(r * ldc, r * ldc + n), (first + r) * n);
       }
     }
   }
 }
 
-/** Stores the first `rows`×`cols` of a row-major MR×WASM_NR `tile` at `out[o …]` (row stride n). */
-function storeTile(
-  tile: Float64Array,
-  out: Float32Array,
-  o: number,
-  n: number,
-  rows: number,
-  cols: number,
-): void {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[o + r * n + c] = tile[r * WASM_NR + c] as number;
-  }
-}
+/** The bits of a float32 array, as int32. */
+const bitsOf = (x: Float32Array): Int32Array => new Int32Array(x.buffer, x.byteOffset, x.length);
 
 /**
- * Packs rows `i0 … i0 + MR − 1` of op(a) (zeros past row m) at `ap[offset + p·MR + r]`; returns
- * false if one of them is infinite or NaN.
+ * Packs rows `i0 … i0 + MR − 1` of op(a) (zeros past row m) at `ap[offset + p·MR + r]` (bits)
+ * and lists at `steps[at …]` the steps p where one of them is not ±0; returns how many, or −1 if
+ * one of the values is infinite or NaN.
  */
 function packRows(
-  a: Float32Array,
+  a: Int32Array,
   m: number,
   k: number,
   transposeA: boolean,
   i0: number,
-  ap: Panel,
+  ap: Int32Array,
   offset: number,
-): boolean {
+  steps: Int32Array,
+  at: number,
+): number {
   const rows = Math.min(MR, m - i0);
-  // x · 0 is 0 for finite x and NaN otherwise: one NaN check for the whole pack.
-  let check = 0;
-  if (transposeA) {
-    // op(a)[i, p] = a[p, i]: the MR values of one step are neighbours in a.
-    for (let p = 0; p < k; p++) {
-      const from = p * m + i0;
-      const to = offset + p * MR;
-      for (let r = 0; r < rows; r++) {
-        const v = a[from + r] as number;
-        ap[to + r] = v;
-        check += v * 0;
-      }
-      for (let r = rows; r < MR; r++) ap[to + r] = 0;
-    }
-  } else {
-    for (let r = 0; r < MR; r++) {
-      if (r >= rows) {
-        for (let p = 0; p < k; p++) ap[offset + p * MR + r] = 0;
-        continue;
-      }
-      const from = (i0 + r) * k;
-      for (let p = 0; p < k; p++) {
-        const v = a[from + p] as number;
-        ap[offset + p * MR + r] = v;
-        check += v * 0;
-      }
-    }
+  // Element p of each row of op(a), and how far apart the steps are.
+  const r0 = transposeA ? i0 : i0 * k;
+  const r1 = transposeA ? i0 + 1 : (i0 + 1) * k;
+  const r2 = transposeA ? i0 + 2 : (i0 + 2) * k;
+  const r3 = transposeA ? i0 + 3 : (i0 + 3) * k;
+  const stride = transposeA ? m : 1;
+  // `exponents` gets bit 8 from an all-ones exponent (infinity or NaN).
+  let exponents = 0;
+  let count = 0;
+  for (let p = 0, q = 0, to = offset; p < k; p++, q += stride, to += MR) {
+    const v0 = a[r0 + q] as number;
+    const v1 = rows > 1 ? (a[r1 + q] as number) : 0;
+    const v2 = rows > 2 ? (a[r2 + q] as number) : 0;
+    const v3 = rows > 3 ? (a[r3 + q] as number) : 0;
+    ap[to] = v0;
+    ap[to + 1] = v1;
+    ap[to + 2] = v2;
+    ap[to + 3] = v3;
+    exponents |=
+      (((v0 >>> 23) & 0xff) + 1) |
+      (((v1 >>> 23) & 0xff) + 1) |
+      (((v2 >>> 23) & 0xff) + 1) |
+      (((v3 >>> 23) & 0xff) + 1);
+    if (((v0 | v1 | v2 | v3) & 0x7fffffff) !== 0) steps[at + count++] = p;
   }
-  return check === 0;
+  return (exponents & 0x100) === 0 ? count : -1;
 }
 
 /**
- * Packs columns `j0 … j0 + nr − 1` of op(b) (zeros past column n) at `bp[p·nr + c]`; returns
- * false if one of them is infinite or NaN.
+ * Packs columns `j0 … j0 + nr − 1` of op(b) (zeros past column n) at `bp[p·nr + c]` (bits) and
+ * lists at `steps[0 …]` the steps p where one of them is not ±0; returns how many, or −1 if one
+ * of the values is infinite or NaN.
  */
 function packColumns(
-  b: Float32Array,
+  b: Int32Array,
   k: number,
   n: number,
   transposeB: boolean,
   j0: number,
-  bp: Panel,
+  bp: Int32Array,
   nr: number,
-): boolean {
-  const cols = Math.min(nr, n - j0);
-  let check = 0;
-  if (transposeB) {
-    // op(b)[p, j] = b[j, p]: column j of op(b) is row j of b.
-    for (let c = 0; c < nr; c++) {
-      if (c >= cols) {
-        for (let p = 0; p < k; p++) bp[p * nr + c] = 0;
-        continue;
-      }
-      const from = (j0 + c) * k;
-      for (let p = 0; p < k; p++) {
-        const v = b[from + p] as number;
-        bp[p * nr + c] = v;
-        check += v * 0;
-      }
-    }
-  } else {
-    for (let p = 0; p < k; p++) {
-      const from = p * n + j0;
-      const to = p * nr;
-      for (let c = 0; c < cols; c++) {
-        const v = b[from + c] as number;
-        bp[to + c] = v;
-        check += v * 0;
-      }
-      for (let c = cols; c < nr; c++) bp[to + c] = 0;
-    }
-  }
-  return check === 0;
-}
-
-/**
- * Lists at `steps[at …]` the steps p where the packed panel `panel[offset + p·width + …]` of
- * `width` values is not all zero; returns how many.
- */
-function nonzeroSteps(
-  panel: Panel,
-  offset: number,
-  width: number,
-  k: number,
   steps: Int32Array,
-  at: number,
 ): number {
+  const cols = Math.min(nr, n - j0);
+  // op(b)[p, j0 + c] is b[first + p·pStride + c·cStride].
+  const first = transposeB ? j0 * k : j0;
+  const pStride = transposeB ? 1 : n;
+  const cStride = transposeB ? k : 1;
+  let exponents = 0;
   let count = 0;
-  for (let p = 0; p < k; p++) {
-    const from = offset + p * width;
-    for (let w = 0; w < width; w++) {
-      if (panel[from + w] !== 0) {
-        steps[at + count++] = p;
-        break;
-      }
+  if (cols === 8 && nr === 8) {
+    // The WebAssembly kernels' full panels, unrolled.
+    const c2 = 2 * cStride;
+    const c3 = 3 * cStride;
+    const c4 = 4 * cStride;
+    const c5 = 5 * cStride;
+    const c6 = 6 * cStride;
+    const c7 = 7 * cStride;
+    for (let p = 0, i = first, to = 0; p < k; p++, i += pStride, to += 8) {
+      const v0 = b[i] as number;
+      const v1 = b[i + cStride] as number;
+      const v2 = b[i + c2] as number;
+      const v3 = b[i + c3] as number;
+      const v4 = b[i + c4] as number;
+      const v5 = b[i + c5] as number;
+      const v6 = b[i + c6] as number;
+      const v7 = b[i + c7] as number;
+      bp[to] = v0;
+      bp[to + 1] = v1;
+      bp[to + 2] = v2;
+      bp[to + 3] = v3;
+      bp[to + 4] = v4;
+      bp[to + 5] = v5;
+      bp[to + 6] = v6;
+      bp[to + 7] = v7;
+      exponents |=
+        (((v0 >>> 23) & 0xff) + 1) |
+        (((v1 >>> 23) & 0xff) + 1) |
+        (((v2 >>> 23) & 0xff) + 1) |
+        (((v3 >>> 23) & 0xff) + 1) |
+        (((v4 >>> 23) & 0xff) + 1) |
+        (((v5 >>> 23) & 0xff) + 1) |
+        (((v6 >>> 23) & 0xff) + 1) |
+        (((v7 >>> 23) & 0xff) + 1);
+      if (((v0 | v1 | v2 | v3 | v4 | v5 | v6 | v7) & 0x7fffffff) !== 0) steps[count++] = p;
     }
+    return (exponents & 0x100) === 0 ? count : -1;
   }
-  return count;
+  for (let p = 0, from = first, to = 0; p < k; p++, from += pStride, to += nr) {
+    let any = 0;
+    for (let c = 0, i = from; c < cols; c++, i += cStride) {
+      const v = b[i] as number;
+      bp[to + c] = v;
+      any |= v;
+      exponents |= ((v >>> 23) & 0xff) + 1;
+    }
+    for (let c = cols; c < nr; c++) bp[to + c] = 0;
+    if ((any & 0x7fffffff) !== 0) steps[count++] = p;
+  }
+  return (exponents & 0x100) === 0 ? count : -1;
 }
 
 /**
@@ -383,9 +377,9 @@ function nonzeroSteps(
  * row panel at `ap[ai …]` and the packed column panel `bp`, over every step p = 0 … k − 1.
  */
 function tileDense(
-  ap: Float64Array,
+  ap: Float32Array,
   ai: number,
-  bp: Float64Array,
+  bp: Float32Array,
   k: number,
   out: Float32Array,
   o: number,
@@ -437,9 +431,9 @@ function tileDense(
  * panel on one side).
  */
 function tileSteps(
-  ap: Float64Array,
+  ap: Float32Array,
   ai: number,
-  bp: Float64Array,
+  bp: Float32Array,
   steps: Int32Array,
   at: number,
   count: number,
