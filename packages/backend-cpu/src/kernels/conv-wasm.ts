@@ -1,15 +1,15 @@
 /**
  * The convolution micro-kernel in WebAssembly SIMD: a 4×4 float64 tile (two columns per f64x2,
- * `acc = acc + a·b` as a multiply then an add, never fused, as in `matmul-wasm.ts`), with operand A
- * read where it lies rather than from a packed panel, so that an image is never unfolded into
- * columns (im2col): step t of a tile reads its four A values at `a + list[t] + {0, d1, d2, d3}`
- * (byte addresses), so a list of tap offsets walks the taps of four output positions over a
- * zero-padded float64 image, and a list of position offsets walks the positions of four taps.
- * Operand B is a packed panel, 4 float64 per step. Four rows rather than matMul's three: 8
- * accumulators, 2 B halves and 1 A value fit the 16 SIMD registers, and the tile measured 5–7%
- * faster here (15.5 against 14.8 GFLOP/s at 25 steps, 17.4 against 16.3 at 288; a 3×8 tile
- * spilled registers: 11.0 and 12.6). `conv-engine.ts` holds the same kernel in TypeScript (the
- * same bits) for runtimes without WebAssembly SIMD.
+ * `acc = acc + a·b` as a multiply then an add, never fused), with operand A read where it lies rather
+ * than from a packed panel, so that an image is never unfolded into columns (im2col): step t of a
+ * tile reads its four A values at `a + list[t] + {0, d1, d2, d3}` (byte addresses), so a list of
+ * tap offsets walks the taps of four output positions over a zero-padded float64 image, and a list
+ * of position offsets walks the positions of four taps. Operand B is a packed panel, 4 float64 per
+ * step. Four rows rather than the three of matMul's float64 tile of then: 8 accumulators, 2 B
+ * halves and 1 A value fit the 16 SIMD registers, and the tile measured 5–7% faster here (15.5
+ * against 14.8 GFLOP/s at 25 steps, 17.4 against 16.3 at 288; a 3×8 tile spilled registers: 11.0
+ * and 12.6). `conv-engine.ts` holds the same kernel in TypeScript (the same bits) for runtimes
+ * without WebAssembly SIMD.
  *
  * One call runs a row of tiles that share their B panel: tile i is described by five int32 at
  * `desc + 20i`: A's base (plus `aBase`), d1, d2, d3, and where its outputs go (plus `outBase`).
