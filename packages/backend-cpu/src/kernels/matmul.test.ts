@@ -100,6 +100,8 @@ describe('matMul: float32 blocks in WebAssembly SIMD, float64 in TypeScript, bit
     // Rows in two blocks (184 rows of packed op(a) fit PACKED_A_BYTES at k = 700).
     [200, 700, 20],
     [64, 0, 5],
+    [3, 4, 0],
+    [0, 4, 3],
   ];
   for (const [m, k, n] of shapes) {
     for (const [transposeA, transposeB] of [
