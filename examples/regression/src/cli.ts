@@ -1,9 +1,21 @@
 /** `npm run example:regression`: trains, prints the uncertainty outside the data, writes an SVG. */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
 import { regressionSvg, runRegression } from './regression.js';
 
-const out = process.argv[2] ?? 'regression.svg';
+// An unknown option is an error (parseArgs names it), not the name of the plot.
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { help: { type: 'boolean', short: 'h' } },
+});
+if (values.help) {
+  console.log('usage: npm run example:regression [-- plot.svg]   (default: regression.svg)');
+  process.exit(0);
+}
+// npm runs the script in the example's folder; a path is the caller's (INIT_CWD).
+const out = resolve(process.env.INIT_CWD ?? process.cwd(), positionals.at(-1) ?? 'regression.svg');
 await ready();
 console.log(`Bayesian MLP regression (Blundell et al. 2015) on backend '${memory().backend}'`);
 const result = await runRegression({
