@@ -51,6 +51,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // A missing browser is the user's to install: the message says what, no stack.
+    if ((error as Error)?.name === 'BrowserUnavailable') {
+      process.stderr.write(`bench: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`bench: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exit(1);
   },

@@ -109,3 +109,27 @@ export function adapterLabel(adapter: WebGpuAdapter): string {
     ? `${adapter.name} (a software GPU: Vulkan on the CPU; its times are not GPU speed)`
     : `${adapter.name} (Vulkan)`;
 }
+
+/** Renderer or adapter strings of a software GPU (a rasteriser on the CPU). */
+const SOFTWARE_GPU = /swiftshader|llvmpipe|lavapipe|softpipe|software|microsoft basic render/i;
+
+/**
+ * How a report names a browser's GPU adapter, as {@link adapterLabel} names Node's: `adapter
+ * SwiftShader (a software GPU: WebGPU on the CPU; its times are not GPU speed)` where the page's
+ * adapter is a fallback adapter or its name is a software rasteriser's, so that the heading of its
+ * rows says `software GPU` (`deviceLabel`). `names` are what the page said (WebGPU's vendor,
+ * architecture and description; WebGL's unmasked renderer).
+ */
+export function browserAdapterLabel(
+  api: 'WebGL' | 'WebGPU',
+  names: readonly string[],
+  fallback = false,
+): string {
+  const said = names.filter((n) => n.trim() !== '').join(' ');
+  const software = fallback || SOFTWARE_GPU.test(said);
+  if (!software) return `adapter ${said || 'unnamed'} (${api})`;
+  const name = /swiftshader/i.test(said)
+    ? 'SwiftShader'
+    : (/llvmpipe|lavapipe|softpipe/i.exec(said)?.[0] ?? 'software');
+  return `adapter ${name} (a software GPU: ${api} on the CPU; its times are not GPU speed) [${said}${fallback ? ', fallback adapter' : ''}]`;
+}

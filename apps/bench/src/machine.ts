@@ -40,6 +40,9 @@ function describeDevice(device: Device): string {
     case 'webgpu':
       // ONNX Runtime brings its own WebGPU (Dawn), on Vulkan on Linux: the adapter is the driver.
       return `adapter ${adapterLabel(webgpuAdapter())}; ${nvidiaGpus()}`;
+    default:
+      // The browser's devices are described by the page that ran them (src/browser/run.ts).
+      return 'a page in headless Chromium';
   }
 }
 

@@ -3,7 +3,6 @@ import { checkConv, convData } from './conv-reference.js';
 import { checkGaussian } from './reference.js';
 import type { Measurement } from './results.js';
 import { quantile } from './stats.js';
-import { subjectFor } from './subjects/index.js';
 import type {
   CnnSetup,
   CnnWorkload,
@@ -105,8 +104,11 @@ export function jobCells(
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function peakRssMiB(): number {
+/** Peak RSS of this process, MiB; undefined in a page (the browser runner), which has none. */
+function peakRssMiB(): number | undefined {
   // maxRSS is in KiB and only grows: with sizes ascending it is the peak of the largest so far.
+  if (typeof process === 'undefined' || typeof process.resourceUsage !== 'function')
+    return undefined;
   return process.resourceUsage().maxRSS / 1024;
 }
 
@@ -148,11 +150,15 @@ function errorText(error: unknown): string {
 }
 
 /**
- * Runs one job, calling `emit` with each row as soon as it is known. Sizes run in ascending order
- * so that the process's peak RSS after a size is that size's.
+ * Runs one job of `subject` (`subjectFor(job.subject)` in Node; the page's own in the browser
+ * runner, which is why this module imports no subject), calling `emit` with each row as soon as it
+ * is known. Sizes run in ascending order so that the process's peak RSS after a size is that size's.
  */
-export async function runJob(job: SubjectJob, emit: (row: Measurement) => void): Promise<void> {
-  const subject = subjectFor(job.subject);
+export async function runJob(
+  job: SubjectJob,
+  emit: (row: Measurement) => void,
+  subject: Subject,
+): Promise<void> {
   const cells = jobCells(job);
   const base = { subject: subject.id, role: subject.role, device: job.device };
   const gaussianOps = job.ops.filter((op) => GAUSSIAN_OPS.includes(op));
@@ -260,6 +266,7 @@ async function timed(
   gc?.();
   const { perCall, batch, peakRssMiB: ownRss } = await timing();
   const medianMs = quantile(perCall, 0.5);
+  const rss = ownRss ?? peakRssMiB();
   return {
     status: 'ok',
     samples: perCall.length,
@@ -270,7 +277,7 @@ async function timed(
     minMs: Math.min(...perCall),
     maxMs: Math.max(...perCall),
     throughput: size / (medianMs / 1000),
-    peakRssMiB: ownRss ?? peakRssMiB(),
+    ...(rss === undefined ? {} : { peakRssMiB: rss }),
     liveTensors: liveTensors(),
   };
 }

@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { BROWSER_BACKENDS, PAGE_BACKENDS } from './browser/run.js';
 import { parseSubjectId } from './subjects/illia.js';
 import { CEILINGS } from './subjects/index.js';
 import {
@@ -6,10 +7,10 @@ import {
   type ConvSetup,
   cnnSize,
   DEVICES,
-  type Device,
   type GaussianSetup,
   LENET_CONVS,
   MNIST_CNN,
+  type NodeDevice,
   OPERATIONS,
   type Operation,
   type TrainSetup,
@@ -23,7 +24,7 @@ export interface BenchOptions {
   readonly ceilings: readonly string[];
   readonly sizes: readonly number[];
   readonly ops: readonly Operation[];
-  readonly devices: readonly Device[];
+  readonly devices: readonly NodeDevice[];
   readonly timing: TimingOptions;
   readonly setup: GaussianSetup;
   /** The training step's MLP and batch. */
@@ -38,6 +39,11 @@ export interface BenchOptions {
   readonly svg: string | null;
   /** One child process per subject (default); `false` runs all in this process. */
   readonly isolate: boolean;
+  /**
+   * The browser runner (`--browser`): these page backends (such as `tfjs-webgl`), each in a fresh
+   * page of headless Chromium; absent: no browser.
+   */
+  readonly browser?: readonly string[];
   /** Free text for the Markdown report (where it ran, what else ran). */
   readonly note?: string;
   /** Re-render the table, Markdown and SVG from this JSON of an earlier run instead of running. */
@@ -93,6 +99,14 @@ machine OMP_WAIT_POLICY=PASSIVE keeps PyTorch's threads from spinning, several t
   --from FILE        no run: print and write the reports of an earlier run's JSON (with
                      --note, that note replaces the run's)
   --in-process       run every subject in this process (faster start; RSS then is the total)
+  --browser          run backends in a page of headless Chromium (ILLIA_CHROMIUM, default
+                     /usr/bin/chromium: Debian's chromium package; driven by playwright-core):
+                     tfjs-webgl, tfjs-webgpu, onnx (onnxruntime-web's WebAssembly) and
+                     onnx-webgpu, each in a fresh page, timed as in Node; rows say the adapter
+                     (SwiftShader: a software GPU, not GPU speed). With --browser, --backends
+                     and --ceilings default to none (name them to run Node's too)
+  --browser-backends LIST  the page's backends to run (implies --browser; default
+                     ${BROWSER_BACKENDS.join(',')}; also ${PAGE_BACKENDS.filter((b) => !(BROWSER_BACKENDS as readonly string[]).includes(b)).join(', ')})
   --help             this text`;
 
 /** What the command line asked for. */
@@ -194,12 +208,12 @@ function parseOps(value: string): Operation[] {
   });
 }
 
-function parseDevices(value: string): Device[] {
+function parseDevices(value: string): NodeDevice[] {
   return list('--device', value).map((item) => {
-    if (!DEVICES.includes(item as Device)) {
+    if (!DEVICES.includes(item as NodeDevice)) {
       throw new RangeError(`--device: expected some of ${DEVICES.join(', ')}, got '${item}'`);
     }
-    return item as Device;
+    return item as NodeDevice;
   });
 }
 
@@ -236,7 +250,19 @@ const FLAGS = new Set([
   'svg',
   'note',
   'from',
+  'browser-backends',
 ]);
+
+function parseBrowserBackends(value: string): string[] {
+  return list('--browser-backends', value).map((item) => {
+    if (!(PAGE_BACKENDS as readonly string[]).includes(item)) {
+      throw new RangeError(
+        `--browser-backends: expected some of ${PAGE_BACKENDS.join(', ')}, got '${item}'`,
+      );
+    }
+    return item;
+  });
+}
 
 /**
  * Parses `argv` (without node and the script). Relative output paths are resolved against `cwd`:
@@ -245,11 +271,16 @@ const FLAGS = new Set([
 export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
   const values = new Map<string, string>();
   let isolate = true;
+  let browserFlag = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return { help: true };
     if (arg === '--in-process') {
       isolate = false;
+      continue;
+    }
+    if (arg === '--browser') {
+      browserFlag = true;
       continue;
     }
     const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
@@ -275,13 +306,27 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
   const seed = integer('--seed', get('seed') ?? '1', 0, 2 ** 24 - 2);
   const note = get('note');
   const from = get('from');
+  const browserList = get('browser-backends');
+  const browser =
+    browserList !== undefined
+      ? parseBrowserBackends(browserList)
+      : browserFlag
+        ? [...BROWSER_BACKENDS]
+        : undefined;
+  // `--browser` alone measures the browser: Node's backends and ceilings when named.
+  const nodeDefault = browser === undefined ? undefined : 'none';
+  const backendsArg = backends ?? nodeDefault;
+  const ceilingsArg = get('ceilings') ?? nodeDefault;
   return {
     help: false,
     options: {
       backends:
-        backends === undefined ? 'installed' : backends === 'none' ? [] : parseBackends(backends),
-      ceilings:
-        get('ceilings') === undefined ? [...CEILINGS] : parseCeilings(get('ceilings') as string),
+        backendsArg === undefined
+          ? 'installed'
+          : backendsArg === 'none'
+            ? []
+            : parseBackends(backendsArg),
+      ceilings: ceilingsArg === undefined ? [...CEILINGS] : parseCeilings(ceilingsArg),
       sizes: get('sizes') === undefined ? [...DEFAULT_SIZES] : parseSizes(get('sizes') as string),
       // The kernel pages (conv2d) and trainCnn run when asked for: on tfjs's cpu engine alone
       // they take about 12 and 8 minutes.
@@ -324,6 +369,7 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       markdown: file('md', 'bench.md'),
       svg: file('svg', 'bench.svg'),
       isolate,
+      ...(browser === undefined ? {} : { browser }),
       ...(note === undefined ? {} : { note }),
       ...(from === undefined ? {} : { from: resolve(cwd, from) }),
     },

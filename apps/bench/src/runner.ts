@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { browserJobs, findChromium, runBrowser } from './browser/run.js';
 import { webgpuAdapter } from './gpu.js';
 import { describeMachine } from './machine.js';
 import { cellLabel, jobCells, runJob, type SubjectJob } from './measure.js';
@@ -128,7 +129,10 @@ export function addRatios(rows: Measurement[]): void {
 
 /** Runs the whole benchmark and returns the report (it writes no files: see `writeReports`). */
 export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Promise<BenchReport> {
-  if (options.isolate && !existsSync(workerPath())) {
+  // Without Chromium, `--browser` says what to install before anything runs.
+  if (options.browser !== undefined) findChromium();
+  const nodeRuns = options.backends === 'installed' || options.backends.length > 0;
+  if (options.isolate && (nodeRuns || options.ceilings.length > 0) && !existsSync(workerPath())) {
     throw new Error(
       `runBench: isolate needs ${workerPath()}, which is missing: build with \`npx tsup\` in apps/bench, or run in-process`,
     );
@@ -176,7 +180,25 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
       });
     }
   }
-  const total = jobs.reduce((n, job) => n + jobCells(job).length, 0);
+  const browserRun =
+    options.browser === undefined
+      ? undefined
+      : {
+          backends: options.browser,
+          job: {
+            sizes: options.sizes,
+            ops: options.ops,
+            setup: options.setup,
+            train: options.train,
+            conv: options.conv,
+            ...(options.cnn === undefined ? {} : { cnn: options.cnn }),
+            timing: options.timing,
+          },
+        };
+  const total = [...jobs, ...(browserRun ? browserJobs(browserRun) : [])].reduce(
+    (n, job) => n + jobCells(job).length,
+    0,
+  );
   const emit = (row: Measurement) => {
     rows.push(row);
     hooks.onRow?.(row, rows.length, total);
@@ -184,8 +206,9 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
   for (const job of jobs) {
     hooks.onJob?.(job);
     if (options.isolate) await runJobInChild(job, emit);
-    else await runJob(job, emit);
+    else await runJob(job, emit, subjectFor(job.subject));
   }
+  const browserDevices = browserRun ? await runBrowser(browserRun, emit, hooks.onJob) : {};
   addRatios(rows);
   const seen = new Set<string>();
   for (const row of rows) {
@@ -198,7 +221,10 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
   return {
     tool: '@illia-ts/bench',
     date: new Date().toISOString(),
-    machine: describeMachine(options.devices),
+    machine: (() => {
+      const machine = describeMachine(options.devices);
+      return { ...machine, devices: { ...machine.devices, ...browserDevices } };
+    })(),
     options: {
       backends,
       ceilings: options.ceilings,
@@ -211,6 +237,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
       conv: options.conv,
       ...(options.cnn === undefined ? {} : { cnn: options.cnn }),
       isolate: options.isolate,
+      ...(options.browser === undefined ? {} : { browser: options.browser }),
     },
     unavailable,
     measurements: rows,

@@ -5,6 +5,7 @@
  */
 import { runJob, type SubjectJob } from './measure.js';
 import type { Measurement } from './results.js';
+import { subjectFor } from './subjects/index.js';
 
 /** Messages from a worker to the runner. */
 export type WorkerMessage =
@@ -18,7 +19,7 @@ function send(message: WorkerMessage): Promise<void> {
 
 process.once('message', (job: SubjectJob) => {
   const rows: Promise<void>[] = [];
-  runJob(job, (row) => rows.push(send({ type: 'row', row })))
+  runJob(job, (row) => rows.push(send({ type: 'row', row })), subjectFor(job.subject))
     .then(async () => {
       await Promise.all(rows);
       await send({ type: 'done' });

@@ -292,9 +292,18 @@ export interface TrainWorkload {
  */
 export type CnnWorkload = TrainWorkload;
 
-/** Where a subject runs: `cpu` (wasm included), or a GPU API. */
-export type Device = 'cpu' | 'webgpu' | 'cuda';
-export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
+/** Where a Node subject runs: `cpu` (wasm included), or a GPU API (`--device`). */
+export type NodeDevice = 'cpu' | 'webgpu' | 'cuda';
+/**
+ * Where a subject of the browser runner (`--browser`) runs: a page in headless Chromium, on its
+ * JavaScript (`cpu`: backend-cpu, tfjs's cpu engine), WebAssembly (`wasm`: onnxruntime-web,
+ * tfjs-wasm), WebGL or WebGPU.
+ */
+export type BrowserDevice = 'chromium:cpu' | 'chromium:wasm' | 'chromium:webgl' | 'chromium:webgpu';
+/** Where a subject runs: a Node device, or a browser's API. */
+export type Device = NodeDevice | BrowserDevice;
+/** What `--device` takes: the Node devices (the browser's come with `--browser`). */
+export const DEVICES: readonly NodeDevice[] = ['cpu', 'webgpu', 'cuda'];
 
 /** The parameters every subject uses, so that every row computes the same thing. */
 export interface GaussianSetup {
