@@ -22,6 +22,14 @@ const onSwiftShader =
   typeof swiftShader !== 'string' && process.env.VK_ICD_FILENAMES === swiftShader.icd;
 const absent = (await webgpuUnavailable('onnx-webgpu kernel placement')) !== null;
 
+/** A markdown table's cells, row by row: the page's formatter pads cells and rules, the test does not. */
+function cells(table: string): string[][] {
+  return table
+    .trim()
+    .split('\n')
+    .map((row) => row.split('|').map((cell) => cell.trim().replace(/^:?-+:?$/, '---')));
+}
+
 describe.skipIf(absent)('kernel placement on the webgpu provider', () => {
   it('every kernel runs, and the table is docs/gpu-engines.md’s', {
     timeout: 300_000,
@@ -47,8 +55,8 @@ describe.skipIf(absent)('kernel placement on the webgpu provider', () => {
       return;
     }
     expect(
-      written,
+      cells(written),
       'docs/gpu-engines.md’s placement table (ILLIA_WRITE_PLACEMENT=1 npx vitest run --project webgpu rewrites it)',
-    ).toBe(table);
+    ).toEqual(cells(table));
   });
 });
