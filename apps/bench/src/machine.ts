@@ -17,6 +17,13 @@ const PACKAGES = [
   'onnxruntime-node',
 ] as const;
 
+/** And those a `--browser` run's page bundles. */
+const BROWSER_PACKAGES = [
+  '@tensorflow/tfjs-backend-webgl',
+  '@tensorflow/tfjs-backend-webgpu',
+  'onnxruntime-web',
+] as const;
+
 function nvidiaGpus(): string {
   try {
     const out = execFileSync(
@@ -47,7 +54,8 @@ function describeDevice(device: Device): string {
 }
 
 /** The CPU, memory, OS, Node and engine versions, and what each requested device is. */
-export function describeMachine(devices: readonly Device[]): MachineDescription {
+export function describeMachine(devices: readonly Device[], browser = false): MachineDescription {
+  const packages = browser ? [...PACKAGES, ...BROWSER_PACKAGES] : PACKAGES;
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
@@ -56,7 +64,7 @@ export function describeMachine(devices: readonly Device[]): MachineDescription 
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     v8: process.versions.v8,
-    packages: Object.fromEntries(PACKAGES.map((name) => [name, packageVersion(name)])),
+    packages: Object.fromEntries(packages.map((name) => [name, packageVersion(name)])),
     devices: Object.fromEntries(devices.map((d) => [d, describeDevice(d)])),
   };
 }

@@ -222,7 +222,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
     tool: '@illia-ts/bench',
     date: new Date().toISOString(),
     machine: (() => {
-      const machine = describeMachine(options.devices);
+      const machine = describeMachine(options.devices, options.browser !== undefined);
       return { ...machine, devices: { ...machine.devices, ...browserDevices } };
     })(),
     options: {

@@ -221,7 +221,13 @@ export async function runBrowser(
   const { url, server } = await serve(dir);
   const browser = await chromium.launch({
     executablePath,
-    args: ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader'],
+    args: [
+      '--enable-unsafe-webgpu',
+      '--enable-unsafe-swiftshader',
+      '--use-angle=swiftshader',
+      // gc() between measurements, as the Node workers' --expose-gc.
+      '--js-flags=--expose-gc',
+    ],
   });
   try {
     const probe = await browser.newPage();
