@@ -101,8 +101,9 @@ machine OMP_WAIT_POLICY=PASSIVE keeps PyTorch's threads from spinning, several t
   --in-process       run every subject in this process (faster start; RSS then is the total)
   --browser          run backends in a page of headless Chromium (ILLIA_CHROMIUM, default
                      /usr/bin/chromium: Debian's chromium package; driven by playwright-core):
-                     tfjs-webgl, tfjs-webgpu, onnx (onnxruntime-web's WebAssembly) and
-                     onnx-webgpu, each in a fresh page, timed as in Node; rows say the adapter
+                     tfjs-webgl and tfjs-webgpu (each beside its ceiling, tfjs on that engine
+                     used directly), onnx (onnxruntime-web's WebAssembly) and onnx-webgpu,
+                     each in a fresh page, timed as in Node; rows say the adapter
                      (SwiftShader: a software GPU, not GPU speed). With --browser, --backends
                      and --ceilings default to none (name them to run Node's too)
   --browser-backends LIST  the page's backends to run (implies --browser; default

@@ -95,14 +95,22 @@ describe.skipIf(!hasChromium)(
     it('measures tfjs-webgl at a tiny size: checked, timed rows that say the adapter', async () => {
       const report = await runBench(
         options(
-          ['--browser-backends', 'tfjs-webgl', '--sizes', '1000']
+          ['--browser-backends', 'tfjs-webgl,ceiling:tfjs-webgl', '--sizes', '1000']
             .concat(['--ops', 'sample,logProb,sample+logProb,trainStep', '--hidden', '4'])
             .concat(['--batch', '8', '--repeats', '2', '--warmup', '1', '--warmup-ms', '0'])
             .concat(['--min-sample-ms', '1', '--max-seconds', '0.05'])
             .concat(['--json', 'none', '--md', 'none', '--svg', 'none']),
         ),
       );
-      const rows = report.measurements;
+      const ceiling = report.measurements.filter((r) => r.subject === 'ceiling:tfjs-webgl');
+      const rows = report.measurements.filter((r) => r.subject === 'tfjs-webgl');
+      // tfjs on WebGL used directly: the same Gaussian ops, and no training step of its own.
+      expect(ceiling.map((r) => `${r.op}:${r.status}`).sort()).toEqual([
+        'logProb:ok',
+        'sample:ok',
+        'sampleLogProb:ok',
+        'trainStep:n/a',
+      ]);
       expect(rows.map((r) => r.op).sort()).toEqual([
         'logProb',
         'sample',
@@ -126,9 +134,13 @@ describe.skipIf(!hasChromium)(
         expect(row.throughput).toBeGreaterThan(0);
         expect(row.medianMs).toBeGreaterThan(0);
       }
-      // The float64 checks ran in the page before timing.
+      // The float64 checks ran in the page before timing; each Gaussian row has a ratio to tfjs
+      // on WebGL used directly, measured in its own page.
       for (const row of rows.filter((r) => r.op !== 'trainStep')) {
         expect(row.check?.relError).toBeLessThan(1e-4);
+        expect(row.ceiling).toBe('ceiling:tfjs-webgl');
+        expect(Number.isFinite(row.ratio)).toBe(true);
+        expect(row.ratio).toBeGreaterThan(0);
       }
       expect(rows.find((r) => r.op === 'trainStep')?.trainCheck).toBeDefined();
       const heading = software ? 'chromium:webgl, software GPU' : 'chromium:webgl';

@@ -12,6 +12,7 @@ import * as core from '@illia-ts/core';
 // tfjs-webgpu (in a browser only).
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
+import * as tfCore from '@tensorflow/tfjs-core';
 import { runJob, type SubjectJob } from '../measure.js';
 import type { Measurement } from '../results.js';
 import {
@@ -20,6 +21,7 @@ import {
   illiaTrainWorkload,
   illiaWorkload,
 } from '../subjects/illia-workloads.js';
+import { tfjsConvWorkload, tfjsWorkload } from '../subjects/tfjs-workloads.js';
 import { type Session, type Subject, Unavailable } from '../subjects/types.js';
 
 // ONNX Runtime's glue and .wasm, served in ort/ beside the page (a folder: its threads need the glue
@@ -95,12 +97,46 @@ async function adapters(): Promise<PageAdapters> {
   };
 }
 
-/** A backend registered in this page, as the bench's Node subjects open theirs. */
-function pageSubject(id: string, engine: string): Subject {
+/**
+ * `ceiling:tfjs-webgl` or `ceiling:tfjs-webgpu`: the same math written directly against tfjs on
+ * that engine (`subjects/tfjs-workloads.ts`, what `ceiling:tfjs` runs in Node).
+ */
+function tfjsPageCeiling(id: string, engine: string): Subject {
+  const tfEngine = id.slice('ceiling:tfjs-'.length);
+  // tfjs-core is CommonJS: take the namespace whichever way the bundle exposes it.
+  const tf = ((tfCore as { default?: typeof tfCore }).default ?? tfCore) as typeof tfCore;
   return {
     id,
-    // No ceiling in the page (yet): the rows have no ratio.
+    role: 'ceiling',
+    async open(): Promise<Session> {
+      let ok = false;
+      try {
+        ok = await tf.setBackend(tfEngine);
+        await tf.ready();
+      } catch (error) {
+        throw new Unavailable(`tfjs engine '${tfEngine}' failed to start: ${String(error)}`);
+      }
+      if (!ok || tf.getBackend() !== tfEngine) {
+        throw new Unavailable(`tfjs engine '${tfEngine}' failed to start here`);
+      }
+      return {
+        engine,
+        workload: async (size, setup) => tfjsWorkload(tf, size, setup),
+        convWorkload: async (shape, seed) => tfjsConvWorkload(tf, shape, seed),
+        close: () => undefined,
+      };
+    },
+  };
+}
+
+/** A backend registered in this page, as the bench's Node subjects open theirs. */
+function pageSubject(id: string, engine: string): Subject {
+  if (id.startsWith('ceiling:tfjs-')) return tfjsPageCeiling(id, engine);
+  return {
+    id,
     role: 'backend',
+    // tfjs backends against tfjs on the same engine, as in Node; onnx has no ceiling in a page.
+    ...(id.startsWith('tfjs-') ? { ceiling: `ceiling:${id}` } : {}),
     async open(): Promise<Session> {
       try {
         await core.setBackend(id);

@@ -23,10 +23,18 @@ import type { PageAdapters } from './page.js';
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
 /**
- * The browser subjects `--browser` runs by default: tfjs on WebGL and WebGPU, and onnx on
- * onnxruntime-web's WebAssembly and its WebGPU provider (the backend names a page registers).
+ * The browser subjects `--browser` runs by default: tfjs on WebGL and WebGPU, each followed by
+ * its ceiling (tfjs on that engine, used directly), and onnx on onnxruntime-web's WebAssembly and
+ * its WebGPU provider (the backend names a page registers).
  */
-export const BROWSER_BACKENDS = ['tfjs-webgl', 'tfjs-webgpu', 'onnx', 'onnx-webgpu'] as const;
+export const BROWSER_BACKENDS = [
+  'tfjs-webgl',
+  'ceiling:tfjs-webgl',
+  'tfjs-webgpu',
+  'ceiling:tfjs-webgpu',
+  'onnx',
+  'onnx-webgpu',
+] as const;
 
 /** Every backend name a page of the runner registers (what `--browser-backends` takes). */
 export const PAGE_BACKENDS = [
@@ -37,6 +45,8 @@ export const PAGE_BACKENDS = [
   'tfjs-webgpu',
   'onnx',
   'onnx-webgpu',
+  'ceiling:tfjs-webgl',
+  'ceiling:tfjs-webgpu',
 ] as const;
 
 /** A subject that timed out in its page: longer than any size of the default run takes. */
@@ -239,9 +249,14 @@ export async function runBrowser(
     const jobs = browserJobs(run);
     for (const job of jobs) {
       onJob?.(job);
-      const pkg = `@illia-ts/backend-${job.subject.split('-')[0]}`;
+      const ceiling = job.subject.startsWith('ceiling:tfjs-');
+      const tfEngine = `@tensorflow/tfjs-backend-${job.subject.slice('ceiling:tfjs-'.length)}`;
+      const pkg = ceiling ? tfEngine : `@illia-ts/backend-${job.subject.split('-')[0]}`;
+      const what = ceiling
+        ? `@tensorflow/tfjs-core@${packageVersion('@tensorflow/tfjs-core')} on ${pkg}@${packageVersion(pkg)}`
+        : `${pkg}@${packageVersion(pkg)} as '${job.subject}'`;
       const adapter = job.device.endsWith('webgl') || job.device.endsWith('webgpu');
-      const engine = `${pkg}@${packageVersion(pkg)} as '${job.subject}' in Chromium ${browser.version()}${adapter ? `, ${devices[job.device as BrowserDevice].replace(/^Chromium \S+ \(headless\), /, '')}` : ''}`;
+      const engine = `${what} in Chromium ${browser.version()}${adapter ? `, ${devices[job.device as BrowserDevice].replace(/^Chromium \S+ \(headless\), /, '')}` : ''}`;
       await runPageJob(browser, url, job, engine, emit);
     }
     const used = new Set<string>(jobs.map((j) => j.device));
@@ -299,7 +314,7 @@ async function runPageJob(
     const label = cellLabel(job, cell);
     emit({
       subject: job.subject,
-      role: 'backend',
+      role: job.subject.startsWith('ceiling:') ? 'ceiling' : 'backend',
       device: job.device,
       engine,
       op: cell.op,
