@@ -42,6 +42,17 @@ if (chromium === undefined) {
   process.exit(0);
 }
 
+/** The projects of vitest.config.ts (keep the two lists alike), each a backend. */
+const PROJECTS = [
+  'cpu',
+  'cpu-threads',
+  'tfjs-cpu',
+  'tfjs-wasm',
+  'tfjs-webgl',
+  'tfjs-webgpu',
+  'onnx-wasm',
+];
+
 // ILLIA_BROWSER_PROJECTS=cpu,tfjs-webgl runs only those projects (also through turbo, which
 // passes ILLIA_* variables on).
 const projects = (process.env.ILLIA_BROWSER_PROJECTS ?? '')
@@ -107,6 +118,20 @@ for (const file of results.testResults) {
     unexpected.push(`${backend}: the file failed to run: ${file.message ?? ''}`);
   }
   rows.push({ backend, ...count });
+}
+
+// A backend that ran no test is a failure, as is a vitest error outside any test (a browser that
+// never connected once made every project report nothing, and the run looked green).
+const asked = [...projects, ...process.argv.slice(2)].flatMap((arg, i, all) =>
+  arg === '--project' ? [all[i + 1]] : arg.startsWith('--project=') ? [arg.slice(10)] : [],
+);
+const expected = asked.length > 0 ? asked : PROJECTS;
+for (const backend of expected) {
+  const row = rows.find((r) => r.backend === backend);
+  if (!row || row.passed === 0) unexpected.push(`${backend}: no test passed (did it run?)`);
+}
+if (run.status !== 0 && unexpected.length === 0 && knownSeen.length === 0) {
+  unexpected.push(`vitest exited ${run.status} without a failing test: see its errors above`);
 }
 
 console.log('\n@illia-ts/test-browser: tests per backend in Chromium');

@@ -38,6 +38,9 @@ export default defineConfig({
       screenshotFailures: false,
       provider: playwright({ launchOptions: { executablePath, args } }),
       instances: [{ browser: 'chromium' }],
+      // Seven projects bundle and start Chromium at once; beside CI's other tasks on 2 cores the
+      // 60 s default was too short once (no test ran), so wait longer before giving up.
+      connectTimeout: 600_000,
     },
     projects: [
       project('cpu'),
