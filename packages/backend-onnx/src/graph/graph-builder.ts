@@ -48,14 +48,25 @@ export class GraphBuilder {
    * exactly 0 there; ONNX Runtime's cpu kernels are accurate, and keep the single ops.
    */
   readonly portable: boolean;
+  /**
+   * Whether two-input `Max` and `Min` are written as `Where(Less(a, b), b, a)` (and `Greater` for
+   * Min). Set for onnxruntime-web's webgpu provider (JSEP): in a graph with a Max or Min beside
+   * other nodes, its Max and Min can give another node's result or read another constant
+   * (measured with onnxruntime-web in Chromium on SwiftShader: `Max(x, 0.5)` beside `Max(x, 0)`
+   * gave `Max(x, 0)`, beside `Relu(x)` it gave `Max(x, −110)` of an unused initializer, and
+   * softplus's clamp `Max(−|x|, −110)` in log(softplus) gave `Max(x, 0)`), while Less, Greater,
+   * Equal and Where are right there. onnxruntime-node's webgpu provider is not affected.
+   */
+  readonly minMaxAsWhere: boolean;
   readonly #nodes: NodeProto[] = [];
   readonly #initializers: TensorProto[] = [];
   readonly #inputs: ValueInfoProto[] = [];
   readonly #constants = new Map<string, string>();
   #next = 0;
 
-  constructor(options: { portable?: boolean } = {}) {
+  constructor(options: { portable?: boolean; minMaxAsWhere?: boolean } = {}) {
     this.portable = options.portable ?? false;
+    this.minMaxAsWhere = options.minMaxAsWhere ?? false;
   }
 
   /** Declares a graph input and returns its name. */
@@ -81,9 +92,31 @@ export class GraphBuilder {
     count: number,
     attributes: readonly AttributeProto[] = [],
   ): string[] {
+    if (this.minMaxAsWhere && count === 1 && inputs.length === 2) {
+      if (opType === 'Max') return [this.#select('Less', inputs[0] as string, inputs[1] as string)];
+      if (opType === 'Min') {
+        return [this.#select('Greater', inputs[0] as string, inputs[1] as string)];
+      }
+    }
     const outputs = Array.from({ length: count }, () => `v${this.#next++}`);
     this.#nodes.push({ opType, inputs, outputs, attributes });
     return outputs;
+  }
+
+  /**
+   * `b` where `compare(a, b)` or b is NaN, else `a`: Max (Less) or Min (Greater) with NaN from
+   * either input, as ONNX Runtime's cpu kernels give it (a constant `b` is never NaN here).
+   */
+  #select(compare: 'Less' | 'Greater', a: string, b: string): string {
+    if (this.#isConstant(a) && !this.#isConstant(b)) [a, b] = [b, a];
+    const picked = this.op('Where', [this.op(compare, [a, b]), b, a]);
+    if (this.#isConstant(b)) return picked;
+    return this.op('Where', [this.op('Equal', [b, b]), picked, b]);
+  }
+
+  #isConstant(name: string): boolean {
+    for (const known of this.#constants.values()) if (known === name) return true;
+    return false;
   }
 
   #constant(key: string, make: (name: string) => TensorProto): string {

@@ -4,6 +4,7 @@
  * on a cache miss, the ONNX model itself.
  */
 import type { TensorValues } from '@illia-ts/core';
+import { RUNTIME } from '#ort';
 import { DataType, encodeModel } from '../proto/onnx.js';
 import { elemTypeOf, GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph-builder.js';
 import type { LazyTensor, ScalarParam } from './lazy-tensor.js';
@@ -163,7 +164,11 @@ function buildModel(
   outputs: readonly LazyTensor[],
   portable: boolean,
 ): Uint8Array {
-  const g = new GraphBuilder({ portable });
+  // onnxruntime-web's webgpu provider mishandles Max and Min (see GraphBuilder.minMaxAsWhere).
+  const g = new GraphBuilder({
+    portable,
+    minMaxAsWhere: portable && RUNTIME === 'onnxruntime-web',
+  });
   const names = new Map<LazyTensor, string>();
   const paramNames = new Map<ScalarParam, string>();
   for (const slot of slots) {

@@ -37,9 +37,14 @@ const CASES: Record<string, number[]> = {
   logSoftplus: [...sweep(-200, 88, 3000), -1e4, 1e30],
 };
 
-async function runPortable(name: string, values: readonly number[]): Promise<Float32Array> {
+async function runPortable(
+  name: string,
+  values: readonly number[],
+  minMaxAsWhere = false,
+  ops?: string[],
+): Promise<Float32Array> {
   const n = values.length;
-  const g = new GraphBuilder({ portable: true });
+  const g = new GraphBuilder({ portable: true, minMaxAsWhere });
   const x = g.input(DataType.FLOAT, [n]);
   const kernel = KERNELS[name] as NonNullable<(typeof KERNELS)[string]>;
   const y = kernel([], {}, { shape: [n], dtype: 'float32' }).emit(g, [x], [], [n]);
@@ -49,6 +54,7 @@ async function runPortable(name: string, values: readonly number[]): Promise<Flo
     producerName: 'illia-ts',
     graph: g.finish([{ name: y, elemType: DataType.FLOAT, dims: [n] }]),
   });
+  ops?.push(...g.finish([]).nodes.map((node) => node.opType));
   const session = await InferenceSession.create(model, { executionProviders: ['cpu'] });
   try {
     const out = await session.run({ [x]: new Tensor('float32', Float32Array.from(values), [n]) });
@@ -95,4 +101,56 @@ describe('portable transcendental forms, on the cpu provider', () => {
       ).toBeLessThanOrEqual(roundings);
     });
   }
+});
+
+/** Max and Min as Where, as onnxruntime-web's webgpu provider gets them (GraphBuilder.minMaxAsWhere). */
+describe('portable forms without Max and Min, on the cpu provider', () => {
+  const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+  for (const [name, values] of Object.entries(CASES)) {
+    it(`${name}: the same values as with Max and Min, and neither op in the graph`, async () => {
+      const xs = [...values, Infinity, -Infinity, 0, -0];
+      const ops: string[] = [];
+      const got = await runPortable(name, xs, true, ops);
+      const expected = await runPortable(name, xs);
+      expect(ops.filter((op) => op === 'Max' || op === 'Min')).toEqual([]);
+      const differ = xs.findIndex((_, i) => !same(got[i] as number, expected[i] as number));
+      expect(differ, `${name} at x = ${xs[differ]}: ${got[differ]} vs ${expected[differ]}`).toBe(
+        -1,
+      );
+    });
+  }
+
+  it('maximum of two inputs keeps a NaN from either', async () => {
+    const a = [1, Number.NaN, 3, -0, Number.NaN];
+    const b = [2, 1, Number.NaN, 0, Number.NaN];
+    const run = async (minMaxAsWhere: boolean, op: 'Max' | 'Min') => {
+      const g = new GraphBuilder({ minMaxAsWhere });
+      const [x, w] = [g.input(DataType.FLOAT, [5]), g.input(DataType.FLOAT, [5])];
+      const y = g.op(op, [x, w]);
+      const graph = g.finish([{ name: y, elemType: DataType.FLOAT, dims: [5] }]);
+      expect(graph.nodes.some((node) => node.opType === op)).toBe(!minMaxAsWhere);
+      const model = encodeModel({
+        irVersion: IR_VERSION,
+        opsetVersion: OPSET_VERSION,
+        producerName: 'illia-ts',
+        graph,
+      });
+      const session = await InferenceSession.create(model, { executionProviders: ['cpu'] });
+      try {
+        const feed = (v: number[]) => new Tensor('float32', Float32Array.from(v), [5]);
+        const out = await session.run({ [x]: feed(a), [w]: feed(b) });
+        return Array.from(out[y]?.data as Float32Array);
+      } finally {
+        await session.release();
+      }
+    };
+    for (const op of ['Max', 'Min'] as const) {
+      const got = await run(true, op);
+      const expected = await run(false, op);
+      expect(
+        got.map((v, i) => same(v, expected[i] as number) || (v === 0 && expected[i] === 0)),
+      ).toEqual(got.map(() => true));
+      expect(got.map(Number.isNaN)).toEqual([false, true, true, false, true]);
+    }
+  });
 });
