@@ -13,7 +13,9 @@ import { firstDifference, floatsOf, runKernel, splitJobsDuring } from '../test-h
 import { testWorkerUrl } from './test-worker.js';
 
 // Long enough for a healthy worker to start on a loaded machine (the same option times the start).
-const TIMEOUT = 2000;
+// Long enough for a worker to start under CI's load (at 2 s, one did not, at load average 17 on
+// 2 cores, and the test saw one thread); a hung job costs this much wait, not CPU.
+const TIMEOUT = 15_000;
 const N = 300_001;
 const one = new CpuBackend({ threads: 1 });
 
