@@ -20,10 +20,7 @@ describe('the browser build’s runtime', () => {
   });
 });
 
-// 240 s per test, a guard against hangs: beside CI's other tasks (load average 20 on 2 cores) the
-// learning test took 87 s against its 60 s default.
 describeConformance({
   name: 'onnx-web',
   factory: () => new OnnxBackend(),
-  timeout: 240_000,
 });

@@ -11,7 +11,4 @@ tf.env().set('WEBGPU_CPU_FORWARD', false);
 describeConformance({
   name: 'tfjs-webgpu',
   factory: () => createTfjsBackend({ engine: 'webgpu', name: 'tfjs-webgpu' }),
-  // A software GPU on a shared CPU: the 10⁶-draw statistics and the ELBO training take 20-60 s
-  // each on 2 loaded cores (the suite's default limit is 60 s).
-  timeout: 240_000,
 });
