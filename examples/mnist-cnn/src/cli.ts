@@ -1,22 +1,13 @@
 /** `npm run example:mnist-cnn`: trains a Bayesian CNN on MNIST with a progress bar per epoch.
  * `-- --save model.safetensors` keeps the trained weights; `-- --load model.safetensors` skips training.
  */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
+import { commandLine, progressBar } from '@illia-ts/example-common';
 import { runMnistCnn } from './mnist-cnn.js';
-import { progressBar } from './progress.js';
 
-const { values: args } = parseArgs({
-  options: { save: { type: 'string' }, load: { type: 'string' } },
-});
-// npm runs the script in the example's folder; paths are the caller's (INIT_CWD).
-const path = (p: string | undefined) =>
-  p === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), p);
+const { path, numeric } = commandLine('usage: npm run example:mnist-cnn [-- --save F | --load F]');
 
 await ready();
-const numeric = (name: string) =>
-  process.env[name] === undefined ? undefined : Number(process.env[name]);
 const epochs = numeric('MNIST_EPOCHS') ?? 10;
 const channels = process.env.MNIST_CHANNELS?.split(',').map(Number) as [number, number] | undefined;
 const result = await runMnistCnn({
@@ -30,12 +21,12 @@ const result = await runMnistCnn({
   samples: numeric('MNIST_SAMPLES'),
   shift: numeric('MNIST_SHIFT'),
   seed: numeric('MNIST_SEED'),
-  load: path(args.load),
-  save: path(args.save),
+  load: path('load'),
+  save: path('save'),
   onProgress: progressBar(epochs),
 });
-if (args.load !== undefined) console.log(`weights loaded from ${path(args.load)} (no training)`);
-if (args.save !== undefined) console.log(`weights saved to ${path(args.save)}`);
+if (path('load') !== undefined) console.log(`weights loaded from ${path('load')} (no training)`);
+if (path('save') !== undefined) console.log(`weights saved to ${path('save')}`);
 console.log(
   `Bayesian CNN on MNIST (mnist package: 8,000 train, 2,000 held out), ${result.numWeights} Gaussian weights, backend '${memory().backend}'`,
 );

@@ -4,30 +4,20 @@
  * training, and `-- --export-onnx model.onnx` exports the model with its weight sampling inside and
  * runs it on the held-out digits with plain onnxruntime-node.
  */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
+import { commandLine, progressBar } from '@illia-ts/example-common';
 import { runMnist } from './mnist.js';
-import { progressBar } from './progress.js';
 
-const { values: args } = parseArgs({
-  options: {
-    save: { type: 'string' },
-    load: { type: 'string' },
-    'export-onnx': { type: 'string' },
-  },
-});
-// npm runs the script in the example's folder; paths are the caller's (INIT_CWD).
-const path = (p: string | undefined) =>
-  p === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), p);
+const { path, numeric } = commandLine(
+  'usage: npm run example:mnist [-- --save F | --load F] [--export-onnx model.onnx]',
+  ['export-onnx'],
+);
 
 await ready();
-const epochs = Number(process.env.MNIST_EPOCHS ?? 15);
+const epochs = numeric('MNIST_EPOCHS') ?? 15;
 console.log(
   `Bayesian MLP 784-400-10 on MNIST (mnist package: 8,000 train, 2,000 held out), backend '${memory().backend}'`,
 );
-const numeric = (name: string) =>
-  process.env[name] === undefined ? undefined : Number(process.env[name]);
 const result = await runMnist({
   epochs,
   klWeight: numeric('MNIST_KL_WEIGHT'),
@@ -35,13 +25,13 @@ const result = await runMnist({
   lr: numeric('MNIST_LR'),
   hidden: numeric('MNIST_HIDDEN'),
   seed: numeric('MNIST_SEED'),
-  load: path(args.load),
-  save: path(args.save),
-  exportOnnx: path(args['export-onnx']),
+  load: path('load'),
+  save: path('save'),
+  exportOnnx: path('export-onnx'),
   onProgress: progressBar(epochs),
 });
-if (args.load !== undefined) console.log(`weights loaded from ${path(args.load)} (no training)`);
-if (args.save !== undefined) console.log(`weights saved to ${path(args.save)}`);
+if (path('load') !== undefined) console.log(`weights loaded from ${path('load')} (no training)`);
+if (path('save') !== undefined) console.log(`weights saved to ${path('save')}`);
 console.log(`held-out accuracy           ${(result.accuracy * 100).toFixed(2)}%   (goal ≥ 95%)`);
 console.log(`expected calibration error  ${result.ece.toFixed(4)}   (goal ≤ 0.03)`);
 console.log(

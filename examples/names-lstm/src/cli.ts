@@ -1,22 +1,13 @@
 /** `npm run example:names-lstm`: trains a Bayesian LSTM to tell female from male first names.
  * `-- --save model.safetensors` keeps the trained weights; `-- --load model.safetensors` skips training.
  */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { memory, ready } from '@illia-ts/core';
+import { commandLine, progressBar } from '@illia-ts/example-common';
 import { FEMALE, type NamePrediction, runNames } from './names.js';
-import { progressBar } from './progress.js';
 
-const { values: args } = parseArgs({
-  options: { save: { type: 'string' }, load: { type: 'string' } },
-});
-// npm runs the script in the example's folder; paths are the caller's (INIT_CWD).
-const path = (p: string | undefined) =>
-  p === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), p);
+const { path, numeric } = commandLine('usage: npm run example:names-lstm [-- --save F | --load F]');
 
 await ready();
-const numeric = (name: string) =>
-  process.env[name] === undefined ? undefined : Number(process.env[name]);
 const epochs = numeric('NAMES_EPOCHS') ?? 12;
 const result = await runNames({
   epochs,
@@ -29,13 +20,13 @@ const result = await runNames({
   stdPrior: numeric('NAMES_STD_PRIOR'),
   samples: numeric('NAMES_SAMPLES'),
   seed: numeric('NAMES_SEED'),
-  load: path(args.load),
-  save: path(args.save),
+  load: path('load'),
+  save: path('save'),
   onProgress: progressBar(epochs),
 });
 const { counts } = result;
-if (args.load !== undefined) console.log(`weights loaded from ${path(args.load)} (no training)`);
-if (args.save !== undefined) console.log(`weights saved to ${path(args.save)}`);
+if (path('load') !== undefined) console.log(`weights loaded from ${path('load')} (no training)`);
+if (path('save') !== undefined) console.log(`weights saved to ${path('save')}`);
 console.log(
   `Bayesian LSTM over first names (${counts.train} training names, ${counts.heldOut} held out, ${counts.both} on both lists), backend '${memory().backend}'`,
 );
