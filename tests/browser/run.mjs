@@ -42,16 +42,11 @@ if (chromium === undefined) {
   process.exit(0);
 }
 
-/** The projects of vitest.config.ts (keep the two lists alike), each a backend. */
-const PROJECTS = [
-  'cpu',
-  'cpu-threads',
-  'tfjs-cpu',
-  'tfjs-wasm',
-  'tfjs-webgl',
-  'tfjs-webgpu',
-  'onnx-wasm',
-];
+const here = dirname(fileURLToPath(import.meta.url));
+/** The projects of vitest.config.ts, each a backend (projects.json holds the one list). */
+const PROJECTS = JSON.parse(readFileSync(join(here, 'projects.json'), 'utf8')).projects.map(
+  (p) => p.name,
+);
 
 // ILLIA_BROWSER_PROJECTS=cpu,tfjs-webgl runs only those projects (also through turbo, which
 // passes ILLIA_* variables on).
@@ -61,7 +56,6 @@ const projects = (process.env.ILLIA_BROWSER_PROJECTS ?? '')
   .filter((p) => p !== '')
   .flatMap((p) => ['--project', p]);
 
-const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const vitestBin = join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
 const out = mkdtempSync(join(tmpdir(), 'illia-browser-'));

@@ -1,5 +1,6 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import list from './projects.json' with { type: 'json' };
 
 const executablePath = process.env.ILLIA_CHROMIUM ?? '/usr/bin/chromium';
 const args = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader'];
@@ -42,14 +43,6 @@ export default defineConfig({
       // 60 s default was too short once (no test ran), so wait longer before giving up.
       connectTimeout: 600_000,
     },
-    projects: [
-      project('cpu'),
-      project('cpu-threads', true),
-      project('tfjs-cpu'),
-      project('tfjs-wasm'),
-      project('tfjs-webgl'),
-      project('tfjs-webgpu'),
-      project('onnx-wasm'),
-    ],
+    projects: list.projects.map((p) => project(p.name, 'isolated' in p && p.isolated)),
   },
 });
