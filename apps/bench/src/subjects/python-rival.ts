@@ -61,7 +61,12 @@ class RivalProcess {
   #exited = false;
 
   constructor(python: string, script: string, engine: RivalEngine) {
-    this.#child = spawn(python, [script, engine], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child = spawn(python, [script, engine], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // PyTorch's OpenMP threads otherwise spin between calls: under load, or while another
+      // subject takes its turn, they take its cores (several times slower). The caller's wins.
+      env: { OMP_WAIT_POLICY: 'PASSIVE', ...process.env },
+    });
     this.#child.stderr.on('data', (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString()).slice(-2000);
     });
