@@ -45,7 +45,8 @@ async function runRivals(ceilings: string, python: string, ops = 'sample,logProb
       ['--backends', 'none', '--ceilings', ceilings, '--sizes', '1000', '--ops', ops]
         .concat(['--hidden', '4', '--batch', '8'])
         .concat(['--repeats', '2', '--warmup-ms', '0', '--min-sample-ms', '0.1'])
-        .concat(['--max-seconds', '0.05', '--in-process', '--json', 'none', '--md', 'none']),
+        .concat(['--max-seconds', '0.05', '--in-process', '--json', 'none', '--md', 'none'])
+        .concat(['--rounds', '1']),
       dir,
     );
     if (parsed.help) throw new Error('unexpected --help');
@@ -79,7 +80,8 @@ async function runConv(
     const parsed = parseArgs(
       ['--backends', backends, '--ceilings', ceilings, '--ops', 'conv2d']
         .concat(['--repeats', '2', '--warmup-ms', '0', '--min-sample-ms', '0.1'])
-        .concat(['--max-seconds', '0.05', '--in-process', '--json', 'none', '--md', 'none']),
+        .concat(['--max-seconds', '0.05', '--in-process', '--json', 'none', '--md', 'none'])
+        .concat(['--rounds', '1']),
       dir,
     );
     if (parsed.help) throw new Error('unexpected --help');
@@ -120,6 +122,8 @@ describe('bench', () => {
         '0.1',
         '--max-seconds',
         '0.05',
+        '--rounds',
+        '2',
         '--out-dir',
         dir,
         '--in-process',
@@ -140,6 +144,20 @@ describe('bench', () => {
     // Reasons, not just a boolean, when a row is not ok.
     expect(cpu.filter((m) => m.status !== 'ok').map((m) => m.reason)).toEqual([]);
     expect(cpu.every((m) => m.throughput! > 0)).toBe(true);
+    // Two rounds each, their figures kept; the row's throughput is within their range.
+    for (const m of cpu) {
+      expect(m.rounds?.map((r) => [r.round, r.status])).toEqual([
+        [0, 'ok'],
+        [1, 'ok'],
+      ]);
+      const [lo, hi] = m.throughputRange!;
+      expect(m.throughput).toBeGreaterThanOrEqual(lo);
+      expect(m.throughput).toBeLessThanOrEqual(hi);
+    }
+    // Ratios to ceiling:js are taken within each round: a range around the median.
+    const sample = cpu.find((m) => m.subject === 'cpu' && m.op === 'sample' && m.size === 100)!;
+    expect(sample.ratio).toBeGreaterThanOrEqual(sample.ratioRange![0]);
+    expect(sample.ratio).toBeLessThanOrEqual(sample.ratioRange![1]);
     const gaussian = cpu.filter((m) => m.op !== 'trainStep' && m.op !== 'conv2d');
     expect(gaussian.every((m) => m.check!.relError <= 1e-4)).toBe(true);
     // The training step: 784-4-10 has 3190 weights; checked against float64 before timing.
@@ -173,7 +191,10 @@ describe('bench', () => {
     expect(json.unavailable.map((u) => u.subject)).toContain('no-such-backend');
     expect(await readFile(join(dir, 'bench.md'), 'utf8')).toMatch(/^\| `cpu` +\|/m);
     expect(await readFile(join(dir, 'bench.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
-  }, 30_000);
+    expect(await readFile(join(dir, 'bench.md'), 'utf8')).toMatch(
+      /^\| `cpu` +\| +[\d.]+ \[[\d.]+–[\d.]+\], [\d.]+× /m,
+    );
+  }, 60_000);
 
   it('reports a wrong gradient or a loss that does not fall', () => {
     const setup = { input: 3, hidden: [2], classes: 2, batch: 4, klWeight: 0.1, lr: 1e-3 };

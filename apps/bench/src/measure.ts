@@ -46,7 +46,23 @@ export interface SubjectJob {
   /** The CNN of `trainCnn` (absent in a job from before it: the example's, `MNIST_CNN`). */
   readonly cnn?: CnnSetup;
   readonly timing: TimingOptions;
+  /** Times each cell is timed (`--rounds`; absent: once). */
+  readonly rounds?: number;
 }
+
+/**
+ * Where a job waits for its turn (see rounds.ts): before preparing a cell (`phase` −1: its
+ * workload and check; for the Gaussian operations, the first operation at the size) and before
+ * timing round `phase` of it.
+ */
+export interface GateStep {
+  readonly op: Operation;
+  readonly size: number;
+  readonly phase: number;
+}
+
+/** Resolves when the job may do the step; absent, a job never waits. */
+export type Gate = (step: GateStep) => Promise<void>;
 
 /** One (size, operation) of a job; `hidden`, `conv` or `cnn` say which MLP, convolution or CNN. */
 export interface JobCell {
@@ -158,6 +174,7 @@ export async function runJob(
   job: SubjectJob,
   emit: (row: Measurement) => void,
   subject: Subject,
+  gate?: Gate,
 ): Promise<void> {
   const cells = jobCells(job);
   const base = { subject: subject.id, role: subject.role, device: job.device };
@@ -201,7 +218,7 @@ export async function runJob(
         op: cell.op,
         size: cell.size,
       };
-      await measureTrainStep(session, cell.hidden, job, row, emit);
+      await measureTrainStep(session, cell.hidden, job, row, emit, gate);
     }
     for (const cell of cells) {
       if (cell.cnn === undefined) continue;
@@ -212,7 +229,7 @@ export async function runJob(
         op: cell.op,
         size: cell.size,
       };
-      await measureTrainCnn(session, cell.cnn, job, row, emit);
+      await measureTrainCnn(session, cell.cnn, job, row, emit, gate);
     }
     for (const cell of cells) {
       if (cell.conv === undefined) continue;
@@ -223,7 +240,7 @@ export async function runJob(
         op: cell.op,
         size: cell.size,
       };
-      await measureConv(session, cell.conv, job, row, emit);
+      await measureConv(session, cell.conv, job, row, emit, gate);
     }
     const sizes = [
       ...new Set(
@@ -236,6 +253,7 @@ export async function runJob(
       const here = gaussianOps.map((op) => ({ size, op }));
       let workload: Workload;
       try {
+        if (gaussianOps[0] !== undefined) await gate?.({ op: gaussianOps[0], size, phase: -1 });
         workload = await session.workload(size, job.setup);
       } catch (error) {
         emitAll(
@@ -247,7 +265,16 @@ export async function runJob(
         continue;
       }
       try {
-        await measureSize(workload, size, job, gaussianOps, subject, { ...base, engine }, emit);
+        await measureSize(
+          workload,
+          size,
+          job,
+          gaussianOps,
+          subject,
+          { ...base, engine },
+          emit,
+          gate,
+        );
       } finally {
         workload.dispose();
       }
@@ -282,6 +309,30 @@ async function timed(
   };
 }
 
+/**
+ * Times a checked cell once per round (`job.rounds`, default 1), waiting at the gate before each,
+ * and emits each round's row; a round that throws ends the cell with an `error` row.
+ */
+async function inRounds(
+  job: SubjectJob,
+  gate: Gate | undefined,
+  cell: { readonly op: Operation; readonly size: number },
+  emit: (row: Measurement) => void,
+  row: Omit<Measurement, 'status'>,
+  measure: () => Promise<Partial<Measurement>>,
+): Promise<void> {
+  const rounds = job.rounds ?? 1;
+  for (let round = 0; round < rounds; round++) {
+    await gate?.({ op: cell.op, size: cell.size, phase: round });
+    try {
+      emit({ ...row, round, ...(await measure()) } as Measurement);
+    } catch (error) {
+      emit({ ...row, round, status: 'error', reason: errorText(error) });
+      return;
+    }
+  }
+}
+
 /** Checks the subject's training against float64, then times its training step. */
 async function measureTrainStep(
   session: Session,
@@ -289,6 +340,7 @@ async function measureTrainStep(
   job: SubjectJob,
   base: Pick<Measurement, 'subject' | 'role' | 'ceiling' | 'device' | 'engine' | 'op' | 'size'>,
   emit: (row: Measurement) => void,
+  gate?: Gate,
 ): Promise<void> {
   const row = { ...base, label: trainLabel(job.train, hidden) };
   if (!session.trainWorkload) {
@@ -297,6 +349,7 @@ async function measureTrainStep(
   }
   let workload: TrainWorkload;
   try {
+    await gate?.({ op: base.op, size: base.size, phase: -1 });
     workload = await session.trainWorkload(hidden, job.train, job.setup);
   } catch (error) {
     const status = error instanceof Unavailable ? 'unavailable' : 'error';
@@ -322,16 +375,13 @@ async function measureTrainStep(
       emit({ ...row, status: 'wrong', reason: `check failed: ${errorText(error)}` });
       return;
     }
-    try {
-      const stats = await timed(
+    await inRounds(job, gate, base, emit, { ...row, trainCheck }, () =>
+      timed(
         () => workload.timeStep?.(job.timing) ?? time(() => workload.step(), job.timing),
         base.size,
         () => workload.liveTensors(),
-      );
-      emit({ ...row, trainCheck, ...stats } as Measurement);
-    } catch (error) {
-      emit({ ...row, trainCheck, status: 'error', reason: errorText(error) });
-    }
+      ),
+    );
   } finally {
     workload.dispose();
   }
@@ -347,6 +397,7 @@ async function measureTrainCnn(
   job: SubjectJob,
   base: Pick<Measurement, 'subject' | 'role' | 'ceiling' | 'device' | 'engine' | 'op' | 'size'>,
   emit: (row: Measurement) => void,
+  gate?: Gate,
 ): Promise<void> {
   const row = { ...base, label: cnnLabel(cnn) };
   if (!session.cnnWorkload) {
@@ -355,6 +406,7 @@ async function measureTrainCnn(
   }
   let workload: CnnWorkload;
   try {
+    await gate?.({ op: base.op, size: base.size, phase: -1 });
     workload = await session.cnnWorkload(cnn, job.setup);
   } catch (error) {
     const status = error instanceof Unavailable ? 'unavailable' : 'error';
@@ -379,16 +431,13 @@ async function measureTrainCnn(
       emit({ ...row, status: 'wrong', reason: `check failed: ${errorText(error)}` });
       return;
     }
-    try {
-      const stats = await timed(
+    await inRounds(job, gate, base, emit, { ...row, trainCheck }, () =>
+      timed(
         () => workload.timeStep?.(job.timing) ?? time(() => workload.step(), job.timing),
         base.size,
         () => workload.liveTensors(),
-      );
-      emit({ ...row, trainCheck, ...stats } as Measurement);
-    } catch (error) {
-      emit({ ...row, trainCheck, status: 'error', reason: errorText(error) });
-    }
+      ),
+    );
   } finally {
     workload.dispose();
   }
@@ -404,6 +453,7 @@ async function measureConv(
   job: SubjectJob,
   base: Pick<Measurement, 'subject' | 'role' | 'ceiling' | 'device' | 'engine' | 'op' | 'size'>,
   emit: (row: Measurement) => void,
+  gate?: Gate,
 ): Promise<void> {
   const row = { ...base, label: convLabel(shape) };
   if (!session.convWorkload) {
@@ -412,6 +462,7 @@ async function measureConv(
   }
   let workload: ConvWorkload;
   try {
+    await gate?.({ op: base.op, size: base.size, phase: -1 });
     workload = await session.convWorkload(shape, job.setup.seed);
   } catch (error) {
     const status = error instanceof Unavailable ? 'unavailable' : 'error';
@@ -438,16 +489,13 @@ async function measureConv(
       }
     }
     const checked = convCheck === undefined ? {} : { convCheck };
-    try {
-      const stats = await timed(
+    await inRounds(job, gate, base, emit, { ...row, ...checked }, () =>
+      timed(
         () => workload.timeStep?.(job.timing) ?? time(() => workload.step(), job.timing),
         base.size,
         () => workload.liveTensors(),
-      );
-      emit({ ...row, ...checked, ...stats } as Measurement);
-    } catch (error) {
-      emit({ ...row, ...checked, status: 'error', reason: errorText(error) });
-    }
+      ),
+    );
   } finally {
     workload.dispose();
   }
@@ -461,6 +509,7 @@ async function measureSize(
   subject: Subject,
   base: Pick<Measurement, 'subject' | 'role' | 'device' | 'engine'>,
   emit: (row: Measurement) => void,
+  gate?: Gate,
 ): Promise<void> {
   let check: Measurement['check'];
   let wrong: string | undefined;
@@ -485,16 +534,13 @@ async function measureSize(
       emit({ ...row, status: 'n/a', reason: `${base.subject} does not implement ${op}` });
       continue;
     }
-    try {
-      const { timeOp } = workload;
-      const stats = await timed(
+    const { timeOp } = workload;
+    await inRounds(job, gate, { op, size }, emit, row, () =>
+      timed(
         () => (timeOp ? timeOp(op, job.timing) : time(fn, job.timing)),
         size,
         () => workload.liveTensors(),
-      );
-      emit({ ...row, ...stats } as Measurement);
-    } catch (error) {
-      emit({ ...row, status: 'error', reason: errorText(error) });
-    }
+      ),
+    );
   }
 }

@@ -26,6 +26,11 @@ export interface BenchOptions {
   readonly ops: readonly Operation[];
   readonly devices: readonly NodeDevice[];
   readonly timing: TimingOptions;
+  /**
+   * Times each cell is timed by every subject, subjects taking turns in an order that rotates
+   * from round to round (`--rounds`, default 3).
+   */
+  readonly rounds: number;
   readonly setup: GaussianSetup;
   /** The training step's MLP and batch. */
   readonly train: TrainSetup;
@@ -55,6 +60,8 @@ export const DEFAULT_SIZES = [1e2, 1e3, 1e4, 1e5, 1e6, 1e7] as const;
 export const DEFAULT_HIDDEN = [100, 400] as const;
 /** The batch of the conv2d page's convolutions. */
 export const DEFAULT_CONV_BATCH = 64;
+/** Rounds of each cell: every subject timed once per round, in turns that rotate. */
+export const DEFAULT_ROUNDS = 3;
 
 export const USAGE = `Usage: npm run bench -- [options]     (or: node apps/bench/dist/cli.js [options])
 
@@ -64,8 +71,8 @@ GFLOP/s) next to
 ceilings that do the same math directly (plain JS, tfjs, one fused ONNX Runtime graph; the
 training step has none; for conv2d, the WebAssembly SIMD peak of one thread) and, where Python
 has them, PyTorch and numpy (ceiling:torch, ceiling:numpy; ILLIA_BENCH_PYTHON picks the
-interpreter, ILLIA_BENCH_TORCH_THREADS PyTorch's threads, default one per core; on a loaded
-machine OMP_WAIT_POLICY=PASSIVE keeps PyTorch's threads from spinning, several times faster).
+interpreter, ILLIA_BENCH_TORCH_THREADS PyTorch's threads, default one per core; PyTorch runs
+with OMP_WAIT_POLICY=PASSIVE unless it is set, so its idle threads do not spin).
 
   --backends LIST    illia backends, comma-separated (default: every installed one, engine
                      variants included, and cpu:1thread beside cpu on a multi-core machine, e.g.
@@ -85,6 +92,11 @@ machine OMP_WAIT_POLICY=PASSIVE keeps PyTorch's threads from spinning, several t
   --conv-batch N     batch of the conv2d page's convolutions (default ${DEFAULT_CONV_BATCH}): LeNet's
                      ${LENET_CONVS.map((c) => `${c.inChannels}→${c.outChannels} ${c.kernelHeight}×${c.kernelWidth} on ${c.height}×${c.width}`).join(', ')}
   --device LIST      ${DEVICES.join(',')} (default: cpu); where one is missing, its rows say why
+  --rounds N         time every cell N times, each subject once per round, subjects taking
+                     turns in an order that rotates from round to round (default ${DEFAULT_ROUNDS}); cells
+                     show the median over rounds [slowest–fastest round], ratios the median
+                     of the ratios within a round (lowest–highest); --in-process times a
+                     subject's rounds one after another
   --repeats N        timed samples per measurement (default 15)
   --warmup N         untimed runs before timing, at least (default 2)
   --warmup-ms X      and untimed runs for at least X ms (default 500: JIT, allocator)
@@ -240,6 +252,7 @@ const FLAGS = new Set([
   'cnn-batch',
   'device',
   'repeats',
+  'rounds',
   'warmup',
   'warmup-ms',
   'min-sample-ms',
@@ -336,6 +349,7 @@ export function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
           ? (Object.keys(OPERATIONS) as Operation[]).filter((op) => !BY_NAME_OPS.includes(op))
           : parseOps(get('ops') as string),
       devices: get('device') === undefined ? ['cpu'] : parseDevices(get('device') as string),
+      rounds: integer('--rounds', get('rounds') ?? String(DEFAULT_ROUNDS), 1, 1000),
       timing: {
         repeats: integer('--repeats', get('repeats') ?? '15', 1),
         warmup: integer('--warmup', get('warmup') ?? '2', 0),

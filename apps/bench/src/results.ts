@@ -43,8 +43,23 @@ export interface Measurement {
   readonly maxMs?: number;
   /** Elements (conv2d: FLOPs) per second at the median. */
   readonly throughput?: number;
-  /** Throughput over the ceiling's, same size, operation and device. */
+  /** Elements (conv2d: FLOPs) per second: the slowest and fastest round's (with rounds). */
+  readonly throughputRange?: readonly [number, number];
+  /**
+   * Throughput over the ceiling's, same size, operation and device: with rounds, the median of
+   * the ratios taken within each round.
+   */
   ratio?: number;
+  /** The smallest and largest of those ratios within a round (with rounds). */
+  ratioRange?: readonly [number, number];
+  /** A backend's ratio to each rival (`ceiling:torch`, `ceiling:numpy`) timed in the cell. */
+  rivals?: Readonly<Record<string, RatioSummary>>;
+  /** Which round (from 0) a row of one round is; absent in combined rows. */
+  readonly round?: number;
+  /** The subject's place in its round's order (from 0), where turns were taken. */
+  readonly turn?: number;
+  /** Each round's figures, in round order (`--rounds`); the row's figures are over them. */
+  readonly rounds?: readonly RoundFigure[];
   /** Peak resident set size of the process that ran it, MiB. */
   readonly peakRssMiB?: number;
   /** Live tensors of the engine after the measurement (parameters and fixed x included). */
@@ -55,6 +70,32 @@ export interface Measurement {
   /** The conv2d check: y, dx and dW against float64. */
   readonly convCheck?: Omit<ConvCheckResult, 'problems'>;
 }
+
+/** A ratio over rounds: the median and range of the ratios taken within a round. */
+export interface RatioSummary {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** How many rounds both were timed in. */
+  readonly rounds?: number;
+}
+
+/** One round of a cell: its own timing (per call, ms) or why it has none. */
+export type RoundFigure =
+  | {
+      readonly round: number;
+      readonly status: 'ok';
+      readonly turn?: number;
+      readonly medianMs: number;
+      readonly p10Ms: number;
+      readonly p90Ms: number;
+      readonly minMs: number;
+      readonly maxMs: number;
+      readonly samples: number;
+      readonly batch: number;
+      readonly throughput: number;
+    }
+  | { readonly round: number; readonly status: Exclude<Status, 'ok'>; readonly reason: string };
 
 /** The machine and software a run used. */
 export interface MachineDescription {

@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { browserJobs, findChromium, runBrowser } from './browser/run.js';
 import { webgpuAdapter } from './gpu.js';
 import { describeMachine } from './machine.js';
-import { cellLabel, jobCells, runJob, type SubjectJob } from './measure.js';
+import { cellLabel, type GateStep, jobCells, runJob, type SubjectJob } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { BenchReport, Measurement } from './results.js';
+import { addRatios, combineRounds, Scheduler } from './rounds.js';
 import { backendForDevice, ceilingOf } from './subjects/illia.js';
 import { CPU_ONLY_CEILINGS, subjectFor } from './subjects/index.js';
-import type { WorkerMessage } from './worker.js';
+import type { RunnerMessage, WorkerMessage } from './worker.js';
 
 /** The illia backend packages, in the order `ready()` tries them. */
 const BACKEND_PACKAGES = ['cpu', 'tfjs', 'onnx'] as const;
@@ -67,29 +68,44 @@ function workerPath(): string {
   return fileURLToPath(new URL('./worker.js', import.meta.url));
 }
 
-/** Runs a job in a child process, forwarding its rows; a crash becomes `error` rows. */
-function runJobInChild(job: SubjectJob, emit: (row: Measurement) => void): Promise<void> {
-  return new Promise((resolve) => {
-    const seen = new Set<string>();
-    // A webgpu job gets SwiftShader where the machine has no Vulkan driver: the loader reads
-    // LD_LIBRARY_PATH when the process starts, so the child's environment says it.
-    const gpuEnv = job.device === 'webgpu' ? webgpuAdapter().env : {};
-    const child = fork(workerPath(), [], {
-      // gc between measurements; engines' chatter stays off the table on stdout.
-      execArgv: ['--expose-gc'],
-      env: { ...process.env, ...gpuEnv },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    });
-    let failure: string | undefined;
-    child.on('message', (message: WorkerMessage) => {
-      if (message.type === 'row') {
-        seen.add(`${message.row.size}/${message.row.op}`);
-        emit(message.row);
-      } else if (message.type === 'failed') {
-        failure = message.error;
-      }
-    });
+/** A job's child process: `go` lets it do the step it waits at; `exited` when it is over. */
+interface Child {
+  go(): void;
+  readonly exited: Promise<void>;
+}
+
+/**
+ * Runs a job in a child process, forwarding its rows and the steps it waits at (`onGate`); a
+ * crash becomes `error` rows for the cells it had not reported.
+ */
+function startChild(
+  job: SubjectJob,
+  emit: (row: Measurement) => void,
+  onGate: (step: GateStep) => void,
+): Child {
+  const seen = new Set<string>();
+  // A webgpu job gets SwiftShader where the machine has no Vulkan driver: the loader reads
+  // LD_LIBRARY_PATH when the process starts, so the child's environment says it.
+  const gpuEnv = job.device === 'webgpu' ? webgpuAdapter().env : {};
+  const child = fork(workerPath(), [], {
+    // gc between measurements; engines' chatter stays off the table on stdout.
+    execArgv: ['--expose-gc'],
+    env: { ...process.env, ...gpuEnv },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+  let failure: string | undefined;
+  child.on('message', (message: WorkerMessage) => {
+    if (message.type === 'row') {
+      seen.add(`${message.row.size}/${message.row.op}`);
+      emit(message.row);
+    } else if (message.type === 'gate') {
+      onGate(message.step);
+    } else if (message.type === 'failed') {
+      failure = message.error;
+    }
+  });
+  const exited = new Promise<void>((resolve) => {
     child.on('exit', (code, signal) => {
       const reason =
         failure ??
@@ -111,20 +127,72 @@ function runJobInChild(job: SubjectJob, emit: (row: Measurement) => void): Promi
       }
       resolve();
     });
-    child.send(job);
   });
+  child.send({ type: 'job', job } satisfies RunnerMessage);
+  return {
+    go: () => {
+      if (child.connected) child.send({ type: 'go' } satisfies RunnerMessage);
+    },
+    exited,
+  };
 }
 
-/** Sets each backend row's ratio to its ceiling's throughput (same device, operation and size). */
-export function addRatios(rows: Measurement[]): void {
-  const key = (subject: string, r: Measurement) => `${subject}|${r.device}|${r.op}|${r.size}`;
-  const byKey = new Map(rows.map((r) => [key(r.subject, r), r]));
-  for (const row of rows) {
-    if (row.status !== 'ok' || row.ceiling === undefined || row.throughput === undefined) continue;
-    const ceiling = byKey.get(key(row.ceiling, row));
-    if (ceiling?.status === 'ok' && ceiling.throughput)
-      row.ratio = row.throughput / ceiling.throughput;
+/**
+ * Runs every job in its own child process at once, one working at a time: each cell is prepared
+ * by every subject in turn, then timed once per round by each, in an order that rotates from
+ * round to round (rounds.ts). Rows of a timed round get their `turn` in it.
+ */
+async function runChildren(
+  jobs: readonly SubjectJob[],
+  devices: readonly string[],
+  emit: (row: Measurement) => void,
+): Promise<void> {
+  // Every cell of the run, in the order jobs take them (each job's cells are some of these).
+  const order = new Map<string, number>();
+  for (const device of devices) {
+    for (const job of jobs.filter((j) => j.device === device)) {
+      for (const cell of jobCells(job)) {
+        const id = `${device}|${cell.op}|${cell.size}`;
+        if (!order.has(id)) order.set(id, order.size);
+      }
+    }
   }
+  const scheduler = new Scheduler(jobs.length);
+  const turns = new Map<string, number>();
+  const current = new Map<number, { round: number; turn: number }>();
+  const children: Child[] = [];
+  const pump = () => {
+    const next = scheduler.next();
+    if (next === undefined) return;
+    const { worker, step } = next;
+    if (step.phase >= 0) {
+      const id = `${step.cell}|${step.phase}`;
+      const turn = turns.get(id) ?? 0;
+      turns.set(id, turn + 1);
+      current.set(worker, { round: step.phase, turn });
+    }
+    children[worker]?.go();
+  };
+  jobs.forEach((job, worker) => {
+    const child = startChild(
+      job,
+      (row) => {
+        const now = current.get(worker);
+        emit(now !== undefined && row.round === now.round ? { ...row, turn: now.turn } : row);
+      },
+      (step) => {
+        const cell = order.get(`${job.device}|${step.op}|${step.size}`) ?? order.size;
+        scheduler.wait(worker, { cell, phase: step.phase });
+        pump();
+      },
+    );
+    children.push(child);
+    void child.exited.then(() => {
+      scheduler.done(worker);
+      pump();
+    });
+  });
+  await Promise.all(children.map((c) => c.exited));
 }
 
 /** Runs the whole benchmark and returns the report (it writes no files: see `writeReports`). */
@@ -177,6 +245,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
         conv: options.conv,
         ...(options.cnn === undefined ? {} : { cnn: options.cnn }),
         timing: options.timing,
+        rounds: options.rounds,
       });
     }
   }
@@ -196,22 +265,37 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
           },
         };
   const total = [...jobs, ...(browserRun ? browserJobs(browserRun) : [])].reduce(
-    (n, job) => n + jobCells(job).length,
+    (n, job) => n + jobCells(job).length * (job.rounds ?? 1),
     0,
   );
   const emit = (row: Measurement) => {
     rows.push(row);
     hooks.onRow?.(row, rows.length, total);
   };
-  for (const job of jobs) {
-    hooks.onJob?.(job);
-    if (options.isolate) await runJobInChild(job, emit);
-    else await runJob(job, emit, subjectFor(job.subject));
+  if (options.isolate) {
+    for (const job of jobs) hooks.onJob?.(job);
+    await runChildren(jobs, options.devices, emit);
+  } else {
+    // One process: each subject in turn, its rounds one after another (engines share it).
+    for (const job of jobs) {
+      hooks.onJob?.(job);
+      await runJob(job, emit, subjectFor(job.subject));
+    }
   }
   const browserDevices = browserRun ? await runBrowser(browserRun, emit, hooks.onJob) : {};
-  addRatios(rows);
+  // Rows in job order, each job's cells in its order, as tables list them.
+  const place = new Map(jobs.map((job, i) => [`${job.subject}|${job.device}`, i]));
+  const cellPlace = (r: Measurement) =>
+    place.get(`${r.subject}|${r.device}`) ?? Number.POSITIVE_INFINITY;
+  const measured = combineRounds(
+    rows
+      .map((r, i) => ({ r, i }))
+      .sort((a, b) => cellPlace(a.r) - cellPlace(b.r) || a.i - b.i)
+      .map(({ r }) => r),
+  );
+  addRatios(measured);
   const seen = new Set<string>();
-  for (const row of rows) {
+  for (const row of measured) {
     const id = `${row.subject}|${row.device}`;
     if (row.status === 'unavailable' && !seen.has(id)) {
       seen.add(id);
@@ -232,6 +316,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
       ops: options.ops,
       devices: options.devices,
       timing: options.timing,
+      rounds: options.rounds,
       setup: options.setup,
       train: options.train,
       conv: options.conv,
@@ -240,7 +325,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks = {}): Pro
       ...(options.browser === undefined ? {} : { browser: options.browser }),
     },
     unavailable,
-    measurements: rows,
+    measurements: measured,
     ...(options.note === undefined ? {} : { note: options.note }),
   };
 }

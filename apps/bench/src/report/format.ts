@@ -57,14 +57,35 @@ export function kernelRange(row: Measurement): string {
   return `[${rate(row.maxMs)}–${rate(row.minMs)}]`;
 }
 
+/** How many rounds of a row were timed (1 for a row of a run before rounds). */
+export function timedRounds(row: Measurement): number {
+  return row.rounds?.filter((r) => r.status === 'ok').length ?? 1;
+}
+
+/** A ratio, and its range where it has one: `0.89× (0.78–0.90×)`, or `0.89×`. */
+export function formatRatio(median: number, range?: readonly [number, number]): string {
+  const text = `${median.toFixed(2)}×`;
+  return range === undefined || range[0] === range[1]
+    ? text
+    : `${text} (${range[0].toFixed(2)}–${range[1].toFixed(2)}×)`;
+}
+
 /**
- * What a summary cell shows: throughput and ratio, or why there is none. A kernel's cell also
- * has its range over the repeats: `12.3 [11.8–12.5] (0.85×)`.
+ * What a summary cell shows: throughput and ratio, or why there is none. Over several rounds,
+ * the median round's throughput with the slowest and fastest round's, and the median of the
+ * ratios within a round with the lowest and highest: `310 [295–320], 8.13× (7.93–8.30×)`. A
+ * single round shows `310 (8.13×)`; a kernel's has its range over the repeats in brackets.
  */
 export function summaryCell(row: Measurement | undefined): string {
   if (!row) return '';
   switch (row.status) {
     case 'ok': {
+      if (timedRounds(row) > 1 && row.throughputRange !== undefined) {
+        const [lo, hi] = row.throughputRange;
+        const at = (rate: number) => formatThroughput({ ...row, throughput: rate });
+        const ratio = row.ratio === undefined ? '' : `, ${formatRatio(row.ratio, row.ratioRange)}`;
+        return `${at(row.throughput as number)} [${at(lo)}–${at(hi)}]${ratio}`;
+      }
       const range = KERNEL_OPS.includes(row.op) ? kernelRange(row) : '';
       return `${formatThroughput(row)}${range ? ` ${range}` : ''}${row.ratio === undefined ? '' : ` (${row.ratio.toFixed(2)}×)`}`;
     }
@@ -142,6 +163,34 @@ export function summaryGroups(rows: readonly Measurement[]): {
     }
   }
   return { sizes, groups };
+}
+
+/** A summary table's rows of ratios to one rival (`ceiling:torch`): backend → size → cell. */
+export interface RivalTable {
+  readonly rival: string;
+  readonly subjects: { id: string; cells: string[] }[];
+}
+
+/**
+ * The backends' ratios to each rival timed in `group`: the median of the ratios within a round
+ * and their range (`0.89× (0.78–0.90×)`); blank where the two share no timed round.
+ */
+export function rivalTables(group: SummaryGroup): RivalTable[] {
+  const rivals = [
+    ...new Set(group.subjects.flatMap((s) => s.cells.flatMap((c) => Object.keys(c?.rivals ?? {})))),
+  ];
+  return rivals.map((rival) => ({
+    rival,
+    subjects: group.subjects
+      .filter((s) => s.cells.some((c) => c?.rivals?.[rival] !== undefined))
+      .map((s) => ({
+        id: s.id,
+        cells: s.cells.map((c) => {
+          const r = c?.rivals?.[rival];
+          return r === undefined ? '' : formatRatio(r.median, [r.min, r.max]);
+        }),
+      })),
+  }));
 }
 
 /** The distinct reasons a subject could not be timed, for footnotes under the tables. */

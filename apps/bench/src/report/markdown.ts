@@ -8,16 +8,19 @@ const CHECK_STEPS_TEXT = `the loss must be finite and fall over its first ${CHEC
 
 import {
   deviceLabel,
+  formatRatio,
   formatSize,
   formatThroughput,
   formatTime,
   KERNEL_OPS,
   OP_LABEL,
   problems,
+  rivalTables,
   type SummaryGroup,
   sizeHeader,
   summaryCell,
   summaryGroups,
+  timedRounds,
 } from './format.js';
 
 /**
@@ -47,8 +50,11 @@ function detailRow(r: Measurement): string[] {
     formatSize(r.size),
     ok ? formatTime(r.medianMs as number) : r.status === 'wrong' ? '**WRONG**' : r.status,
     ok ? `${formatTime(r.p10Ms as number)} – ${formatTime(r.p90Ms as number)}` : '',
-    ok ? `${formatThroughput(r)}${KERNEL_OPS.includes(r.op) ? ' GFLOP/s' : ''}` : '',
-    r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
+    ok
+      ? `${formatThroughput(r)}${r.throughputRange && timedRounds(r) > 1 ? ` [${formatThroughput({ ...r, throughput: r.throughputRange[0] })}–${formatThroughput({ ...r, throughput: r.throughputRange[1] })}]` : ''}${KERNEL_OPS.includes(r.op) ? ' GFLOP/s' : ''}`
+      : '',
+    r.ratio === undefined ? '' : formatRatio(r.ratio, r.ratioRange),
+    ok ? (r.rounds === undefined ? '' : String(timedRounds(r))) : '',
     ok ? `${r.samples}×${r.batch}` : '',
     r.peakRssMiB === undefined ? '' : r.peakRssMiB.toFixed(0),
     r.liveTensors === undefined || r.liveTensors === null ? '' : String(r.liveTensors),
@@ -116,6 +122,36 @@ function scalingSection(report: BenchReport): string[] {
   return out;
 }
 
+/** What the report says of its rounds: a paragraph and a blank line, or nothing for one round. */
+function roundsText(report: BenchReport): string[] {
+  const rounds = report.options.rounds as number | undefined;
+  if (rounds === undefined || rounds < 2) return [];
+  const alternated = report.options.isolate !== false;
+  return [
+    `Every cell was timed in ${rounds} rounds: ${alternated ? 'in each round every subject measured it once (warm-up and timed samples as above), in turns whose order rotates from round to round (round r starts at the r-th subject), so no subject always runs first or last and a noisy minute falls on all alike' : 'each subject measured it once per round, its rounds one after another (one process, no turns)'}. A cell is the median round's throughput with the slowest and fastest round's in brackets, then the ratio: the median of the ratios taken within a round (a subject and its ceiling timed in the same round), with the lowest and highest in parentheses — \`0.89× (0.78–0.90×)\`. Under each table, where PyTorch or numpy ran, the backends' ratios to them, taken the same way. The JSON keeps each round's figures (\`rounds\`).`,
+    '',
+  ];
+}
+
+/** A group's summary table, then a table of the backends' ratios to each rival timed in it. */
+function groupTables(group: SummaryGroup): string[] {
+  const sizes = group.sizes.map((size) => sizeHeader(group, size));
+  const out = table(
+    ['', ...sizes],
+    group.subjects.map((s) => [`\`${s.id}\``, ...s.cells.map(summaryCell)]),
+  );
+  for (const { rival, subjects } of rivalTables(group)) {
+    out.push(
+      '',
+      ...table(
+        [`× \`${rival}\``, ...sizes],
+        subjects.map((s) => [`\`${s.id}\``, ...s.cells]),
+      ),
+    );
+  }
+  return out;
+}
+
 /**
  * The Markdown report: where it ran, summary tables (as on stdout), the chart, every measurement
  * in detail, and what could not be measured and why. `svgLink` is the chart's path relative to
@@ -152,6 +188,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
     '',
     `Each cell is millions of elements per second (on the kernels page, GFLOP/s) at the median time of one call, measured until the result is readable (\`await t.data()\`). A backend's ratio to its ceiling — the same math written directly on the same engine — is in parentheses: tfjs backends against tfjs, onnx against one hand-fused ONNX Runtime graph, the others against a plain JavaScript loop (one thread). \`ceiling:torch\` and \`ceiling:numpy\` are no backend's ceiling: the same operations in PyTorch and numpy, the rivals, run where Python has them. Each measurement: ${timing.warmup} warm-up runs${timing.warmupMs ? ` and at least ${timing.warmupMs} ms of them (V8 optimises small calls after thousands of runs, and the allocator reuses freed memory only after some has been freed)` : ''}, then up to ${timing.repeats} timed samples (calls batched so a sample lasts ≥ ${timing.minSampleMs} ms; sampling stops after ${timing.maxSeconds} s). Before timing, every subject's \`logProb\` is checked against a float64 reference (relative error ≤ 1e-4) and its samples for mean 0 and variance 1 after standardising; one that fails is shown **WRONG** and not timed. Throughput that stays flat as the size grows is linear scaling; where it falls, scaling stops.`,
     '',
+    ...roundsText(report),
     `The training step's size is the number of weights of its MLP (each a Gaussian with a mu and a rho), so its cells are millions of weights trained per second; the column says the layer widths and the batch. It has no ceiling (no hand-written training step in plain JS, tfjs or ONNX Runtime), so its rows have no ratio; \`ceiling:torch\` trains the same MLP in PyTorch (autograd, \`torch.optim.Adam\`), checked the same way. Before it is timed, one deterministic step (every layer frozen at its means) is checked against a float64 forward and backward pass written in the bench — the loss within 1e-4 and each parameter's gradient within 1e-3 relative L2 error — and ${CHECK_STEPS_TEXT}; one that fails is shown **WRONG**. A subject id \`NAME:Nthread(s)\` is the backend on N threads (\`cpu:1thread\` is \`new CpuBackend({ threads: 1 })\`); plain \`cpu\` uses every core.`,
     '',
     `The CNN training step (\`trainCnn\`) is the same on the Bayesian CNN of \`examples/mnist-cnn\` (46,730 weights at its defaults), checked the same way against a float64 pass of the CNN; its ratio is to \`ceiling:torch\`, PyTorch training the same Bayesian CNN (every weight sampled each step), since no engine has a hand-written one. Steps per second are its throughput divided by its size.`,
@@ -169,10 +206,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
       '',
       `### ${OP_LABEL[group.op]} on ${deviceLabel(m.devices, group.device)}`,
       '',
-      ...table(
-        ['', ...group.sizes.map((size) => sizeHeader(group, size))],
-        group.subjects.map((s) => [`\`${s.id}\``, ...s.cells.map(summaryCell)]),
-      ),
+      ...groupTables(group),
     );
   }
   if (kernelGroups.length > 0) {
@@ -187,10 +221,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
         '',
         `### ${OP_LABEL[group.op]} on ${deviceLabel(m.devices, group.device)}`,
         '',
-        ...table(
-          ['', ...group.sizes.map((size) => sizeHeader(group, size))],
-          group.subjects.map((s) => [`\`${s.id}\``, ...s.cells.map(summaryCell)]),
-        ),
+        ...groupTables(group),
       );
     }
   }
@@ -218,6 +249,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
         'p10 – p90',
         'M elem/s',
         '× ceiling',
+        'rounds',
         'samples',
         'peak RSS MiB',
         'live tensors',
@@ -227,7 +259,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
       3,
     ),
     '',
-    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, setup: report.options.setup, train: report.options.train, ...(report.options.conv === undefined ? {} : { conv: report.options.conv }), ...(report.options.cnn === undefined ? {} : { cnn: report.options.cnn }), isolate: report.options.isolate })}\``,
+    `Options: \`${JSON.stringify({ sizes: report.options.sizes, timing: report.options.timing, ...(report.options.rounds === undefined ? {} : { rounds: report.options.rounds }), setup: report.options.setup, train: report.options.train, ...(report.options.conv === undefined ? {} : { conv: report.options.conv }), ...(report.options.cnn === undefined ? {} : { cnn: report.options.cnn }), isolate: report.options.isolate })}\``,
     '',
   );
   return out.join('\n');

@@ -4,6 +4,7 @@ import {
   KERNEL_OPS,
   OP_LABEL,
   problems,
+  rivalTables,
   sizeHeader,
   summaryCell,
   summaryGroups,
@@ -27,6 +28,12 @@ export function textTable(report: BenchReport): string {
     'M elements/s at the median (backend ÷ its ceiling); WRONG = failed the float64 check, not timed',
     'training step: size = weights of the MLP (input-hidden-classes, batch), M weights/s; no ceiling',
   ];
+  const rounds = report.options.rounds as number | undefined;
+  if (rounds !== undefined && rounds > 1) {
+    out.push(
+      `${rounds} rounds, subjects in turns that rotate: median [slowest–fastest round], ratio = median of the ratios within a round (lowest–highest)`,
+    );
+  }
   for (const device of new Set(groups.map((g) => g.device))) {
     if (device !== 'cpu' && m.devices[device]) out.push(`${device}: ${m.devices[device]}`);
   }
@@ -47,6 +54,15 @@ export function textTable(report: BenchReport): string {
     );
     out.push('', pad(header, widths), widths.map((w) => '-'.repeat(w)).join('  '));
     for (const row of body) out.push(pad(row, widths));
+    for (const { rival, subjects } of rivalTables(group)) {
+      const rivalHeader = [`  × ${rival}`, ...header.slice(1)];
+      const rivalBody = subjects.map((s) => [`  ${s.id}`, ...s.cells]);
+      const w = rivalHeader.map((h, i) =>
+        Math.max(h.length, ...rivalBody.map((r) => (r[i] as string).length)),
+      );
+      out.push('', pad(rivalHeader, w));
+      for (const row of rivalBody) out.push(pad(row, w));
+    }
   }
   const notes = problems(report.measurements);
   const failedPackages = report.unavailable
