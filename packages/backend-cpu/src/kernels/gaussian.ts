@@ -5,7 +5,7 @@
  * order.
  */
 import { softplus, softplusWithLogSum } from './fast-math.js';
-import { BLOCK, fillNormalBlocks } from './random-normal.js';
+import { BLOCK, normalBlock, seedWord0, seedWord1 } from './random-normal.js';
 
 /** sigma of one block for `logRatioBlocks` when not cached; one per thread (module instance). */
 const scratch = new Float64Array(BLOCK);
@@ -27,8 +27,9 @@ export function sigmaBlocks(
 /**
  * Blocks `[firstBlock, endBlock)` of `mu + sigma ⊙ eps`, eps the draws of (seed, counter) that
  * `fillNormalBlocks` gives, sigma from the cache `sigma` or, when null, `softplus(rho)`.
- * Each block is first filled with its draws (rounded to float32, as `randomNormal` stores them),
- * then scaled and shifted while it is still in L1 cache.
+ * Each block's draws (float32, as `randomNormal` stores them) are made in a block-sized buffer
+ * (the WebAssembly memory, or the TypeScript's scratch) and read from there while in L1 cache,
+ * scaled and shifted in one pass that writes `out` once.
  */
 export function sampleBlocks(
   out: Float32Array,
@@ -40,20 +41,22 @@ export function sampleBlocks(
   firstBlock: number,
   endBlock: number,
 ): void {
+  const w0 = seedWord0(seed);
+  const w1 = seedWord1(counter);
   for (let b = firstBlock; b < endBlock; b++) {
-    fillNormalBlocks(out, seed, counter, b, b + 1);
+    const eps = normalBlock(w0, w1, b);
     const start = b * BLOCK;
     const end = Math.min(out.length, start + BLOCK);
     if (sigma !== null) {
-      for (let i = start; i < end; i++) {
-        out[i] = (mu[i] as number) + (sigma[i] as number) * (out[i] as number);
+      for (let i = start, j = 0; i < end; i++, j++) {
+        out[i] = (mu[i] as number) + (sigma[i] as number) * (eps[j] as number);
       }
     } else {
       // softplus in the loop, not a pass of its own: no divide or exp left to overlap, so a
       // separate pass only added a store and a load (8.6 against 7.4 ns per element).
       // Bitwise the sigma that the cache holds (softplusWithLogSum).
-      for (let i = start; i < end; i++) {
-        out[i] = (mu[i] as number) + softplus(rho[i] as number) * (out[i] as number);
+      for (let i = start, j = 0; i < end; i++, j++) {
+        out[i] = (mu[i] as number) + softplus(rho[i] as number) * (eps[j] as number);
       }
     }
   }

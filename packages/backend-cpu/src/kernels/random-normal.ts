@@ -1,23 +1,21 @@
 /**
- * Standard normal draws: xoshiro128** feeding a 128-layer Ziggurat (Marsaglia & Tsang 2000).
+ * Standard normal draws: 8 xoshiro128** streams per block feeding a Box–Muller transform in
+ * float32 (`normal-wasm.ts` says the stream exactly), in WebAssembly SIMD where the runtime has
+ * it, else in the TypeScript below, which gives bitwise the same numbers.
  *
  * Counter-based at block level: the draws of block `b` (elements `b·BLOCK` to `(b+1)·BLOCK − 1`)
- * come from a xoshiro128** stream seeded by (key.seed, key.counter, b). Any split of the blocks
- * between threads gives bitwise the same numbers.
+ * come from streams seeded by (key.seed, key.counter, b, lane). Any split of the blocks between
+ * threads gives bitwise the same numbers, and so does either implementation.
  *
- * Each 32-bit draw feeds one Ziggurat step with disjoint bits: 7 for the layer, 1 for the sign
- * and 24 for the position, so the layer and the value are not correlated (Doornik 2005).
- *
- * Speed: the generator state lives in four local integers inside the block loop, and the common
- * case (98.8% of draws: inside a layer's rectangle) is one table compare and one multiply by a
- * signed width. The rare wedge and tail draws leave the loop for {@link slowNormal}, which takes
- * the state through an Int32Array so the hot loop keeps it in registers.
+ * Stream version 2 (backend-cpu 0.2): version 1 was one xoshiro128** stream per block feeding a
+ * scalar Ziggurat; the same key now gives other (equally distributed) numbers.
  */
 import { mix32, type RandomNormalAttrs, sizeOf } from '@illia-ts/core';
 import type { CpuKernel } from './context.js';
+import { BLOCK_DRAWS, C, LANES, normalBlockWasm } from './normal-wasm.js';
 
-/** Elements per independently seeded stream. */
-export const BLOCK = 2048;
+/** Elements per independently seeded block. */
+export const BLOCK = BLOCK_DRAWS;
 
 /** Blocks that cover `n` elements. */
 export const blocksOf = (n: number): number => Math.ceil(n / BLOCK);
@@ -30,100 +28,126 @@ export const randomNormal: CpuKernel<RandomNormalAttrs> = (ctx, _inputs, { key }
   return ctx.wrap(out, shape);
 };
 
-const LAYERS = 128;
-/** Right edge of the base layer and the area of each layer (Marsaglia & Tsang, 128 layers). */
-const R = 3.442619855899;
-const AREA = 9.91256303526217e-3;
-const SCALE = 2 ** 24;
+/** The first two words of every stream of (seed, counter). */
+export const seedWord0 = (seed: number): number => mix32(seed ^ 0x243f6a88) | 0;
+export const seedWord1 = (counter: number): number => mix32(counter ^ 0x85a308d3) | 0;
 
-/** `K[i]`: below it, a 24-bit position lies inside the curve for sure. */
-const K = new Int32Array(LAYERS);
-/** `W[i]`: layer i's width divided by 2^24. */
-const W = new Float64Array(LAYERS);
-/** `WS[i + 128·sign]`: `±W[i]`, so the sign bit picks the sign without a branch. */
-const WS = new Float64Array(2 * LAYERS);
-/** `F[i]`: the density exp(−x²/2) at layer i's edge. */
-const F = new Float64Array(LAYERS);
+/** Whether draws come from WebAssembly SIMD (tests switch it off to run the TypeScript). */
+let useWasm = normalBlockWasm !== null;
 
-(() => {
-  let dn = R;
-  let tn = dn;
-  const q = AREA / Math.exp(-0.5 * dn * dn);
-  K[0] = Math.floor((dn / q) * SCALE);
-  K[1] = 0;
-  W[0] = q / SCALE;
-  W[LAYERS - 1] = dn / SCALE;
-  F[0] = 1;
-  F[LAYERS - 1] = Math.exp(-0.5 * dn * dn);
-  for (let i = LAYERS - 2; i >= 1; i--) {
-    dn = Math.sqrt(-2 * Math.log(AREA / dn + Math.exp(-0.5 * dn * dn)));
-    K[i + 1] = Math.floor((dn / tn) * SCALE);
-    tn = dn;
-    F[i] = Math.exp(-0.5 * dn * dn);
-    W[i] = dn / SCALE;
-  }
-  for (let i = 0; i < LAYERS; i++) {
-    WS[i] = W[i] as number;
-    WS[i + LAYERS] = -(W[i] as number);
-  }
-})();
-
-/** One xoshiro128** step on `s` (4 words, updated in place); the next uniform 32-bit integer. */
-function nextUint32(s: Int32Array): number {
-  const s1 = s[1] as number;
-  const m = Math.imul(s1, 5);
-  const result = Math.imul((m << 7) | (m >>> 25), 9);
-  const t = s1 << 9;
-  let s0 = s[0] as number;
-  let s2 = s[2] as number;
-  let s3 = s[3] as number;
-  s2 ^= s0;
-  s3 ^= s1;
-  s[1] = s1 ^ s2;
-  s0 ^= s3;
-  s[0] = s0;
-  s[2] = s2 ^ t;
-  s[3] = (s3 << 11) | (s3 >>> 21);
-  return result >>> 0;
+/** Runs the TypeScript draws (false) or, where available, the WebAssembly ones (true). */
+export function setNormalSimd(on: boolean): void {
+  useWasm = on && normalBlockWasm !== null;
 }
 
-/** A uniform number in (0, 1), never 0 (so its log is finite). */
-function nextOpenUniform(s: Int32Array): number {
-  return ((nextUint32(s) >>> 8) + 0.5) / SCALE;
+/** Whether this thread draws with WebAssembly SIMD. */
+export const normalSimd = (): boolean => useWasm;
+
+/** The block's draws, one per thread (module instance). */
+const scratch = new Float32Array(BLOCK);
+/** The 32-bit draws of a block: lane `l`'s k-th at `8k + l`. */
+const raw = new Int32Array(BLOCK);
+/** 2^−e for e in −1 … 32 (index e + 1). */
+const POW2_INV = Float64Array.from({ length: 34 }, (_, i) => 2 ** -(i - 1));
+
+const f = Math.fround;
+const [P0, P1, P2, P3, P4, P5, P6, P7, P8] = C.LOG_P as unknown as number[] as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+const [S0, S1, S2] = C.SIN as unknown as [number, number, number];
+const [C0, C1, C2] = C.COS as unknown as [number, number, number];
+const { SQRT2, LN2_HI, LN2_LO, ANGLE } = C;
+
+/** Lane `l`'s 256 draws of block `block` of (w0, w1) into `raw[8k + l]`. */
+function laneDraws(w0: number, w1: number, block: number, l: number): void {
+  let s0 = w0;
+  let s1 = w1;
+  let s2 = mix32((((block << 3) + l) | 0) ^ 0x13198a2e) | 0;
+  let s3 = mix32(w0 ^ w1 ^ 0x03707344 ^ s2) | 1;
+  for (let k = -8; k < BLOCK / 8; k++) {
+    const m = (s1 + (s1 << 2)) | 0;
+    const q = (m << 7) | (m >>> 25);
+    if (k >= 0) raw[8 * k + l] = q + (q << 3);
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+  }
 }
 
 /**
- * The Ziggurat draw that starts from the rejected 32-bit draw `u`: wedge or tail test, and new
- * draws from `s` until one is accepted.
+ * The TypeScript transcription of `normal-wasm.ts`: the draws of block `block` of (w0, w1) into
+ * `out[0 … BLOCK)`, one float32 operation at a time.
  */
-function slowNormal(s: Int32Array, u: number): number {
-  for (;;) {
-    const i = u & (LAYERS - 1);
-    const j = u >>> 8;
-    const negative = (u & 0x80) !== 0;
-    let x = j * (W[i] as number);
-    if (j < (K[i] as number)) return negative ? -x : x;
-    if (i === 0) {
-      // The tail beyond R (Marsaglia 1964).
-      let y: number;
-      do {
-        x = -Math.log(nextOpenUniform(s)) / R;
-        y = -Math.log(nextOpenUniform(s));
-      } while (y + y < x * x);
-      return negative ? -(R + x) : R + x;
+export function normalBlockTs(w0: number, w1: number, block: number, out: Float32Array): void {
+  for (let l = 0; l < LANES; l++) laneDraws(w0, w1, block, l);
+  for (let at = 0; at < BLOCK; at += 8) {
+    for (let j = at; j < at + 4; j++) {
+      const x = raw[j] as number;
+      const y = raw[j + 4] as number;
+      // ln u, u = (float32(x >>> 1) + 0.5)·2⁻³¹
+      const v = f(f(x >>> 1) + 0.5);
+      let e = v < 1 ? -1 : 31 - Math.clz32(v);
+      let m = v * (POW2_INV[e + 1] as number);
+      if (m > SQRT2) {
+        m *= 0.5;
+        e += 1;
+      }
+      const fe = e - 31;
+      const xm = f(m - 1);
+      const z = f(xm * xm);
+      let p = f(f(P0 * xm) + P1);
+      p = f(f(p * xm) + P2);
+      p = f(f(p * xm) + P3);
+      p = f(f(p * xm) + P4);
+      p = f(f(p * xm) + P5);
+      p = f(f(p * xm) + P6);
+      p = f(f(p * xm) + P7);
+      p = f(f(p * xm) + P8);
+      p = f(f(p * xm) * z);
+      p = f(p + f(fe * LN2_LO));
+      p = f(p + f(z * -0.5));
+      p = f(p + xm);
+      p = f(p + f(fe * LN2_HI));
+      const r = f(Math.sqrt(f(p * -2)));
+      // the angle: q·π/2 + a
+      const a = f(((y << 2) >> 8) * ANGLE);
+      const za = f(a * a);
+      let s = f(f(za * S0) + S1);
+      s = f(f(s * za) + S2);
+      s = f(f(f(s * za) * a) + a);
+      let c = f(f(za * C0) + C1);
+      c = f(f(c * za) + C2);
+      c = f(f(f(f(c * za) * za) - f(za * 0.5)) + 1);
+      const odd = (y & 0x40000000) !== 0;
+      const cos = f(r * (odd ? s : c));
+      const sin = f(r * (odd ? c : s));
+      out[j] = (y ^ (y << 1)) < 0 ? -cos : cos;
+      out[j + 4] = y < 0 ? -sin : sin;
     }
-    const fi = F[i] as number;
-    // Math.exp: 1.2% of draws come here. fast-math's expNonPositive, called from here, measured
-    // slower (3.84 against 3.38 ns per draw on average, back-to-back runs of bench/kernels.mjs).
-    if (fi + nextOpenUniform(s) * ((F[i - 1] as number) - fi) < Math.exp(-0.5 * x * x)) {
-      return negative ? -x : x;
-    }
-    u = nextUint32(s);
   }
 }
 
-/** The state of the slow path; one per thread (module instance). */
-const slowState = new Int32Array(4);
+/**
+ * The standard normal draws of block `block` of (seed words w0, w1): a view the next call
+ * overwrites (of the WebAssembly memory, or of this module's scratch).
+ */
+export function normalBlock(w0: number, w1: number, block: number): Float32Array {
+  if (useWasm) return (normalBlockWasm as NonNullable<typeof normalBlockWasm>)(w0, w1, block);
+  normalBlockTs(w0, w1, block, scratch);
+  return scratch;
+}
 
 /**
  * Fills blocks `firstBlock` to `endBlock − 1` of `out` with the standard normal draws of
@@ -137,48 +161,12 @@ export function fillNormalBlocks(
   endBlock: number,
 ): void {
   const n = out.length;
-  // Each word is a bijection of one input, so the state determines the triple.
-  const w0 = mix32(seed ^ 0x243f6a88) | 0;
-  const w1 = mix32(counter ^ 0x85a308d3) | 0;
+  const w0 = seedWord0(seed);
+  const w1 = seedWord1(counter);
   for (let block = firstBlock; block < endBlock; block++) {
-    let s0 = w0;
-    let s1 = w1;
-    let s2 = mix32(block ^ 0x13198a2e) | 0;
-    let s3 = mix32(w0 ^ w1 ^ s2 ^ 0x03707344) | 1;
-    for (let k = 0; k < 8; k++) {
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-    }
-    const end = Math.min(n, (block + 1) * BLOCK);
-    for (let i = block * BLOCK; i < end; i++) {
-      const m = Math.imul(s1, 5);
-      const u = Math.imul((m << 7) | (m >>> 25), 9);
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      const j = u >>> 8;
-      if (j < (K[u & 127] as number)) {
-        out[i] = j * (WS[u & 255] as number);
-      } else {
-        slowState[0] = s0;
-        slowState[1] = s1;
-        slowState[2] = s2;
-        slowState[3] = s3;
-        out[i] = slowNormal(slowState, u >>> 0);
-        s0 = slowState[0] as number;
-        s1 = slowState[1] as number;
-        s2 = slowState[2] as number;
-        s3 = slowState[3] as number;
-      }
-    }
+    const start = block * BLOCK;
+    const draws = normalBlock(w0, w1, block);
+    const len = Math.min(n - start, BLOCK);
+    out.set(len === BLOCK ? draws : draws.subarray(0, len), start);
   }
 }

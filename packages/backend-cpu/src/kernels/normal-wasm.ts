@@ -1,0 +1,307 @@
+/**
+ * Standard normal draws in WebAssembly SIMD: 8 xoshiro128** streams side by side (two i32x4
+ * states) feeding a vectorised Box–Muller transform in float32, 8 draws per step. The module
+ * (about 1 KB) is assembled here byte by byte, as `matmul-wasm.ts` is, and compiles
+ * synchronously at import in every thread that runs kernels. Where WebAssembly SIMD is missing,
+ * {@link normalBlockWasm} is null and `random-normal.ts` runs its TypeScript transcription, which
+ * gives bitwise the same numbers: every step below is one IEEE float32 operation (add, subtract,
+ * multiply, square root, an exact conversion) or an integer one, and a float32 operation done in
+ * float64 then rounded once to float32 (`Math.fround`) is the same number.
+ *
+ * One block of {@link BLOCK_DRAWS} draws from (w0, w1, block), the seeding words of
+ * `random-normal.ts`:
+ *
+ * - Lane `l` (0–7) is the xoshiro128** stream seeded with `s0 = w0`, `s1 = w1`,
+ *   `s2 = mix32((8·block + l) ^ 0x13198a2e)`, `s3 = mix32(w0 ^ w1 ^ s2 ^ 0x03707344) | 1`, then
+ *   stepped 8 times.
+ * - Step `k` (0–255) draws `x` from lanes 0–3 and `y` from lanes 4–7. Lane j's pair gives
+ *   `r = √(−2 ln u)` with `u = (float32(x >>> 1) + 0.5)·2⁻³¹` in (0, 1] (its log from the float's
+ *   exponent and a degree-8 polynomial on the mantissa, Cephes' `logf`), and the angle
+ *   `θ = q·π/2 + a`: `q` the top 2 bits of `y`, `a = π/2 · i·2⁻²⁴` with `i` the next 24 bits as
+ *   a signed integer (|a| ≤ π/4, where Cephes' `sinf`/`cosf` polynomials hold). Draw `8k + j` is
+ *   `r·cos θ` and draw `8k + 4 + j` is `r·sin θ`, the quadrant applied by swapping sin and cos
+ *   and flipping signs (exact).
+ *
+ * The largest draw is √(2·32·ln 2) ≈ 6.66 in magnitude (u = 2⁻³²), reached with probability 2⁻³¹
+ * per pair (a normal exceeds it with probability 2.7e-11).
+ */
+
+import { get, I32, leb, name, section, set, simd, tee, V128, vector } from './wasm-assembler.js';
+
+/** Draws per block (the block of `random-normal.ts`). */
+export const BLOCK_DRAWS = 2048;
+/** xoshiro128** streams per block. */
+export const LANES = 8;
+
+/** Float32 constants, shared with the TypeScript transcription so both use the same bits. */
+export const C = {
+  /** Cephes logf: the polynomial on m − 1, m in [√½, √2). */
+  LOG_P: [
+    7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1,
+    -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
+  ].map(Math.fround),
+  /** ln 2 split: 0.693359375 (exact, 9 bits) − 2.12194440e-4. */
+  LN2_HI: Math.fround(0.693359375),
+  LN2_LO: Math.fround(-2.1219444e-4),
+  SQRT2: Math.fround(Math.SQRT2),
+  /** π/2 · 2⁻²⁴: the angle of one step of the 24-bit integer. */
+  ANGLE: Math.fround(Math.PI * 2 ** -25),
+  /** Cephes sinf on [−π/4, π/4]. */
+  SIN: [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1].map(Math.fround),
+  /** Cephes cosf on [−π/4, π/4]. */
+  COS: [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2].map(Math.fround),
+} as const;
+
+// SIMD opcodes (0xfd prefix).
+const V128_AND = simd(0x4e);
+const V128_OR = simd(0x50);
+const V128_XOR = simd(0x51);
+const V128_BITSELECT = simd(0x52);
+const I32X4_SPLAT = simd(0x11);
+const I32X4_SHL = simd(0xab);
+const I32X4_SHR_S = simd(0xac);
+const I32X4_SHR_U = simd(0xad);
+const I32X4_ADD = simd(0xae);
+const I32X4_SUB = simd(0xb1);
+const I32X4_MUL = simd(0xb5);
+const F32X4_GT = simd(0x44);
+const F32X4_SQRT = simd(0xe3);
+const F32X4_ADD = simd(0xe4);
+const F32X4_SUB = simd(0xe5);
+const F32X4_MUL = simd(0xe6);
+const F32X4_CONVERT_I32X4_S = simd(0xfa);
+const v128Store = (offset: number) => simd(0x0b, 4, ...leb(offset));
+const I32_CONST = 0x41;
+const I32_ADD = 0x6a;
+const I32_SHL = 0x74;
+const I32_XOR = 0x73;
+const I32_LT_U = 0x49;
+
+/** Signed LEB128 for `i32.const`. */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+const i32 = (v: number) => [I32_CONST, ...sleb(v | 0)];
+
+/** `v128.const` of four int32 lanes. */
+function i32x4(...lanes: number[]): number[] {
+  const bytes = new Uint8Array(
+    new Int32Array(lanes.length === 1 ? new Array(4).fill(lanes[0]) : lanes).buffer,
+  );
+  return simd(0x0c, ...bytes);
+}
+/** `v128.const` of a float32 splat. */
+function f32x4(v: number): number[] {
+  return simd(0x0c, ...new Uint8Array(new Float32Array([v, v, v, v]).buffer));
+}
+
+// Locals: params 0 w0, 1 w1, 2 block; 3 the byte offset; v128 from 4.
+const W0 = 0;
+const W1 = 1;
+const BLK = 2;
+const AT = 3;
+const A = [4, 5, 6, 7];
+const B = [8, 9, 10, 11];
+const X = 12;
+const Y = 13;
+const T = 14;
+const E = 15;
+const M = 16;
+const K = 17;
+const XM = 18;
+const Z = 19;
+const P = 20;
+const R = 21;
+const ANG = 22;
+const S = 23;
+const CO = 24;
+const SW = 25;
+
+const shl = (n: number) => [...i32(n), ...I32X4_SHL];
+const shrU = (n: number) => [...i32(n), ...I32X4_SHR_U];
+const shrS = (n: number) => [...i32(n), ...I32X4_SHR_S];
+
+/** `h` ← mix32(h) lane-wise (core's `mix32`). */
+function mix(h: number): number[] {
+  return [
+    ...[...get(h), ...get(h), ...shrU(16), ...V128_XOR],
+    ...[...i32x4(0x7feb352d), ...I32X4_MUL],
+    ...[...tee(h), ...get(h), ...shrU(15), ...V128_XOR],
+    ...[...i32x4(0x846ca68b | 0), ...I32X4_MUL],
+    ...[...tee(h), ...get(h), ...shrU(16), ...V128_XOR, ...set(h)],
+  ];
+}
+
+/** The seeding of lanes `first`…`first + 3` into state `s`. */
+function seed(s: number[], first: number): number[] {
+  const [s0, s1, s2, s3] = s as [number, number, number, number];
+  return [
+    ...[...get(W0), ...I32X4_SPLAT, ...set(s0)],
+    ...[...get(W1), ...I32X4_SPLAT, ...set(s1)],
+    // s2 = mix32((8·block + lane) ^ 0x13198a2e)
+    ...[...get(BLK), ...i32(3), I32_SHL, ...I32X4_SPLAT],
+    ...[...i32x4(first, first + 1, first + 2, first + 3), ...I32X4_ADD],
+    ...[...i32x4(0x13198a2e), ...V128_XOR, ...set(s2)],
+    ...mix(s2),
+    // s3 = mix32(w0 ^ w1 ^ s2 ^ 0x03707344) | 1
+    ...[...get(W0), ...get(W1), I32_XOR, ...i32(0x03707344), I32_XOR, ...I32X4_SPLAT],
+    ...[...get(s2), ...V128_XOR, ...set(s3)],
+    ...mix(s3),
+    ...[...get(s3), ...i32x4(1), ...V128_OR, ...set(s3)],
+  ];
+}
+
+/** One xoshiro128** step of state `s`; the output into `out` when given. */
+function step(s: number[], out: number | null): number[] {
+  const [s0, s1, s2, s3] = s as [number, number, number, number];
+  const result =
+    out === null
+      ? []
+      : [
+          // m = s1·5 = s1 + (s1 << 2); q = rotl(m, 7); out = q·9 = q + (q << 3)
+          ...[...get(s1), ...get(s1), ...shl(2), ...I32X4_ADD, ...tee(T)],
+          ...[...shl(7), ...get(T), ...shrU(25), ...V128_OR, ...tee(T)],
+          ...[...get(T), ...shl(3), ...I32X4_ADD, ...set(out)],
+        ];
+  return [
+    ...result,
+    ...[...get(s1), ...shl(9), ...set(T)],
+    ...[...get(s2), ...get(s0), ...V128_XOR, ...set(s2)],
+    ...[...get(s3), ...get(s1), ...V128_XOR, ...set(s3)],
+    ...[...get(s1), ...get(s2), ...V128_XOR, ...set(s1)],
+    ...[...get(s0), ...get(s3), ...V128_XOR, ...set(s0)],
+    ...[...get(s2), ...get(T), ...V128_XOR, ...set(s2)],
+    ...[...get(s3), ...shl(11), ...get(s3), ...shrU(21), ...V128_OR, ...set(s3)],
+  ];
+}
+
+/** `dst ← a op b` for f32x4 ops, operands as locals or constants (byte arrays). */
+const mulAdd = (acc: number, x: number, c: number): number[] => [
+  ...[...get(acc), ...get(x), ...F32X4_MUL, ...f32x4(c), ...F32X4_ADD, ...set(acc)],
+];
+
+/** Eight draws from `x` (lanes 0–3) and `y` (lanes 4–7), stored at the byte offset in AT. */
+function boxMuller(): number[] {
+  const [p0, ...ps] = C.LOG_P as unknown as number[];
+  const [s0, s1, s2] = C.SIN as unknown as [number, number, number];
+  const [c0, c1, c2] = C.COS as unknown as [number, number, number];
+  return [
+    // v = float32(x >>> 1) + 0.5, in [0.5, 2³¹]
+    ...[...get(X), ...shrU(1), ...F32X4_CONVERT_I32X4_S, ...f32x4(0.5), ...F32X4_ADD, ...tee(T)],
+    // e = exponent − 31; m in [1, 2)
+    ...[...shrU(23), ...i32x4(127 + 31), ...I32X4_SUB, ...set(E)],
+    ...[...get(T), ...i32x4(0x007fffff), ...V128_AND, ...i32x4(0x3f800000), ...V128_OR, ...tee(M)],
+    // m > √2: m/2 and e + 1
+    ...[...f32x4(C.SQRT2), ...F32X4_GT, ...set(K)],
+    ...[...get(M), ...f32x4(0.5), ...F32X4_MUL, ...get(M), ...get(K), ...V128_BITSELECT, ...set(M)],
+    ...[...get(E), ...get(K), ...I32X4_SUB, ...F32X4_CONVERT_I32X4_S, ...set(E)],
+    // xm = m − 1, z = xm²
+    ...[...get(M), ...f32x4(1), ...F32X4_SUB, ...tee(XM), ...get(XM), ...F32X4_MUL, ...set(Z)],
+    // p = polynomial(xm)
+    ...[...f32x4(p0 as number), ...set(P)],
+    ...ps.flatMap((c) => mulAdd(P, XM, c)),
+    ...[...get(P), ...get(XM), ...F32X4_MUL, ...get(Z), ...F32X4_MUL],
+    ...[...get(E), ...f32x4(C.LN2_LO), ...F32X4_MUL, ...F32X4_ADD],
+    ...[...get(Z), ...f32x4(-0.5), ...F32X4_MUL, ...F32X4_ADD],
+    ...[...get(XM), ...F32X4_ADD],
+    ...[...get(E), ...f32x4(C.LN2_HI), ...F32X4_MUL, ...F32X4_ADD],
+    // r = √(−2 ln u)
+    ...[...f32x4(-2), ...F32X4_MUL, ...F32X4_SQRT, ...set(R)],
+    // a = π/2 · i·2⁻²⁴, z = a²
+    ...[...get(Y), ...shl(2), ...shrS(8), ...F32X4_CONVERT_I32X4_S, ...f32x4(C.ANGLE)],
+    ...[...F32X4_MUL, ...tee(ANG), ...get(ANG), ...F32X4_MUL, ...set(Z)],
+    // sin a
+    ...[...get(Z), ...f32x4(s0), ...F32X4_MUL, ...f32x4(s1), ...F32X4_ADD],
+    ...[...get(Z), ...F32X4_MUL, ...f32x4(s2), ...F32X4_ADD, ...get(Z), ...F32X4_MUL],
+    ...[...get(ANG), ...F32X4_MUL, ...get(ANG), ...F32X4_ADD, ...set(S)],
+    // cos a
+    ...[...get(Z), ...f32x4(c0), ...F32X4_MUL, ...f32x4(c1), ...F32X4_ADD],
+    ...[...get(Z), ...F32X4_MUL, ...f32x4(c2), ...F32X4_ADD, ...get(Z), ...F32X4_MUL],
+    ...[...get(Z), ...F32X4_MUL, ...get(Z), ...f32x4(0.5), ...F32X4_MUL, ...F32X4_SUB],
+    ...[...f32x4(1), ...F32X4_ADD, ...set(CO)],
+    // odd quadrant: swap
+    ...[...get(Y), ...shl(1), ...shrS(31), ...set(SW)],
+    // r·cos θ, its sign bit31 ^ bit30
+    ...[...get(AT)],
+    ...[...get(R), ...get(S), ...get(CO), ...get(SW), ...V128_BITSELECT, ...F32X4_MUL],
+    ...[...get(Y), ...get(Y), ...shl(1), ...V128_XOR, ...i32x4(0x80000000 | 0), ...V128_AND],
+    ...[...V128_XOR, ...v128Store(0)],
+    // r·sin θ, its sign bit31
+    ...[...get(AT)],
+    ...[...get(R), ...get(CO), ...get(S), ...get(SW), ...V128_BITSELECT, ...F32X4_MUL],
+    ...[...get(Y), ...i32x4(0x80000000 | 0), ...V128_AND, ...V128_XOR, ...v128Store(16)],
+  ];
+}
+
+/** `normals(w0, w1, block)`: the block's 2048 draws at byte 0 of the memory. */
+function body(): number[] {
+  const warm: number[] = [];
+  for (let k = 0; k < 8; k++) warm.push(...step(A, null), ...step(B, null));
+  return [
+    ...vector([
+      [1, I32],
+      [22, V128],
+    ]),
+    ...seed(A, 0),
+    ...seed(B, 4),
+    ...warm,
+    ...[...i32(0), ...set(AT)],
+    ...[0x03, 0x40], // loop
+    ...step(A, X),
+    ...step(B, Y),
+    ...boxMuller(),
+    ...[...get(AT), ...i32(32), I32_ADD, ...tee(AT), ...i32(BLOCK_DRAWS * 4), I32_LT_U],
+    ...[0x0d, 0], // br_if 0
+    0x0b,
+    0x0b,
+  ];
+}
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const code = body();
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32]]), 0]])),
+    ...section(3, vector([[0]])),
+    ...section(5, vector([[0x00, 1]])),
+    ...section(
+      7,
+      vector([
+        [...name('normals'), 0x00, 0],
+        [...name('memory'), 0x02, 0],
+      ]),
+    ),
+    ...section(10, vector([[...leb(code.length), ...code]])),
+  ]);
+}
+
+function instantiate(): ((w0: number, w1: number, block: number) => Float32Array) | null {
+  if (typeof WebAssembly !== 'object') return null;
+  try {
+    const bytes = moduleBytes();
+    if (!WebAssembly.validate(bytes)) return null;
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+    const memory = exports.memory as WebAssembly.Memory;
+    const normals = exports.normals as (w0: number, w1: number, block: number) => void;
+    const draws = new Float32Array(memory.buffer, 0, BLOCK_DRAWS);
+    return (w0, w1, block) => {
+      normals(w0, w1, block);
+      return draws;
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The draws of block `block` of (w0, w1), in a view of the module's memory that the next call
+ * overwrites; null where WebAssembly SIMD is missing.
+ */
+export const normalBlockWasm = instantiate();
