@@ -2,17 +2,26 @@
  * What the three convolution kernels share (`conv2d.ts`, `conv2d-input-grad.ts`,
  * `conv2d-weights-grad.ts`): the geometry, a thread's scratch memory laid out in regions, and the
  * tile kernel over it: WebAssembly SIMD (`conv-wasm.ts`) where the runtime has it, else the same
- * tiles in TypeScript below, with the same bits (tests run both).
+ * tiles in TypeScript below (tests run both).
  *
  * Each kernel is a matrix product whose operands are read from the tensors without unfolding the
- * image into columns: images are copied, zero-padded, into float64 planes, and a tile's four A
+ * image into columns: images are copied, zero-padded, into float32 planes, and a tile's four A
  * values per step are found through a list of byte offsets (taps of four positions, or positions
- * of four taps). Sums are float64, as in `matmul.ts`: the forward output and the weights gradient
- * are the float64 sums in the reference's order (padding taps add `0·w`: the same, unless a weight
- * is infinite or NaN), rounded once to float32.
+ * of four taps); B is packed 8 columns per step. Sums are as in `matmul.ts`: in WebAssembly,
+ * float32 over blocks of at most 256 steps, the blocks added in float64 (within about 257
+ * roundings of ε times Σ|a·b|, where the conformance suite allows the number of terms + 1); in
+ * TypeScript, float64 in the reference's order (padding taps add `0·w`: the same, unless a weight
+ * is infinite or NaN). Either way rounded once to float32, and an output's bits depend only on
+ * the operands, never on the thread count.
  */
 import type { Conv2dAttrs } from '@illia-ts/core';
-import { convWasm, type RowsFunction, type TilesFunction } from './conv-wasm.js';
+import {
+  convWasm,
+  type RowsFunction,
+  TILE_BYTES,
+  TILE_COLUMNS,
+  type TilesFunction,
+} from './conv-wasm.js';
 
 /** The sizes of one convolution: x [n, c, h, w], weights [o, cg, kh, kw], y [n, o, ho, wo]. */
 export interface ConvGeometry {
@@ -63,12 +72,15 @@ export function derived(g: ConvGeometry) {
 export const convMacs = (g: ConvGeometry): number =>
   g.n * g.o * (g.c / g.groups) * g.kh * g.kw * g.ho * g.wo;
 
-/** Byte offsets of named regions, each 16-byte aligned, and the bytes they take in all. */
+/**
+ * Byte offsets of named regions, each 16-byte aligned, after the WebAssembly kernel's float64
+ * tile ({@link TILE_BYTES}), and the bytes they take in all.
+ */
 export function regions<K extends string>(
   sizes: Record<K, number>,
 ): Record<K, number> & { bytes: number } {
   const at = {} as Record<K, number> & { bytes: number };
-  let end = 0;
+  let end = TILE_BYTES;
   for (const key of Object.keys(sizes) as K[]) {
     at[key] = end as never;
     end += Math.ceil(sizes[key] / 16) * 16;
@@ -90,7 +102,7 @@ export interface ConvMemory {
 const KEEP_BYTES = 2 ** 22;
 let kept: ArrayBuffer = new ArrayBuffer(0);
 
-/** The most scratch bytes: offsets into it are int32 (`>> 3`, WebAssembly's i32 addresses). */
+/** The most scratch bytes: offsets into it are int32 (`>> 2`, WebAssembly's i32 addresses). */
 export const MAX_SCRATCH_BYTES = 2 ** 31 - 1;
 
 /**
@@ -152,12 +164,18 @@ function rowsTs(
     for (let j = 0, s = src, d = dst; j < length; j++, s += srcStep, d += dstStep) {
       if (kind === 0) f64[d >> 3] = f32[s >> 2] as number;
       else if (kind === 1) f32[d >> 2] = f64[s >> 3] as number;
-      else f64[d >> 3] = (f64[d >> 3] as number) + (f64[s >> 3] as number);
+      else if (kind === 2) f64[d >> 3] = (f64[d >> 3] as number) + (f64[s >> 3] as number);
+      else f32[d >> 2] = f32[s >> 2] as number;
     }
   }
 }
 
-/** `conv-wasm.ts`'s `tiles` in TypeScript: the same arithmetic in the same order. */
+/**
+ * `conv-wasm.ts`'s `tiles` in TypeScript, over the same float32 operands, summed in float64 from
+ * the first step to the last (no blocks): mode 0 stores the sum rounded to float32, mode 2 the
+ * float64 sum, and mode 1 continues the float64 there (`((previous + a₀b₀) + a₁b₁) + …`), so
+ * that sums continued across calls are one float64 sum in step order.
+ */
 function tilesTs(
   f64: Float64Array,
   f32: Float32Array,
@@ -172,67 +190,33 @@ function tilesTs(
   colStride: number,
   mode: number,
 ): void {
-  const acc = new Float64Array(16);
+  const acc = new Float64Array(TILE_ROWS * TILE_COLUMNS);
+  const size = mode === 0 ? 4 : 8;
   for (let d = desc >> 2, end = d + 5 * count; d < end; d += 5) {
     const a = aBase + (i32[d] as number);
-    const d1 = i32[d + 1] as number;
-    const d2 = i32[d + 2] as number;
-    const d3 = i32[d + 3] as number;
+    const rows = [0, i32[d + 1] as number, i32[d + 2] as number, i32[d + 3] as number];
     const out = outBase + (i32[d + 4] as number);
-    // acc[4r + c]: row r (of A), column c (of B).
-    const o = out >> 3;
-    const s = colStride >> 3;
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 4; c++) acc[4 * r + c] = mode === 1 ? (f64[o + c * s + r] as number) : 0;
+    for (let r = 0; r < TILE_ROWS; r++) {
+      for (let c = 0; c < TILE_COLUMNS; c++) {
+        acc[TILE_COLUMNS * r + c] =
+          mode === 1 ? (f64[(out + c * colStride + r * size) >> 3] as number) : 0;
+      }
     }
-    let c00 = acc[0] as number;
-    let c01 = acc[1] as number;
-    let c02 = acc[2] as number;
-    let c03 = acc[3] as number;
-    let c10 = acc[4] as number;
-    let c11 = acc[5] as number;
-    let c12 = acc[6] as number;
-    let c13 = acc[7] as number;
-    let c20 = acc[8] as number;
-    let c21 = acc[9] as number;
-    let c22 = acc[10] as number;
-    let c23 = acc[11] as number;
-    let c30 = acc[12] as number;
-    let c31 = acc[13] as number;
-    let c32 = acc[14] as number;
-    let c33 = acc[15] as number;
-    for (let t = list >> 2, tEnd = t + k, bi = b >> 3; t < tEnd; t++, bi += 4) {
-      const p = a + (i32[t] as number);
-      const a0 = f64[p >> 3] as number;
-      const a1 = f64[(p + d1) >> 3] as number;
-      const a2 = f64[(p + d2) >> 3] as number;
-      const a3 = f64[(p + d3) >> 3] as number;
-      let q = f64[bi] as number;
-      c00 += a0 * q;
-      c10 += a1 * q;
-      c20 += a2 * q;
-      c30 += a3 * q;
-      q = f64[bi + 1] as number;
-      c01 += a0 * q;
-      c11 += a1 * q;
-      c21 += a2 * q;
-      c31 += a3 * q;
-      q = f64[bi + 2] as number;
-      c02 += a0 * q;
-      c12 += a1 * q;
-      c22 += a2 * q;
-      c32 += a3 * q;
-      q = f64[bi + 3] as number;
-      c03 += a0 * q;
-      c13 += a1 * q;
-      c23 += a2 * q;
-      c33 += a3 * q;
+    for (let r = 0; r < TILE_ROWS; r++) {
+      const row = a + (rows[r] as number);
+      for (let c = 0; c < TILE_COLUMNS; c++) {
+        let sum = acc[TILE_COLUMNS * r + c] as number;
+        for (let t = 0, l = list >> 2, bi = (b >> 2) + c; t < k; t++, l++, bi += TILE_COLUMNS) {
+          sum += (f32[(row + (i32[l] as number)) >> 2] as number) * (f32[bi] as number);
+        }
+        acc[TILE_COLUMNS * r + c] = sum;
+      }
     }
-    acc.set([c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33]);
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 4; c++) {
-        if (mode === 0) f32[(out >> 2) + c * (colStride >> 2) + r] = acc[4 * r + c] as number;
-        else f64[o + c * s + r] = acc[4 * r + c] as number;
+    for (let r = 0; r < TILE_ROWS; r++) {
+      for (let c = 0; c < TILE_COLUMNS; c++) {
+        const at = out + c * colStride + r * size;
+        if (mode === 0) f32[at >> 2] = acc[TILE_COLUMNS * r + c] as number;
+        else f64[at >> 3] = acc[TILE_COLUMNS * r + c] as number;
       }
     }
   }
@@ -240,8 +224,8 @@ function tilesTs(
 
 /**
  * Copies channels `[c0, c0 + count)` of image `b` of `x` (NCHW, `channels` per image) into
- * zero-padded float64 planes at byte `at` (planes of hp×wp, the image at row ph, column pw),
- * through `stage` (float32, count·h·w). Only the interior is written: the padding must be zero.
+ * zero-padded float32 planes at byte `at` (planes of hp×wp, the image at row ph, column pw).
+ * Only the interior is written: the padding must be zero.
  */
 export function padImage(
   mem: ConvMemory,
@@ -251,49 +235,50 @@ export function padImage(
   b: number,
   c0: number,
   count: number,
-  stage: number,
   at: number,
 ): void {
   const { h, w, ph, pw } = g;
   const wp = w + 2 * pw;
   const plane = (h + 2 * ph) * wp;
   const from = (b * channels + c0) * h * w;
-  mem.f32.set(x.subarray(from, from + count * h * w), stage >> 2);
   if (ph === 0 && pw === 0) {
-    mem.rows(0, stage, 4, 0, at, 8, 0, 1, count * h * w);
+    mem.f32.set(x.subarray(from, from + count * h * w), at >> 2);
     return;
   }
   for (let c = 0; c < count; c++) {
-    const to = at + 8 * (c * plane + ph * wp + pw);
-    mem.rows(0, stage + 4 * c * h * w, 4, 4 * w, to, 8, 8 * wp, h, w);
+    for (let i = 0; i < h; i++) {
+      const row = from + (c * h + i) * w;
+      mem.f32.set(x.subarray(row, row + w), (at >> 2) + c * plane + (ph + i) * wp + pw);
+    }
   }
 }
 
-/** Byte offsets in a padded plane of each tap (ci, p, q) of a group, in weight order. */
+/** Byte offsets in a padded float32 plane of each tap (ci, p, q) of a group, in weight order. */
 export function tapOffsets(g: ConvGeometry): Int32Array {
   const { cg, kg, wp, plane } = derived(g);
   const taps = new Int32Array(kg);
   let t = 0;
   for (let ci = 0; ci < cg; ci++) {
     for (let p = 0; p < g.kh; p++) {
-      for (let q = 0; q < g.kw; q++) taps[t++] = 8 * (ci * plane + p * g.dh * wp + q * g.dw);
+      for (let q = 0; q < g.kw; q++) taps[t++] = 4 * (ci * plane + p * g.dh * wp + q * g.dw);
     }
   }
   return taps;
 }
 
-/** Byte offsets in a padded plane of where each output position's window starts. */
+/** Byte offsets in a padded float32 plane of where each output position's window starts. */
 export function positionOffsets(g: ConvGeometry): Int32Array {
   const { s, wp } = derived(g);
   const positions = new Int32Array(s);
   for (let i = 0, pos = 0; i < g.ho; i++) {
-    for (let j = 0; j < g.wo; j++) positions[pos++] = 8 * (i * g.sh * wp + j * g.sw);
+    for (let j = 0; j < g.wo; j++) positions[pos++] = 4 * (i * g.sh * wp + j * g.sw);
   }
   return positions;
 }
 
 /** Rows of a tile (A values per step), and int32 per tile descriptor (`conv-wasm.ts`). */
 export const TILE_ROWS = 4;
+export { TILE_COLUMNS };
 export const DESC_INTS = 5;
 
 /**

@@ -1,32 +1,33 @@
 /**
- * The convolution micro-kernel in WebAssembly SIMD: a 4×4 float64 tile (two columns per f64x2,
- * `acc = acc + a·b` as a multiply then an add, never fused), with operand A read where it lies rather
- * than from a packed panel, so that an image is never unfolded into columns (im2col): step t of a
- * tile reads its four A values at `a + list[t] + {0, d1, d2, d3}` (byte addresses), so a list of
- * tap offsets walks the taps of four output positions over a zero-padded float64 image, and a list
- * of position offsets walks the positions of four taps. Operand B is a packed panel, 4 float64 per
- * step. Four rows rather than the three of matMul's float64 tile of then: 8 accumulators, 2 B
- * halves and 1 A value fit the 16 SIMD registers, and the tile measured 5–7% faster here (15.5
- * against 14.8 GFLOP/s at 25 steps, 17.4 against 16.3 at 288; a 3×8 tile spilled registers: 11.0
- * and 12.6). `conv-engine.ts` holds the same kernel in TypeScript (the same bits) for runtimes
- * without WebAssembly SIMD.
+ * The convolution micro-kernel in WebAssembly SIMD: a 4×8 tile of float32 sums in eight f32x4
+ * accumulators (`acc = acc + a·b` as an f32x4 multiply then an add, never fused), with operand A
+ * read where it lies rather than from a packed panel, so that an image is never unfolded into
+ * columns (im2col): step t of a tile reads its four A values (float32, splatted) at
+ * `a + list[t] + {0, d1, d2, d3}` (byte addresses), so a list of tap offsets walks the taps of four
+ * output positions over a zero-padded float32 image, and a list of position offsets walks the
+ * positions of four taps. Operand B is a packed panel, 8 float32 per step (two f32x4). This is
+ * `matmul-wasm.ts`'s tile (8 accumulators, 2 B halves and 1 A value in the 16 SIMD registers)
+ * with A read in place.
+ *
+ * Accumulation is blocked, as matMul's is: each output is summed in float32, in step order, over
+ * blocks of at most {@link CONV_KC} steps, from +0; the blocks' sums are added in float64 (in a
+ * float64 tile at byte 0 of the memory, {@link TILE_BYTES}). The error of an output is at most
+ * about KC + 1 roundings of ε = 2⁻²⁴ times Σ|a·b|, and its bits depend only on the operands.
+ * `conv-engine.ts` holds the tile in TypeScript, for runtimes without WebAssembly SIMD, summing
+ * in float64 (the float64 sum, rounded once: not the same bits).
  *
  * One call runs a row of tiles that share their B panel: tile i is described by five int32 at
  * `desc + 20i`: A's base (plus `aBase`), d1, d2, d3, and where its outputs go (plus `outBase`).
  * Output (r, c) of a tile (A row r, B column c) is at `out + c·colStride + r·size`, where `mode`
- * 0 stores float32 (size 4) from accumulators that start at 0, 1 loads float64 accumulators from
- * there and stores them back (size 8: a sum continued across calls), 2 stores float64 from 0.
+ * 0 stores float32 (size 4), 1 adds the sum to the float64 there (size 8: a sum continued across
+ * calls, `previous + (this call's sum)`), 2 stores float64.
  */
 import {
   F32_DEMOTE_F64,
   F64X2_ADD,
-  F64X2_MUL,
   f32Store,
   f64Load,
   f64Store,
-  f64x2ExtractLane,
-  f64x2ReplaceLane,
-  f64x2Splat,
   get,
   I32,
   I32_ADD,
@@ -38,7 +39,6 @@ import {
   i32Load,
   instantiate,
   leb,
-  load64Splat,
   name,
   section,
   set,
@@ -52,6 +52,12 @@ import {
 
 /** At most this much memory (bytes): a larger convolution runs the TypeScript kernel. */
 const MAX_BYTES = 2 ** 27;
+/** Steps summed in float32 before the sum is added in float64 (as matMul's `KC`). */
+export const CONV_KC = 256;
+/** Bytes at the start of the memory that the kernel keeps its float64 tile in (4×8). */
+export const TILE_BYTES = 256;
+/** Columns of B per tile, rows of A per tile. */
+export const TILE_COLUMNS = 8;
 
 /** `tiles(desc, count, aBase, list, k, b, outBase, colStride, mode)`: see the module comment. */
 export type TilesFunction = (
@@ -70,7 +76,7 @@ export type TilesFunction = (
  * `rows(kind, src, srcStep, srcRow, dst, dstStep, dstRow, count, length)`: for each of `count`
  * rows (`srcRow`/`dstRow` bytes apart), `length` elements (`srcStep`/`dstStep` bytes apart):
  * kind 0 stores float32 `src` as float64 at `dst`, kind 1 float64 as float32, kind 2 adds float64
- * `src` into float64 `dst`.
+ * `src` into float64 `dst`, kind 3 copies float32.
  */
 export type RowsFunction = (
   kind: number,
@@ -106,28 +112,46 @@ const DESC_END = 9;
 const A = 10;
 /** d1, d2, d3: where A's rows 1–3 are, from row 0. */
 const D = 11;
-/** The output addresses of columns 0–3. */
+/** The output addresses of columns 0–7. */
 const OUT = 14;
-const T = 18;
-const T_END = 19;
-const BB = 20;
-const P = 21;
-const I32_LOCALS = 13;
-// v128 locals: accumulators (row r, columns 2h and 2h + 1 at ACC + 2r + h), B's two halves, A.
-const ACC = 22;
-const B0 = 30;
-const B1 = 31;
-const AV = 32;
+const T = 22;
+const T_END = 23;
+const BB = 24;
+const P = 25;
+const BLOCK_END = 26;
+const I32_LOCALS = 18;
+// v128 locals: accumulators (row r, columns 4h … 4h + 3 at ACC + 2r + h), B's two halves, A.
+const ACC = 27;
+const B0 = 35;
+const B1 = 36;
+const AV = 37;
 const V128_LOCALS = 11;
 /** Rows of A per tile, and bytes per tile descriptor. */
 const ROWS = 4;
 const DESC_BYTES = 20;
+/** Bytes of B per step. */
+const B_STEP = 4 * TILE_COLUMNS;
 
+const F32X4_ADD = simd(0xe4);
+const F32X4_MUL = simd(0xe6);
+const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
+const f32x4ExtractLane = (lane: number) => simd(0x1f, lane);
+/** v128.load32_splat (align 4) at a byte offset. */
+const load32Splat = (offset: number) => simd(0x09, 2, ...leb(offset));
+/** i8x16.shuffle of a vector with itself: lanes 2 and 3 of an f32x4 moved to lanes 0 and 1. */
+const HIGH_HALF_DOWN = simd(
+  0x0d,
+  ...[8, 9, 10, 11, 12, 13, 14, 15],
+  ...[8, 9, 10, 11, 12, 13, 14, 15],
+);
 /** v128.load64_zero, f64x2.promote_low_f32x4, f32x4.demote_f64x2_zero, v128.store64_lane 0. */
 const LOAD64_ZERO = simd(0x5d, 3, 0);
-const PROMOTE_LOW = simd(0x5f);
 const DEMOTE_ZERO = simd(0x5e);
 const STORE64_LANE0 = simd(0x5b, 3, 0, 0);
+const F32_LOAD = [0x2a, 2, 0];
+const F64_PROMOTE_F32 = 0xbb;
+const F64_ADD = 0xa0;
+const SELECT = 0x1b;
 
 const IF = [0x04, 0x40];
 const ELSE = 0x05;
@@ -143,55 +167,94 @@ const add = (local: number, bytes: number) => [
   ...set(local),
 ];
 
-/**
- * The output addresses of columns 1–3 from column 0's, computed where they are used rather than
- * kept across the step loop (fewer live integers there measured faster).
- */
+/** The output addresses of columns 1–7 from column 0's. */
 function columns(): number[] {
-  return [
-    ...[...get(OUT), ...get(COL_STRIDE), I32_ADD, ...set(OUT + 1)],
-    ...[...get(OUT + 1), ...get(COL_STRIDE), I32_ADD, ...set(OUT + 2)],
-    ...[...get(OUT + 2), ...get(COL_STRIDE), I32_ADD, ...set(OUT + 3)],
-  ];
+  const code: number[] = [];
+  for (let c = 1; c < TILE_COLUMNS; c++) {
+    code.push(...get(OUT + c - 1), ...get(COL_STRIDE), I32_ADD, ...set(OUT + c));
+  }
+  return code;
 }
 
-/** The accumulators loaded (`mode` 1) from the float64 outputs of the tile. */
-function loadAccumulators(): number[] {
+/** Sets the eight accumulators to +0. */
+function zeroAccumulators(): number[] {
+  const code: number[] = [];
+  for (let i = 0; i < 2 * ROWS; i++) code.push(...V128_CONST_ZERO, ...set(ACC + i));
+  return code;
+}
+
+/** Stores +0 over the float64 tile at byte 0. */
+function zeroTile(): number[] {
+  const code: number[] = [];
+  for (let i = 0; i < 16; i++) code.push(...i32Const(0), ...V128_CONST_ZERO, ...v128Store(16 * i));
+  return code;
+}
+
+/** Adds the accumulators, promoted to float64, to the tile at byte 0 (row r at 64r). */
+function addToTile(): number[] {
   const code: number[] = [];
   for (let r = 0; r < ROWS; r++) {
     for (let h = 0; h < 2; h++) {
-      code.push(...get(OUT + 2 * h), ...f64Load(8 * r), ...f64x2Splat);
-      code.push(...get(OUT + 2 * h + 1), ...f64Load(8 * r), ...f64x2ReplaceLane(1));
-      code.push(...set(ACC + 2 * r + h));
+      const at = 64 * r + 32 * h;
+      const c = ACC + 2 * r + h;
+      for (const [offset, lanes] of [
+        [at, [] as number[]],
+        [at + 16, [...get(c), ...HIGH_HALF_DOWN]],
+      ] as const) {
+        code.push(...i32Const(0), ...i32Const(0), ...v128Load(offset), ...get(c), ...lanes);
+        code.push(...F64X2_PROMOTE_LOW_F32X4, ...F64X2_ADD, ...v128Store(offset));
+      }
     }
   }
   return code;
 }
 
-/** Stores the 12 outputs: float32 at `4r` or float64 at `8r` from each column's address. */
-function storeAccumulators(float32: boolean): number[] {
+/**
+ * Stores the 32 outputs in `mode` (0 float32, 1 added to float64, 2 float64), each value from
+ * the accumulators (`fromTile` false: a single block) or from the float64 tile.
+ */
+function store(mode: number, fromTile: boolean): number[] {
   const code: number[] = [];
   for (let r = 0; r < ROWS; r++) {
-    for (let c = 0; c < 4; c++) {
-      code.push(...get(OUT + c), ...get(ACC + 2 * r + (c >> 1)), ...f64x2ExtractLane(c & 1));
-      if (float32) code.push(F32_DEMOTE_F64, ...f32Store(4 * r));
-      else code.push(...f64Store(8 * r));
+    for (let c = 0; c < TILE_COLUMNS; c++) {
+      // The value, float64 where `fromTile` or `mode` > 0, else float32.
+      const value = fromTile
+        ? [...i32Const(0), ...f64Load(64 * r + 8 * c)]
+        : [
+            ...get(ACC + 2 * r + (c >> 2)),
+            ...f32x4ExtractLane(c & 3),
+            ...(mode === 0 ? [] : [F64_PROMOTE_F32]),
+          ];
+      code.push(...get(OUT + c));
+      if (mode === 0)
+        code.push(...value, ...(fromTile ? [F32_DEMOTE_F64] : []), ...f32Store(4 * r));
+      else if (mode === 2) code.push(...value, ...f64Store(8 * r));
+      else code.push(...get(OUT + c), ...f64Load(8 * r), ...value, F64_ADD, ...f64Store(8 * r));
     }
   }
   return code;
 }
 
-/** One step: B's 4 values, then each of A's 4 (splatted) times both halves, into the accumulators. */
+/** `store` for the call's `mode`. */
+function storeByMode(fromTile: boolean): number[] {
+  return [
+    ...[...get(MODE), 0x45 /* i32.eqz */, ...IF, ...store(0, fromTile), ELSE],
+    ...[...get(MODE), ...i32Const(1), I32_EQ, ...IF, ...store(1, fromTile), ELSE],
+    ...[...store(2, fromTile), END, END],
+  ];
+}
+
+/** One step: B's 8 values, then each of A's 4 (splatted) times both halves, into the accumulators. */
 function step(): number[] {
   const code = [...get(BB), ...v128Load(0), ...set(B0), ...get(BB), ...v128Load(16), ...set(B1)];
   // p = a + list[t]
   code.push(...get(A), ...get(T), ...i32Load(0), I32_ADD, ...set(P));
   for (let r = 0; r < ROWS; r++) {
     code.push(...get(P), ...(r === 0 ? [] : [...get(D + r - 1), I32_ADD]));
-    code.push(...load64Splat(0), ...set(AV));
+    code.push(...load32Splat(0), ...set(AV));
     for (let h = 0; h < 2; h++) {
       const acc = ACC + 2 * r + h;
-      code.push(...get(acc), ...get(AV), ...get(h === 0 ? B0 : B1), ...F64X2_MUL, ...F64X2_ADD);
+      code.push(...get(acc), ...get(AV), ...get(h === 0 ? B0 : B1), ...F32X4_MUL, ...F32X4_ADD);
       code.push(...set(acc));
     }
   }
@@ -199,8 +262,7 @@ function step(): number[] {
 }
 
 function tilesBody(): number[] {
-  const zero: number[] = [];
-  for (let i = 0; i < 2 * ROWS; i++) zero.push(...V128_CONST_ZERO, ...set(ACC + i));
+  const multi = [...get(K), ...i32Const(CONV_KC), 0x4b /* i32.gt_u */];
   return [
     ...vector([
       [I32_LOCALS, I32],
@@ -216,21 +278,29 @@ function tilesBody(): number[] {
     ...[...get(DESC), ...i32Load(8), ...set(D + 1)],
     ...[...get(DESC), ...i32Load(12), ...set(D + 2)],
     ...[...get(OUT_BASE), ...get(DESC), ...i32Load(16), I32_ADD, ...set(OUT)],
-    ...[...get(MODE), ...i32Const(1), I32_EQ, ...IF, ...columns(), ...loadAccumulators(), ELSE],
-    ...[...zero, END],
-    // t = list, tEnd = list + 4k, bb = b; k ≥ 1, so the test is at the bottom.
+    ...[...multi, ...IF, ...zeroTile(), END],
+    // t = list, tEnd = list + 4k, bb = b; k ≥ 1, so the tests are at the bottom.
     ...[...get(LIST), ...set(T)],
     ...[...get(LIST), ...get(K), ...i32Const(4), I32_MUL, I32_ADD, ...set(T_END)],
     ...[...get(B), ...set(BB)],
+    ...LOOP, // blocks of at most KC steps
+    // blockEnd = min(t + 4·KC, tEnd)
+    ...[...get(T), ...i32Const(4 * CONV_KC), I32_ADD, ...get(T_END)],
+    ...[...get(T), ...i32Const(4 * CONV_KC), I32_ADD, ...get(T_END), I32_LT_U, SELECT],
+    ...set(BLOCK_END),
+    ...zeroAccumulators(),
     ...LOOP,
     ...step(),
     ...add(T, 4),
-    ...add(BB, 32),
-    ...[...get(T), ...get(T_END), I32_LT_U, ...brIf(0)],
+    ...add(BB, B_STEP),
+    ...[...get(T), ...get(BLOCK_END), I32_LT_U, ...brIf(0)],
+    END,
+    // Not the last block: its sum into the tile, then the next.
+    ...[...get(T), ...get(T_END), I32_LT_U, ...IF, ...addToTile(), ...br(1), END],
     END,
     ...columns(),
-    ...[...get(MODE), 0x45 /* i32.eqz */, ...IF, ...storeAccumulators(true), ELSE],
-    ...[...storeAccumulators(false), END],
+    ...[...multi, ...IF, ...addToTile(), ...storeByMode(true), ELSE],
+    ...[...storeByMode(false), END],
     ...add(DESC, DESC_BYTES),
     ...br(0),
     END,
@@ -279,17 +349,21 @@ function rowsBody(): number[] {
     END,
     END,
   ];
-  const promote = [...get(D), ...get(S), 0x2a, 2, 0 /* f32.load */, 0xbb /* f64.promote */];
-  const promotePair = [...get(D), ...get(S), ...LOAD64_ZERO, ...PROMOTE_LOW, ...v128Store(0)];
+  const promote = [...get(D), ...get(S), ...F32_LOAD, F64_PROMOTE_F32];
+  const promotePair = [...get(D), ...get(S), ...LOAD64_ZERO, ...F64X2_PROMOTE_LOW_F32X4];
   const demote = [...get(D), ...get(S), ...f64Load(0), F32_DEMOTE_F64, ...f32Store(0)];
   const demotePair = [...get(D), ...get(S), ...v128Load(0), ...DEMOTE_ZERO, ...STORE64_LANE0];
   const addInto = [...get(D), ...get(D), ...f64Load(0), ...get(S), ...f64Load(0)];
   const addPair = [...get(D), ...get(D), ...v128Load(0), ...get(S), ...v128Load(0), ...F64X2_ADD];
+  const copy = [...get(D), ...get(S), ...F32_LOAD, ...f32Store(0)];
+  const copyPair = [...get(D), ...get(S), 0x29, 2, 0 /* i64.load */, 0x37, 2, 0 /* i64.store */];
   const perKind = [
     ...[...get(KIND), 0x45 /* i32.eqz */, ...IF],
-    ...row(4, 8, [...promote, ...f64Store(0)], promotePair),
+    ...row(4, 8, [...promote, ...f64Store(0)], [...promotePair, ...v128Store(0)]),
     ...[ELSE, ...get(KIND), ...i32Const(1), I32_EQ, ...IF, ...row(8, 4, demote, demotePair), ELSE],
-    ...row(8, 8, [...addInto, 0xa0 /* f64.add */, ...f64Store(0)], [...addPair, ...v128Store(0)]),
+    ...[...get(KIND), ...i32Const(2), I32_EQ, ...IF],
+    ...row(8, 8, [...addInto, F64_ADD, ...f64Store(0)], [...addPair, ...v128Store(0)]),
+    ...[ELSE, ...row(4, 4, copy, copyPair), END],
     ...[END, END],
   ];
   return [

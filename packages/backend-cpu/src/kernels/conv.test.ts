@@ -10,11 +10,11 @@ import {
   startTwoThreads,
   values,
 } from '../test-helpers.js';
-import { convGeometry } from './conv-engine.js';
-import { convWasm } from './conv-wasm.js';
+import { type ConvGeometry, convGeometry } from './conv-engine.js';
+import { CONV_KC, convWasm } from './conv-wasm.js';
 import { conv2dUnits } from './conv2d.js';
-import { conv2dInputGradUnits } from './conv2d-input-grad.js';
-import { conv2dWeightsGradUnits } from './conv2d-weights-grad.js';
+import { asForward, conv2dInputGradUnits, flipWeights } from './conv2d-input-grad.js';
+import { conv2dWeightsGradUnits, weightsGradUnits } from './conv2d-weights-grad.js';
 
 const one = new CpuBackend({ threads: 1 });
 /** Two threads, every convolution split between them. */
@@ -71,13 +71,170 @@ const CASES: readonly Case[] = [
     w: [8, 4, 3, 3],
     attrs: { groups: 4, stride: [2, 2], padding: [1, 1] },
   },
+  // Sums of more than CONV_KC (256) terms, in float32 blocks: 300 taps, 260 output channels
+  // (x's gradient), 512 positions per image (the weights' gradient, exactly two blocks).
+  {
+    name: '300 taps, padding 1 (forward)',
+    x: [2, 12, 7, 6],
+    w: [9, 12, 5, 5],
+    attrs: { padding: [1, 1] },
+  },
+  { name: '260 output channels, 1×1', x: [2, 3, 3, 2], w: [260, 3, 1, 1] },
+  { name: '512 positions, 2 groups', x: [2, 4, 17, 33], w: [10, 2, 2, 2], attrs: { groups: 2 } },
+  // x's gradient as a forward convolution of dy with the flipped weights (stride 1, "same"
+  // padding, channels per group a multiple of 8; one of 8·25 = 200 and one of 12·25 = 300 taps),
+  // and where the padding is wider than the kernel's span (not).
+  {
+    name: '8 channels, dilation [2, 1], padding [1, 2] (forward)',
+    x: [2, 8, 9, 8],
+    w: [5, 8, 3, 3],
+    attrs: { dilation: [2, 1], padding: [1, 2] },
+  },
+  {
+    name: '2 groups of 8 channels (forward)',
+    x: [2, 16, 6, 6],
+    w: [6, 8, 2, 2],
+    attrs: { groups: 2 },
+  },
+  {
+    name: '1×1, padding 1, 8 channels',
+    x: [1, 8, 4, 4],
+    w: [3, 8, 1, 1],
+    attrs: { padding: [1, 1] },
+  },
 ];
+
+/**
+ * What the WebAssembly SIMD kernels compute, written out in float64 with `Math.fround`: each
+ * output's products in float32, summed in float32 from +0 over blocks of at most CONV_KC terms,
+ * the blocks' sums added in float64. The forward sums over taps (ci, p, q) in weight order; x's
+ * gradient sums each tap's column over the group's output channels, then adds the columns into
+ * the float64 dx in tap order (col2im); the weights' gradient sums over each image's positions,
+ * and adds each image's sum to a float64 total. `abs` takes |x|, |w| and |dy| (the scale Σ|a·b|
+ * of the error bounds), where the blocks do not matter.
+ */
+function blocked(
+  op: 'conv2d' | 'conv2dInputGrad' | 'conv2dWeightsGrad',
+  g: ConvGeometry,
+  x: Float32Array,
+  w: Float32Array,
+  dy: Float32Array,
+): Float64Array {
+  const { n, c, h, w: width, o, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw, groups } = g;
+  const cg = c / groups;
+  const og = o / groups;
+  const f = Math.fround;
+  /** x at (b, channel, row, column) of the unpadded image, 0 in the padding. */
+  const xAt = (b: number, ch: number, i: number, j: number) =>
+    i < 0 || i >= h || j < 0 || j >= width ? 0 : (x[((b * c + ch) * h + i) * width + j] as number);
+  /** Σ over `count` terms of float32 products, blocked. */
+  const sum = (count: number, term: (k: number) => number) => {
+    let total = 0;
+    let s = 0;
+    for (let k = 0; k < count; k++) {
+      s = f(s + f(term(k)));
+      if ((k + 1) % CONV_KC === 0) {
+        total += s;
+        s = 0;
+      }
+    }
+    return count % CONV_KC === 0 ? total : total + s;
+  };
+  const kg = cg * kh * kw;
+  const tap = (t: number) => [Math.floor(t / (kh * kw)), Math.floor(t / kw) % kh, t % kw];
+  // x's gradient where `conv2d-input-grad.ts` runs it as a forward convolution of dy.
+  const flipped = op === 'conv2dInputGrad' ? asForward(g) : null;
+  if (flipped !== null) return blocked('conv2d', flipped, dy, flipWeights(w, g), x);
+  if (op === 'conv2d') {
+    const y = new Float64Array(n * o * ho * wo);
+    for (let b = 0; b < n; b++)
+      for (let oc = 0; oc < o; oc++) {
+        const group = Math.floor(oc / og);
+        for (let i = 0; i < ho; i++)
+          for (let j = 0; j < wo; j++) {
+            y[((b * o + oc) * ho + i) * wo + j] = sum(kg, (t) => {
+              const [ci, p, q] = tap(t) as [number, number, number];
+              const xv = xAt(b, group * cg + ci, i * sh - ph + p * dh, j * sw - pw + q * dw);
+              return xv * (w[oc * kg + t] as number);
+            });
+          }
+      }
+    return y;
+  }
+  if (op === 'conv2dWeightsGrad') {
+    const gw = new Float64Array(o * kg);
+    for (let oc = 0; oc < o; oc++) {
+      const group = Math.floor(oc / og);
+      for (let t = 0; t < kg; t++) {
+        const [ci, p, q] = tap(t) as [number, number, number];
+        let total = 0;
+        for (let b = 0; b < n; b++) {
+          total += sum(ho * wo, (pos) => {
+            const i = Math.floor(pos / wo);
+            const j = pos % wo;
+            const xv = xAt(b, group * cg + ci, i * sh - ph + p * dh, j * sw - pw + q * dw);
+            return xv * (dy[(b * o + oc) * ho * wo + pos] as number);
+          });
+        }
+        gw[oc * kg + t] = total;
+      }
+    }
+    return gw;
+  }
+  const dx = new Float64Array(n * c * h * width);
+  const hp = h + 2 * ph;
+  const wp = width + 2 * pw;
+  for (let b = 0; b < n; b++)
+    for (let group = 0; group < groups; group++) {
+      const padded = new Float64Array(cg * hp * wp);
+      for (let t = 0; t < kg; t++) {
+        const [ci, p, q] = tap(t) as [number, number, number];
+        for (let i = 0; i < ho; i++)
+          for (let j = 0; j < wo; j++) {
+            const col = sum(og, (k) => {
+              const oc = group * og + k;
+              return (dy[((b * o + oc) * ho + i) * wo + j] as number) * (w[oc * kg + t] as number);
+            });
+            const at = (ci * hp + i * sh + p * dh) * wp + j * sw + q * dw;
+            padded[at] = (padded[at] as number) + col;
+          }
+      }
+      for (let ci = 0; ci < cg; ci++)
+        for (let i = 0; i < h; i++)
+          for (let j = 0; j < width; j++) {
+            dx[((b * c + group * cg + ci) * h + i) * width + j] = padded[
+              (ci * hp + i + ph) * wp + j + pw
+            ] as number;
+          }
+    }
+  return dx;
+}
+
+/**
+ * The first element of `got` farther from the float64 result `exact` than `roundings` of
+ * ε = 2⁻²⁴ times `scale` (Σ|a·b|), or −1; non-finite ones must match.
+ */
+function firstOutside(
+  got: Float32Array,
+  exact: Float64Array,
+  scale: Float64Array,
+  roundings: number,
+) {
+  for (let i = 0; i < got.length; i++) {
+    const v = got[i] as number;
+    const e = exact[i] as number;
+    if (!Number.isFinite(e)) {
+      if (!Object.is(v, e) && !(Number.isNaN(v) && Number.isNaN(e))) return i;
+    } else if (!(Math.abs(v - e) <= roundings * 2 ** -24 * (scale[i] as number))) return i;
+  }
+  return -1;
+}
 
 function attrsOf(c: Case): Conv2dAttrs {
   return { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, ...c.attrs };
 }
 
-describe('conv2d and its gradients against float64, bitwise the same on 1 and 2 threads and without SIMD', {
+describe('conv2d and its gradients: float32 blocks in WebAssembly SIMD, float64 in TypeScript, bitwise the same on 1 and 2 threads', {
   timeout: 60_000,
 }, () => {
   it('has its WebAssembly SIMD kernels in Node', () => {
@@ -94,37 +251,63 @@ describe('conv2d and its gradients against float64, bitwise the same on 1 and 2 
     const X = { values: x, shape: c.x };
     const W = { values: w, shape: c.w };
     const DY = { values: dy, shape: yShape };
+    const abs = (v: Float32Array) => v.map(Math.abs);
+    const cg = g.c / g.groups;
+    const og = g.o / g.groups;
+    const kg = cg * g.kh * g.kw;
+    /** Error bound of a float32 sum of `k` products, in blocks, rounded once (see matmul's). */
+    const roundings = (k: number) => Math.min(k, CONV_KC) + 2;
 
-    it(`${c.name}: forward is the float64 sum in tap order, rounded once`, () => {
-      const expected = reference('conv2d', [X, W], a);
-      expect(firstDifferenceFrom(runOn(one, 'conv2d', [X, W], a, yShape), expected)).toBe(-1);
+    it(`${c.name}: forward is the blocked float32 sum in tap order; without SIMD the float64 sum`, () => {
+      const exact = reference('conv2d', [X, W], a);
+      const scale = reference(
+        'conv2d',
+        [
+          { values: abs(x), shape: c.x },
+          { values: abs(w), shape: c.w },
+        ],
+        a,
+      );
+      const expected = blocked('conv2d', g, x, w, dy);
+      const y1 = runOn(one, 'conv2d', [X, W], a, yShape) as Float32Array;
+      expect(firstDifferenceFrom(y1, expected)).toBe(-1);
+      expect(firstOutside(y1, exact, scale, roundings(kg))).toBe(-1);
       const { values: y2, split } = runOnCounting(two, 'conv2d', [X, W], a, yShape);
       expect(split).toBe(g.n * g.groups > 1 ? 1 : 0);
       expect(firstDifferenceFrom(y2, expected)).toBe(-1);
       const scalar = new Float32Array(size(yShape));
       conv2dUnits(x, w, scalar, g, 0, g.n * g.groups, false);
-      expect(firstDifferenceFrom(scalar, expected)).toBe(-1);
+      expect(firstDifferenceFrom(scalar, exact)).toBe(-1);
     });
 
-    it(`${c.name}: the weights' gradient is the float64 sum over images and positions, rounded once`, () => {
+    it(`${c.name}: the weights' gradient is blocked per image, summed over images in float64; without SIMD the float64 sum`, () => {
       const attrs = { ...a, weightsShape: c.w };
-      const expected = reference('conv2dWeightsGrad', [X, DY], attrs);
-      const units = g.groups * Math.ceil(g.o / g.groups / 4);
+      const exact = reference('conv2dWeightsGrad', [X, DY], attrs);
+      const scale = reference(
+        'conv2dWeightsGrad',
+        [
+          { values: abs(x), shape: c.x },
+          { values: abs(dy), shape: yShape },
+        ],
+        attrs,
+      );
+      const expected = blocked('conv2dWeightsGrad', g, x, w, dy);
+      const units = weightsGradUnits(g);
       for (const b of [one, two]) {
         const { values: dw, split } = runOnCounting(b, 'conv2dWeightsGrad', [X, DY], attrs, c.w);
         expect(split).toBe(b === two && units > 1 ? 1 : 0);
         expect(firstDifferenceFrom(dw, expected)).toBe(-1);
+        expect(firstOutside(dw as Float32Array, exact, scale, roundings(g.ho * g.wo))).toBe(-1);
       }
       const scalar = new Float32Array(size(c.w));
       conv2dWeightsGradUnits(x, dy, scalar, g, 0, units, false);
-      expect(firstDifferenceFrom(scalar, expected)).toBe(-1);
+      expect(firstDifferenceFrom(scalar, exact)).toBe(-1);
     });
 
-    it(`${c.name}: x's gradient within float32 rounding of its float64 sum`, () => {
+    it(`${c.name}: x's gradient is a blocked forward convolution of dy, or blocked columns and col2im in float64; without SIMD within one rounding of float64`, () => {
       const attrs = { ...a, inputShape: c.x };
-      const expected = reference('conv2dInputGrad', [DY, W], attrs);
+      const exact = reference('conv2dInputGrad', [DY, W], attrs);
       // Σ|dy·w| of each element: the scale of a float64 sum in another order, rounded once.
-      const abs = (v: Float32Array) => v.map(Math.abs);
       const scale = reference(
         'conv2dInputGrad',
         [
@@ -133,19 +316,23 @@ describe('conv2d and its gradients against float64, bitwise the same on 1 and 2 
         ],
         attrs,
       );
+      const expected = blocked('conv2dInputGrad', g, x, w, dy);
+      const forward = asForward(g) !== null;
+      // The bound: og·kh·kw terms in one sum as a forward convolution, else og per column.
+      const terms = forward ? og * g.kh * g.kw : og;
       const dx1 = runOn(one, 'conv2dInputGrad', [DY, W], attrs, c.x) as Float32Array;
+      expect(firstDifferenceFrom(dx1, expected)).toBe(-1);
+      expect(firstOutside(dx1, exact, scale, roundings(terms))).toBe(-1);
       const { values, split } = runOnCounting(two, 'conv2dInputGrad', [DY, W], attrs, c.x);
-      const dx2 = values as Float32Array;
       expect(split).toBe(g.n * g.groups > 1 ? 1 : 0);
-      expect(firstDifference(dx2, dx1), '1 against 2 threads').toBe(-1);
+      expect(firstDifference(values as Float32Array, dx1), '1 against 2 threads').toBe(-1);
       const scalar = new Float32Array(size(c.x));
       conv2dInputGradUnits(dy, w, scalar, g, 0, g.n * g.groups, false);
-      expect(firstDifference(scalar, dx1), 'without SIMD').toBe(-1);
-      for (let i = 0; i < dx1.length; i++) {
+      for (let i = 0; i < scalar.length; i++) {
         // One float32 rounding of the result, after float64 sums (error far below it).
-        const bound = 2 ** -24 * Math.abs(expected[i] as number) + 1e-12 * (scale[i] as number);
+        const bound = 2 ** -24 * Math.abs(exact[i] as number) + 1e-12 * (scale[i] as number);
         expect(
-          Math.abs((dx1[i] as number) - (expected[i] as number)),
+          Math.abs((scalar[i] as number) - (exact[i] as number)),
           `element ${i}`,
         ).toBeLessThanOrEqual(bound);
       }
@@ -160,8 +347,38 @@ describe('conv2d and its gradients against float64, bitwise the same on 1 and 2 
     x[7] = Number.POSITIVE_INFINITY;
     x[40] = Number.NaN;
     const X = { values: x, shape: c.x };
-    const W = { values: values(size(c.w), -1, 1, 6), shape: c.w };
+    const w = values(size(c.w), -1, 1, 6);
+    const W = { values: w, shape: c.w };
     const y = runOn(two, 'conv2d', [X, W], a, [g.n, g.o, g.ho, g.wo]) as Float32Array;
-    expect(firstDifferenceFrom(y, reference('conv2d', [X, W], a))).toBe(-1);
+    const exact = reference('conv2d', [X, W], a);
+    expect(firstDifferenceFrom(y, blocked('conv2d', g, x, w, new Float32Array(0)))).toBe(-1);
+    expect(y.some((v) => Number.isNaN(v)) && y.some((v) => v === Number.POSITIVE_INFINITY)).toBe(
+      true,
+    );
+    for (let i = 0; i < y.length; i++) {
+      if (!Number.isFinite(exact[i] as number)) expect(y[i]).toBe(Math.fround(exact[i] as number));
+    }
+  });
+});
+
+describe("x's gradient as a forward convolution", () => {
+  it('is taken at stride 1 where it wastes at most 10% of its work, and not elsewhere', () => {
+    const at = (x: Case['x'], w: Case['w'], attrs: Partial<Conv2dAttrs> = {}) =>
+      asForward(convGeometry(x, w, attrsOf({ name: '', x, w, attrs })));
+    expect(at([2, 16, 12, 12], [32, 16, 5, 5], { padding: [2, 2] })).toMatchObject({
+      c: 32,
+      o: 16,
+      h: 12,
+      ho: 12,
+      ph: 2,
+    });
+    expect(at([2, 8, 9, 9], [4, 8, 3, 3], { padding: [1, 1] })).toMatchObject({ ph: 1, pw: 1 });
+    // Unpadded 16 → 32 5×5 on 12×12: 144 positions of x where y has 64.
+    expect(at([2, 16, 12, 12], [32, 16, 5, 5])).toBeNull();
+    expect(at([2, 6, 9, 9], [4, 6, 3, 3], { padding: [1, 1] })).toBeNull();
+    expect(at([2, 1, 28, 28], [16, 1, 5, 5], { padding: [2, 2] })).toBeNull();
+    expect(at([2, 9, 9, 9], [4, 9, 3, 3], { padding: [1, 1] })).toBeNull();
+    expect(at([2, 8, 9, 9], [4, 8, 3, 3], { stride: [1, 2], padding: [1, 1] })).toBeNull();
+    expect(at([2, 8, 9, 9], [4, 8, 3, 3], { padding: [3, 0] })).toBeNull();
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The `conv2dWeightsGrad` kernel (conv2d's gradient with respect to the weights): for each panel
- * of 4 output channels, tiles of 4 taps × 4 channels summed over every position of every image
- * (`conv-engine.ts`: the taps' values read in place from the zero-padded float64 image through a
- * list of position offsets, dy packed per image). The sums continue from image to image in float64,
- * so each gradient is the float64 sum in the reference's order (image, then position), rounded
- * once. Split between threads by panels of output channels, so every thread reads every image.
+ * of 8 output channels, tiles of 4 taps × 8 channels summed over every position of every image
+ * (`conv-engine.ts`: the taps' values read in place from the zero-padded float32 image through a
+ * list of position offsets, dy packed per image). Each image's sum over its positions (float32
+ * blocks of 256 positions added in float64 in WebAssembly; in TypeScript the float64 sum
+ * continued from image to image, the reference's order) is added to a float64 total, rounded
+ * once at the end. Split between threads by panels of output channels, so every thread reads
+ * every image.
  */
 import type { Conv2dWeightsGradAttrs } from '@illia-ts/core';
 import { sizeOf } from '@illia-ts/core';
@@ -19,14 +21,15 @@ import {
   padImage,
   positionOffsets,
   regions,
+  TILE_COLUMNS,
   tapOffsets,
   writeDescriptors,
 } from './conv-engine.js';
 import { MACS_PER_ELEMENT } from './matmul.js';
 
-/** Units of work: panels of 4 output channels, group by group. */
-function unitsOf(g: ConvGeometry): number {
-  return g.groups * Math.ceil(g.o / g.groups / 4);
+/** Units of work: panels of 8 output channels, group by group. */
+export function weightsGradUnits(g: ConvGeometry): number {
+  return g.groups * Math.ceil(g.o / g.groups / TILE_COLUMNS);
 }
 
 export const conv2dWeightsGrad: CpuKernel<Conv2dWeightsGradAttrs> = (
@@ -36,7 +39,7 @@ export const conv2dWeightsGrad: CpuKernel<Conv2dWeightsGradAttrs> = (
   { shape },
 ) => {
   const g = convGeometry(x!.shape, attrs.weightsShape, attrs);
-  const units = unitsOf(g);
+  const units = weightsGradUnits(g);
   const split = ctx.splits(convMacs(g) / MACS_PER_ELEMENT, units);
   const out = ctx.float32(sizeOf(shape), split);
   if (split) {
@@ -49,7 +52,7 @@ export const conv2dWeightsGrad: CpuKernel<Conv2dWeightsGradAttrs> = (
 };
 
 /**
- * Writes the weights' gradient of units `[first, end)` (unit = group · panels + panel of 4
+ * Writes the weights' gradient of units `[first, end)` (unit = group · panels + panel of 8
  * output channels) to `dw`, with the WebAssembly kernel unless `simd` is false.
  */
 export function conv2dWeightsGradUnits(
@@ -62,56 +65,47 @@ export function conv2dWeightsGradUnits(
   simd = true,
 ): void {
   const { cg, og, kg, s, plane } = derived(g);
-  const panels = Math.ceil(og / 4);
+  const panels = Math.ceil(og / TILE_COLUMNS);
   // Accumulator rows of kg + 3: a last tile of 1 to 3 taps writes its other rows there.
   const pitch = kg + 3;
+  const rowBytes = 8 * pitch;
   const at = regions({
     list: 4 * s,
     desc: descBytes(kg),
-    dy: 32 * s,
-    image: 8 * g.c * plane,
-    stage: 4 * Math.max(g.c * g.h * g.w, 4 * s),
-    acc: 32 * (end - first) * pitch,
+    dy: 4 * TILE_COLUMNS * s,
+    image: 4 * g.c * plane,
+    stage: 4 * TILE_COLUMNS * s,
+    acc: TILE_COLUMNS * rowBytes * (end - first),
   });
   const mem = convMemory(at.bytes, 'conv2dWeightsGrad', simd);
   const { f64, f32, i32, tiles, rows } = mem;
   i32.set(positionOffsets(g), at.list >> 2);
   const count = writeDescriptors(i32, at.desc, tapOffsets(g), 8);
-  const image = at.image >> 3;
   const acc = at.acc >> 3;
-  f64.fill(0, image, image + g.c * plane);
-  f64.fill(0, acc, acc + 4 * (end - first) * pitch);
-  const dyAt = at.dy >> 3;
+  f32.fill(0, at.image >> 2, (at.image >> 2) + g.c * plane);
+  f64.fill(0, acc, acc + TILE_COLUMNS * (end - first) * pitch);
+  const dyAt = at.dy >> 2;
   for (let b = 0; b < g.n; b++) {
-    padImage(mem, x, g, g.c, b, 0, g.c, at.stage, at.image);
+    padImage(mem, x, g, g.c, b, 0, g.c, at.image);
     for (let unit = first; unit < end; unit++) {
       const group = Math.floor(unit / panels);
-      const c0 = (unit % panels) * 4;
-      const cols = Math.min(4, og - c0);
-      // B: dy of 4 output channels per position, [pos·4 + c] (zeros past the group's last).
+      const c0 = (unit % panels) * TILE_COLUMNS;
+      const cols = Math.min(TILE_COLUMNS, og - c0);
+      // B: dy of 8 output channels per position, [pos·8 + c] (zeros past the group's last).
       const from = (b * g.o + group * og + c0) * s;
       f32.set(dy.subarray(from, from + cols * s), at.stage >> 2);
-      if (cols < 4) f64.fill(0, dyAt, dyAt + 4 * s);
-      rows(0, at.stage, 4, 4 * s, at.dy, 32, 8, cols, s);
-      const outAt = at.acc + 32 * (unit - first) * pitch;
-      tiles(
-        at.desc,
-        count,
-        at.image + 8 * group * cg * plane,
-        at.list,
-        s,
-        at.dy,
-        outAt,
-        8 * pitch,
-        1,
-      );
+      if (cols < TILE_COLUMNS) f32.fill(0, dyAt, dyAt + TILE_COLUMNS * s);
+      rows(3, at.stage, 4, 4 * s, at.dy, 4 * TILE_COLUMNS, 4, cols, s);
+      const image = at.image + 4 * group * cg * plane;
+      const outAt = at.acc + TILE_COLUMNS * rowBytes * (unit - first);
+      tiles(at.desc, count, image, at.list, s, at.dy, outAt, rowBytes, 1);
     }
   }
   for (let unit = first; unit < end; unit++) {
     const group = Math.floor(unit / panels);
-    const c0 = (unit % panels) * 4;
-    for (let c = 0; c < 4 && c0 + c < og; c++) {
-      const from = acc + (4 * (unit - first) + c) * pitch;
+    const c0 = (unit % panels) * TILE_COLUMNS;
+    for (let c = 0; c < TILE_COLUMNS && c0 + c < og; c++) {
+      const from = acc + (TILE_COLUMNS * (unit - first) + c) * pitch;
       const to = (group * og + c0 + c) * kg;
       for (let t = 0; t < kg; t++) dw[to + t] = f64[from + t] as number;
     }

@@ -1,9 +1,10 @@
 /**
  * The `conv2d` kernel (NCHW, cross-correlation): per image and group, the product of the output
- * positions' windows (read in place from the zero-padded float64 image through a list of tap
- * offsets: no im2col) with the weights packed in panels of 4 output channels (`conv-engine.ts`).
- * Each output is the float64 sum over its taps in weight order (the reference's), rounded once.
- * Split between threads by (image, group).
+ * positions' windows (read in place from the zero-padded float32 image through a list of tap
+ * offsets: no im2col) with the weights packed in panels of 8 output channels (`conv-engine.ts`).
+ * Each output is summed over its taps in weight order (float32 blocks of 256 taps added in
+ * float64 in WebAssembly, float64 in TypeScript), rounded once. Split between threads by
+ * (image, group).
  */
 import { type Conv2dAttrs, sizeOf } from '@illia-ts/core';
 import { type CpuKernel, floats } from './context.js';
@@ -18,6 +19,7 @@ import {
   padImage,
   positionOffsets,
   regions,
+  TILE_COLUMNS,
   tapOffsets,
   writeDescriptors,
 } from './conv-engine.js';
@@ -51,39 +53,42 @@ export function conv2dUnits(
   simd = true,
 ): void {
   const { cg, og, kg, s, plane } = derived(g);
-  const panels = Math.ceil(og / 4);
+  const panels = Math.ceil(og / TILE_COLUMNS);
   const pitch = outputPitch(s);
   const at = regions({
     list: 4 * kg,
     desc: descBytes(s),
-    weights: 32 * kg * panels * g.groups,
-    image: 8 * cg * plane,
-    stage: 4 * cg * g.h * g.w,
-    out: 16 * panels * pitch + 12,
+    weights: 4 * TILE_COLUMNS * kg * panels * g.groups,
+    image: 4 * cg * plane,
+    out: 4 * TILE_COLUMNS * panels * pitch + 12,
   });
   const mem = convMemory(at.bytes, 'conv2d', simd);
-  const { f64, f32, i32, tiles } = mem;
+  const { f32, i32, tiles } = mem;
   i32.set(tapOffsets(g), at.list >> 2);
   const count = writeDescriptors(i32, at.desc, positionOffsets(g), 4);
-  // B panels: 4 output channels per step, [t·4 + c] (zeros past the group's last channel).
-  for (let p = 0, bp = at.weights >> 3; p < g.groups * panels; p++) {
+  // B panels: 8 output channels per step, [t·8 + c] (zeros past the group's last channel).
+  for (let p = 0, bp = at.weights >> 2; p < g.groups * panels; p++) {
     const group = Math.floor(p / panels);
-    const c0 = (p % panels) * 4;
-    for (let c = 0; c < 4; c++) {
+    const c0 = (p % panels) * TILE_COLUMNS;
+    for (let c = 0; c < TILE_COLUMNS; c++) {
       const from = (group * og + c0 + c) * kg;
-      const to = bp + p * kg * 4 + c;
-      if (c0 + c < og) for (let t = 0; t < kg; t++) f64[to + 4 * t] = w[from + t] as number;
-      else for (let t = 0; t < kg; t++) f64[to + 4 * t] = 0;
+      const to = bp + p * kg * TILE_COLUMNS + c;
+      if (c0 + c < og) {
+        for (let t = 0; t < kg; t++) f32[to + TILE_COLUMNS * t] = w[from + t] as number;
+      } else for (let t = 0; t < kg; t++) f32[to + TILE_COLUMNS * t] = 0;
     }
   }
-  f64.fill(0, at.image >> 3, (at.image >> 3) + cg * plane);
+  f32.fill(0, at.image >> 2, (at.image >> 2) + cg * plane);
+  const panelBytes = 4 * TILE_COLUMNS * kg;
+  const rowBytes = 4 * pitch;
   for (let unit = first; unit < end; unit++) {
     const b = Math.floor(unit / g.groups);
     const group = unit % g.groups;
-    padImage(mem, x, g, g.c, b, group * cg, cg, at.stage, at.image);
+    padImage(mem, x, g, g.c, b, group * cg, cg, at.image);
     for (let p = 0; p < panels; p++) {
-      const weights = at.weights + 32 * kg * (group * panels + p);
-      tiles(at.desc, count, at.image, at.list, kg, weights, at.out + 16 * p * pitch, 4 * pitch, 0);
+      const weights = at.weights + panelBytes * (group * panels + p);
+      const out = at.out + TILE_COLUMNS * rowBytes * p;
+      tiles(at.desc, count, at.image, at.list, kg, weights, out, rowBytes, 0);
     }
     const from = at.out >> 2;
     const to = (b * g.o + group * og) * s;
