@@ -210,6 +210,11 @@ describe('rounds', () => {
     expect(rivalTables(groups[0]!)).toEqual([
       { rival: 'ceiling:torch', subjects: [{ id: 'cpu', cells: ['1.00× (0.80–2.00×)'] }] },
     ]);
+    // Where the rival is the backend's ceiling (trainCnn), its cell has the ratio: no table.
+    const asCeiling = rows.map((r) =>
+      r.role === 'backend' ? { ...r, ceiling: 'ceiling:torch', rivals: r.rivals } : r,
+    );
+    expect(rivalTables(summaryGroups(asCeiling).groups[0]!)).toEqual([]);
     const report = {
       tool: '@illia-ts/bench',
       date: '2026-11-30T12:00:00Z',

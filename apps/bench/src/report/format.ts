@@ -173,16 +173,18 @@ export interface RivalTable {
 
 /**
  * The backends' ratios to each rival timed in `group`: the median of the ratios within a round
- * and their range (`0.89× (0.78–0.90×)`); blank where the two share no timed round.
+ * and their range (`0.89× (0.78–0.90×)`); blank where the two share no timed round. A backend
+ * whose ceiling is the rival is left out (its cell has the ratio).
  */
 export function rivalTables(group: SummaryGroup): RivalTable[] {
   const rivals = [
     ...new Set(group.subjects.flatMap((s) => s.cells.flatMap((c) => Object.keys(c?.rivals ?? {})))),
   ];
-  return rivals.map((rival) => ({
+  const tables = rivals.map((rival) => ({
     rival,
     subjects: group.subjects
-      .filter((s) => s.cells.some((c) => c?.rivals?.[rival] !== undefined))
+      // A backend compared with the rival as its ceiling (trainCnn) has the ratio in its cell.
+      .filter((s) => s.cells.some((c) => c?.rivals?.[rival] !== undefined && c.ceiling !== rival))
       .map((s) => ({
         id: s.id,
         cells: s.cells.map((c) => {
@@ -191,6 +193,7 @@ export function rivalTables(group: SummaryGroup): RivalTable[] {
         }),
       })),
   }));
+  return tables.filter((t) => t.subjects.length > 0);
 }
 
 /** The distinct reasons a subject could not be timed, for footnotes under the tables. */

@@ -122,10 +122,15 @@ function scalingSection(report: BenchReport): string[] {
   return out;
 }
 
+/** Whether the report's cells are over several rounds. */
+function manyRounds(report: BenchReport): boolean {
+  return ((report.options.rounds as number | undefined) ?? 1) > 1;
+}
+
 /** What the report says of its rounds: a paragraph and a blank line, or nothing for one round. */
 function roundsText(report: BenchReport): string[] {
-  const rounds = report.options.rounds as number | undefined;
-  if (rounds === undefined || rounds < 2) return [];
+  if (!manyRounds(report)) return [];
+  const rounds = report.options.rounds as number;
   const alternated = report.options.isolate !== false;
   return [
     `Every cell was timed in ${rounds} rounds: ${alternated ? 'in each round every subject measured it once (warm-up and timed samples as above), in turns whose order rotates from round to round (round r starts at the r-th subject), so no subject always runs first or last and a noisy minute falls on all alike' : 'each subject measured it once per round, its rounds one after another (one process, no turns)'}. A cell is the median round's throughput with the slowest and fastest round's in brackets, then the ratio: the median of the ratios taken within a round (a subject and its ceiling timed in the same round), with the lowest and highest in parentheses — \`0.89× (0.78–0.90×)\`. Under each table, where PyTorch or numpy ran, the backends' ratios to them, taken the same way. The JSON keeps each round's figures (\`rounds\`).`,
@@ -214,7 +219,7 @@ export function markdownReport(report: BenchReport, svgLink: string | null): str
       '',
       '## Kernels: conv2d forward+backward (GFLOP/s, × ceiling)',
       '',
-      `Each cell is GFLOP/s at the median time of one forward and backward pass — \`conv2d(x, w)\`, then dx and dW of the loss Σ y⊙g, until the loss, dx and dW are readable — counted as 3 × 2·N·O·Ho·Wo·C·kh·kw FLOPs (the loss's two elementwise passes over y are not counted); in brackets the slowest and fastest of the timed samples; in parentheses the backend's ratio to its ceiling. The \`cpu\` backends are compared with \`ceiling:wasm-f32x4\`, the float32 WebAssembly SIMD peak of one thread: a loop of ${CHAINS} independent f32x4 multiply-then-add chains with no memory traffic, run for the shape's FLOPs (no convolution reaches it; \`cpu\` on several threads can pass it). \`ceiling:wasm-f64x2\` is the same loop in float64 lanes, the peak of kernels that accumulate in float64. tfjs backends are compared with \`tf.conv2d\` and \`tf.valueAndGrads\` on the same tfjs engine (tfjs's own NHWC layout), \`onnx\` with ONNX Runtime's \`Conv\` (forward), \`ConvTranspose\` (dx) and \`Conv\` on transposed x and dy (dW) in one session (\`ceiling:ort\`). \`ceiling:torch\` is PyTorch's \`F.conv2d\` and \`torch.autograd.grad\`. Before timing, every subject's y, dx and dW are checked against float64 (relative L2 error ≤ ${CONV_TOLERANCE} each); one that fails is shown **WRONG**.`,
+      `Each cell is GFLOP/s at the median time of one forward and backward pass — \`conv2d(x, w)\`, then dx and dW of the loss Σ y⊙g, until the loss, dx and dW are readable — counted as 3 × 2·N·O·Ho·Wo·C·kh·kw FLOPs (the loss's two elementwise passes over y are not counted); ${manyRounds(report) ? 'in brackets the slowest and fastest round, then the ratio to the ceiling (the median of the ratios within a round, lowest–highest)' : "in brackets the slowest and fastest of the timed samples; in parentheses the backend's ratio to its ceiling"}. The \`cpu\` backends are compared with \`ceiling:wasm-f32x4\`, the float32 WebAssembly SIMD peak of one thread: a loop of ${CHAINS} independent f32x4 multiply-then-add chains with no memory traffic, run for the shape's FLOPs (no convolution reaches it; \`cpu\` on several threads can pass it). \`ceiling:wasm-f64x2\` is the same loop in float64 lanes, the peak of kernels that accumulate in float64. tfjs backends are compared with \`tf.conv2d\` and \`tf.valueAndGrads\` on the same tfjs engine (tfjs's own NHWC layout), \`onnx\` with ONNX Runtime's \`Conv\` (forward), \`ConvTranspose\` (dx) and \`Conv\` on transposed x and dy (dW) in one session (\`ceiling:ort\`). \`ceiling:torch\` is PyTorch's \`F.conv2d\` and \`torch.autograd.grad\`. Before timing, every subject's y, dx and dW are checked against float64 (relative L2 error ≤ ${CONV_TOLERANCE} each); one that fails is shown **WRONG**.`,
     );
     for (const group of kernelGroups) {
       out.push(

@@ -39,7 +39,7 @@ export function textTable(report: BenchReport): string {
   }
   if (groups.some((g) => KERNEL_OPS.includes(g.op))) {
     out.push(
-      'conv2d: GFLOP/s of forward + dx + dW (3 × 2·N·O·Ho·Wo·C·kh·kw FLOPs) [slowest–fastest sample]',
+      `conv2d: GFLOP/s of forward + dx + dW (3 × 2·N·O·Ho·Wo·C·kh·kw FLOPs) [slowest–fastest ${rounds !== undefined && rounds > 1 ? 'round' : 'sample'}]`,
     );
   }
   for (const group of groups) {
