@@ -7,7 +7,8 @@
 import type { Pool2dAttrs } from '@illia-ts/core';
 import { sizeOf } from '@illia-ts/core';
 import { type CpuKernel, floats } from './context.js';
-import { argmaxOf } from './max-pool2d.js';
+import { argmaxOf, isTwoByTwo } from './max-pool2d.js';
+import { maxPool2x2GradWasm } from './max-pool2d-wasm.js';
 import { type PoolGeometry, poolGeometry, poolWork } from './pool-geometry.js';
 
 export const maxPool2dGrad: CpuKernel<Pool2dAttrs> = (ctx, [x, dy], attrs, { shape }) => {
@@ -35,6 +36,12 @@ export function maxPool2dGradPlanes(
   first: number,
   end: number,
 ): void {
+  if (isTwoByTwo(g)) {
+    if (!maxPool2x2GradWasm(x, dy, dx, g.h, g.w, g.ho, g.wo, first, end)) {
+      maxPool2x2Grad(x, dy, dx, g, first, end);
+    }
+    return;
+  }
   const { h, w, ho, wo } = g;
   const size = h * w;
   const overlap = g.sh < g.kh || g.sw < g.kw;
@@ -61,5 +68,57 @@ export function maxPool2dGradPlanes(
       }
     }
     for (let k = 0; k < size; k++) dx[xp + k] = acc[k] as number;
+  }
+}
+
+/**
+ * {@link maxPool2dGradPlanes} of a 2×2 pool at stride 2, unpadded: each window's dy (plus +0, as
+ * the reference's sum from +0) at its first maximum (the forward's rule) and +0 at its other
+ * three; the row and column no window covers (odd h or w) are +0. Where WebAssembly runs,
+ * `max-pool2d-wasm.ts` does the same without branches.
+ */
+export function maxPool2x2Grad(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  g: PoolGeometry,
+  first: number,
+  end: number,
+): void {
+  const { h, w, ho, wo } = g;
+  for (let plane = first; plane < end; plane++) {
+    const xp = plane * h * w;
+    let o = plane * ho * wo;
+    for (let i = 0; i < ho; i++) {
+      const r0 = xp + 2 * i * w;
+      const r1 = r0 + w;
+      for (let j = 0, q = 0; j < wo; j++, o++, q += 2) {
+        const a = x[r0 + q] as number;
+        const b = x[r0 + q + 1] as number;
+        const c = x[r1 + q] as number;
+        const d = x[r1 + q + 1] as number;
+        let best = a;
+        let at = 0;
+        if (b > best) {
+          best = b;
+          at = 1;
+        }
+        if (c > best) {
+          best = c;
+          at = 2;
+        }
+        if (d > best) at = 3;
+        const v = (dy[o] as number) + 0;
+        dx[r0 + q] = at === 0 ? v : 0;
+        dx[r0 + q + 1] = at === 1 ? v : 0;
+        dx[r1 + q] = at === 2 ? v : 0;
+        dx[r1 + q + 1] = at === 3 ? v : 0;
+      }
+      if (w > 2 * wo) {
+        dx[r0 + w - 1] = 0;
+        dx[r1 + w - 1] = 0;
+      }
+    }
+    if (h > 2 * ho) dx.fill(0, xp + (h - 1) * w, xp + h * w);
   }
 }
