@@ -5,7 +5,8 @@
  * order.
  */
 import { softplus, softplusWithLogSum } from './fast-math.js';
-import { BLOCK, normalBlock, seedWord0, seedWord1 } from './random-normal.js';
+import { type NormalWasm, normalWasm } from './normal-wasm.js';
+import { BLOCK, normalBlock, normalSimd, seedWord0, seedWord1 } from './random-normal.js';
 
 /** sigma of one block for `logRatioBlocks` when not cached; one per thread (module instance). */
 const scratch = new Float64Array(BLOCK);
@@ -28,8 +29,10 @@ export function sigmaBlocks(
  * Blocks `[firstBlock, endBlock)` of `mu + sigma ⊙ eps`, eps the draws of (seed, counter) that
  * `fillNormalBlocks` gives, sigma from the cache `sigma` or, when null, `softplus(rho)`.
  * Each block's draws (float32, as `randomNormal` stores them) are made in a block-sized buffer
- * (the WebAssembly memory, or the TypeScript's scratch) and read from there while in L1 cache,
- * scaled and shifted in one pass that writes `out` once.
+ * (the WebAssembly memory, or the TypeScript's scratch) and read from there while in L1 cache.
+ * With WebAssembly SIMD, the block's mu and sigma (copied from the cache, or softplus(rho)) are
+ * put next to the draws and `scale` computes `mu + sigma·eps` there in float64 (f64x2: the same
+ * operations and rounding as the loops below, which run without it).
  */
 export function sampleBlocks(
   out: Float32Array,
@@ -44,9 +47,23 @@ export function sampleBlocks(
   const w0 = seedWord0(seed);
   const w1 = seedWord1(counter);
   for (let b = firstBlock; b < endBlock; b++) {
-    const eps = normalBlock(w0, w1, b);
     const start = b * BLOCK;
     const end = Math.min(out.length, start + BLOCK);
+    if (normalSimd()) {
+      const wasm = normalWasm as NormalWasm;
+      wasm.normals(w0, w1, b);
+      const count = end - start;
+      wasm.mu.set(mu.subarray(start, end));
+      if (sigma !== null) wasm.sigma.set(sigma.subarray(start, end));
+      else {
+        const s = wasm.sigma;
+        for (let i = start, j = 0; i < end; i++, j++) s[j] = softplus(rho[i] as number);
+      }
+      wasm.scale(count);
+      out.set(count === BLOCK ? wasm.draws : wasm.draws.subarray(0, count), start);
+      continue;
+    }
+    const eps = normalBlock(w0, w1, b);
     if (sigma !== null) {
       for (let i = start, j = 0; i < end; i++, j++) {
         out[i] = (mu[i] as number) + (sigma[i] as number) * (eps[j] as number);

@@ -3,7 +3,7 @@
  * states) feeding a vectorised Box–Muller transform in float32, 8 draws per step. The module
  * (about 1 KB) is assembled here byte by byte, as `matmul-wasm.ts` is, and compiles
  * synchronously at import in every thread that runs kernels. Where WebAssembly SIMD is missing,
- * {@link normalBlockWasm} is null and `random-normal.ts` runs its TypeScript transcription, which
+ * {@link normalWasm} is null and `random-normal.ts` runs its TypeScript transcription, which
  * gives bitwise the same numbers: every step below is one IEEE float32 operation (add, subtract,
  * multiply, square root, an exact conversion) or an integer one, and a float32 operation done in
  * float64 then rounded once to float32 (`Math.fround`) is the same number.
@@ -71,6 +71,20 @@ const F32X4_SUB = simd(0xe5);
 const F32X4_MUL = simd(0xe6);
 const F32X4_CONVERT_I32X4_S = simd(0xfa);
 const v128Store = (offset: number) => simd(0x0b, 4, ...leb(offset));
+const v128Load = (offset: number) => simd(0x00, 4, ...leb(offset));
+const F64X2_ADD = simd(0xf0);
+const F64X2_MUL = simd(0xf2);
+const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
+const F32X4_DEMOTE_F64X2_ZERO = simd(0x5e);
+/** i8x16.shuffle of a vector with itself: lanes 2 and 3 of an f32x4 moved to lanes 0 and 1. */
+const HIGH_HALF_DOWN = simd(
+  0x0d,
+  ...[8, 9, 10, 11, 12, 13, 14, 15],
+  ...[8, 9, 10, 11, 12, 13, 14, 15],
+);
+/** i8x16.shuffle: lanes 0 and 1 of the first f32x4, then lanes 0 and 1 of the second. */
+const LOW_HALVES = simd(0x0d, ...[0, 1, 2, 3, 4, 5, 6, 7], ...[16, 17, 18, 19, 20, 21, 22, 23]);
+const I32_MUL = 0x6c;
 const I32_CONST = 0x41;
 const I32_ADD = 0x6a;
 const I32_SHL = 0x74;
@@ -264,44 +278,111 @@ function body(): number[] {
   ];
 }
 
+/** Byte offsets of the draws (float32), mu (float32) and sigma (float64) of one block. */
+const DRAWS_AT = 0;
+const MU_AT = 4 * BLOCK_DRAWS;
+const SIGMA_AT = 8 * BLOCK_DRAWS;
+
+/**
+ * `scale(count)`: draws[i] = float32(mu[i] + sigma[i]·draws[i]) in float64, for i below `count`
+ * rounded up to 4 (the TypeScript `out[i] = mu[i] + sigma[i] * eps[i]`: a float64 multiply and add,
+ * then one rounding). Locals: 0 count, 1 the byte offset of 4 draws; v128 2 eps, 3 mu.
+ */
+function scaleBody(): number[] {
+  const half = (low: boolean, sigmaOffset: number): number[] => [
+    ...get(3),
+    ...(low ? [] : [...get(3), ...HIGH_HALF_DOWN]),
+    ...F64X2_PROMOTE_LOW_F32X4,
+    ...[...get(1), ...i32(2), I32_MUL, ...v128Load(SIGMA_AT + sigmaOffset)],
+    ...get(2),
+    ...(low ? [] : [...get(2), ...HIGH_HALF_DOWN]),
+    ...[...F64X2_PROMOTE_LOW_F32X4, ...F64X2_MUL, ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO],
+  ];
+  return [
+    ...vector([
+      [1, I32],
+      [2, V128],
+    ]),
+    ...[...get(0), ...i32(4), I32_MUL, ...set(0)],
+    ...[...i32(0), ...set(1)],
+    ...[0x02, 0x40, 0x03, 0x40], // block, loop
+    ...[...get(1), ...get(0), 0x4f, 0x0d, 1], // br_if 1 (at ≥u end)
+    ...[...get(1), ...v128Load(DRAWS_AT), ...set(2)],
+    ...[...get(1), ...v128Load(MU_AT), ...set(3)],
+    ...get(1),
+    ...half(true, 0),
+    ...half(false, 16),
+    ...[...LOW_HALVES, ...v128Store(DRAWS_AT)],
+    ...[...get(1), ...i32(16), I32_ADD, ...set(1)],
+    ...[0x0c, 0], // br 0
+    ...[0x0b, 0x0b, 0x0b],
+  ];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const code = body();
+  const scale = scaleBody();
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32]]), 0]])),
-    ...section(3, vector([[0]])),
+    ...section(
+      1,
+      vector([
+        [0x60, ...vector([[I32], [I32], [I32]]), 0],
+        [0x60, ...vector([[I32]]), 0],
+      ]),
+    ),
+    ...section(3, vector([[0], [1]])),
     ...section(5, vector([[0x00, 1]])),
     ...section(
       7,
       vector([
         [...name('normals'), 0x00, 0],
+        [...name('scale'), 0x00, 1],
         [...name('memory'), 0x02, 0],
       ]),
     ),
-    ...section(10, vector([[...leb(code.length), ...code]])),
+    ...section(
+      10,
+      vector([
+        [...leb(code.length), ...code],
+        [...leb(scale.length), ...scale],
+      ]),
+    ),
   ]);
 }
 
-function instantiate(): ((w0: number, w1: number, block: number) => Float32Array) | null {
+/** The module's functions and its memory's views. */
+export interface NormalWasm {
+  /** Writes the draws of block `block` of (w0, w1) to {@link draws}. */
+  normals(w0: number, w1: number, block: number): void;
+  /**
+   * `draws[i] = float32(mu[i] + sigma[i]·draws[i])` (float64 arithmetic) for `i < count`, count
+   * rounded up to 4 (the lanes beyond `count` hold garbage).
+   */
+  scale(count: number): void;
+  readonly draws: Float32Array;
+  readonly mu: Float32Array;
+  readonly sigma: Float64Array;
+}
+
+function instantiate(): NormalWasm | null {
   if (typeof WebAssembly !== 'object') return null;
   try {
     const bytes = moduleBytes();
     if (!WebAssembly.validate(bytes)) return null;
     const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
-    const memory = exports.memory as WebAssembly.Memory;
-    const normals = exports.normals as (w0: number, w1: number, block: number) => void;
-    const draws = new Float32Array(memory.buffer, 0, BLOCK_DRAWS);
-    return (w0, w1, block) => {
-      normals(w0, w1, block);
-      return draws;
+    const { buffer } = exports.memory as WebAssembly.Memory;
+    return {
+      normals: exports.normals as NormalWasm['normals'],
+      scale: exports.scale as NormalWasm['scale'],
+      draws: new Float32Array(buffer, DRAWS_AT, BLOCK_DRAWS),
+      mu: new Float32Array(buffer, MU_AT, BLOCK_DRAWS),
+      sigma: new Float64Array(buffer, SIGMA_AT, BLOCK_DRAWS),
     };
   } catch {
     return null;
   }
 }
 
-/**
- * The draws of block `block` of (w0, w1), in a view of the module's memory that the next call
- * overwrites; null where WebAssembly SIMD is missing.
- */
-export const normalBlockWasm = instantiate();
+/** The module, compiled once per thread; null where WebAssembly SIMD is missing. */
+export const normalWasm = instantiate();

@@ -16,7 +16,8 @@ import {
 } from '@illia-ts/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstDifference } from '../test-helpers.js';
-import { normalBlockWasm } from './normal-wasm.js';
+import { sampleBlocks, sigmaBlocks } from './gaussian.js';
+import { normalWasm } from './normal-wasm.js';
 import {
   BLOCK,
   fillNormalBlocks,
@@ -32,7 +33,7 @@ afterEach(() => setNormalSimd(true));
 
 describe('normal draws', () => {
   it('Node has the WebAssembly SIMD draws, and the switch turns them off and on', () => {
-    expect(normalBlockWasm).not.toBeNull();
+    expect(normalWasm).not.toBeNull();
     expect(normalSimd()).toBe(true);
     setNormalSimd(false);
     expect(normalSimd()).toBe(false);
@@ -41,7 +42,10 @@ describe('normal draws', () => {
   });
 
   it('WebAssembly SIMD and TypeScript give bitwise the same blocks', () => {
-    const wasm = normalBlockWasm!;
+    const wasm = (w0: number, w1: number, block: number) => {
+      normalWasm!.normals(w0, w1, block);
+      return normalWasm!.draws;
+    };
     const ts = new Float32Array(BLOCK);
     let checked = 0;
     for (const seed of [0, 1, 42, 0x7fffffff, -1]) {
@@ -64,7 +68,8 @@ describe('normal draws', () => {
     const ts = new Float32Array(BLOCK);
     let largest = 0;
     for (let block = 0; block < 64; block++) {
-      const draws = normalBlockWasm!(seedWord0(7), seedWord1(3), block);
+      normalWasm!.normals(seedWord0(7), seedWord1(3), block);
+      const draws = normalWasm!.draws;
       normalBlockTs(seedWord0(7), seedWord1(3), block, ts);
       expect(firstDifference(draws, ts), `block ${block}`).toBe(-1);
       for (const z of draws) largest = Math.max(largest, Math.abs(z));
@@ -141,5 +146,37 @@ describe('normal draws', () => {
     expect(Math.abs(correlation(c2, s2)), 'corr(cos², sin²)').toBeLessThan(
       STANDARD_ERRORS / Math.sqrt(n / 2),
     );
+  });
+});
+
+describe('sample blocks', () => {
+  it('mu + sigma·eps: WebAssembly and TypeScript, cached and not, bitwise the same', () => {
+    const n = 3 * BLOCK + 5;
+    const mu = new Float32Array(n);
+    const rho = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      mu[i] = Math.fround(Math.sin(i) * 3);
+      rho[i] = Math.fround(Math.cos(i * 0.7) * 20 - 5);
+    }
+    const sigma = new Float64Array(n);
+    sigmaBlocks(rho, sigma, new Float64Array(4), 0, 4);
+    const run = (simd: boolean, cached: boolean) => {
+      setNormalSimd(simd);
+      const out = new Float32Array(n);
+      sampleBlocks(out, mu, rho, cached ? sigma : null, 11, 3, 0, 4);
+      return out;
+    };
+    const reference = run(false, true);
+    expect(firstDifference(run(false, false), reference)).toBe(-1);
+    expect(firstDifference(run(true, true), reference)).toBe(-1);
+    expect(firstDifference(run(true, false), reference)).toBe(-1);
+    // And it is mu + sigma·eps, rounded once, eps the randomNormal draws.
+    const eps = new Float32Array(n);
+    fillNormalBlocks(eps, 11, 3, 0, 4);
+    for (let i = 0; i < n; i++) {
+      expect(reference[i]).toBe(
+        Math.fround((mu[i] as number) + (sigma[i] as number) * (eps[i] as number)),
+      );
+    }
   });
 });

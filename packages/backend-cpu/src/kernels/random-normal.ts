@@ -12,7 +12,7 @@
  */
 import { mix32, type RandomNormalAttrs, sizeOf } from '@illia-ts/core';
 import type { CpuKernel } from './context.js';
-import { BLOCK_DRAWS, C, LANES, normalBlockWasm } from './normal-wasm.js';
+import { BLOCK_DRAWS, C, LANES, type NormalWasm, normalWasm } from './normal-wasm.js';
 
 /** Elements per independently seeded block. */
 export const BLOCK = BLOCK_DRAWS;
@@ -33,11 +33,11 @@ export const seedWord0 = (seed: number): number => mix32(seed ^ 0x243f6a88) | 0;
 export const seedWord1 = (counter: number): number => mix32(counter ^ 0x85a308d3) | 0;
 
 /** Whether draws come from WebAssembly SIMD (tests switch it off to run the TypeScript). */
-let useWasm = normalBlockWasm !== null;
+let useWasm = normalWasm !== null;
 
 /** Runs the TypeScript draws (false) or, where available, the WebAssembly ones (true). */
 export function setNormalSimd(on: boolean): void {
-  useWasm = on && normalBlockWasm !== null;
+  useWasm = on && normalWasm !== null;
 }
 
 /** Whether this thread draws with WebAssembly SIMD. */
@@ -144,7 +144,11 @@ export function normalBlockTs(w0: number, w1: number, block: number, out: Float3
  * overwrites (of the WebAssembly memory, or of this module's scratch).
  */
 export function normalBlock(w0: number, w1: number, block: number): Float32Array {
-  if (useWasm) return (normalBlockWasm as NonNullable<typeof normalBlockWasm>)(w0, w1, block);
+  if (useWasm) {
+    const wasm = normalWasm as NormalWasm;
+    wasm.normals(w0, w1, block);
+    return wasm.draws;
+  }
   normalBlockTs(w0, w1, block, scratch);
   return scratch;
 }
