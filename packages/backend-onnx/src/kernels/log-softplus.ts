@@ -1,8 +1,9 @@
 /**
  * `log(softplus(x))` (log σ from rho), finite for every finite x: x itself below −17 (where
- * `log softplus(x) = x + log1p(−eˣ/2 + …)` is x to float32 precision), else ONNX `Log(Softplus(x))`
- * of x clamped there, so no log sees softplus underflow to 0 (below −104). The same values as
- * core's composition.
+ * `log softplus(x) = x + log1p(−eˣ/2 + …)` is x to float32 precision), else `Log(softplus(x))`,
+ * where softplus(x) ≥ 4e-8 (the Log of those below, 0 under −104, is computed and not picked).
+ * The same values as core's composition (which clamps x at −17 first, the same x where it is
+ * picked), and the softplus is the same node as that of a sample drawn from the same rho.
  */
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import { emitLogOf, emitSoftplusOf } from './elementwise.js';
@@ -12,8 +13,7 @@ import { fixed } from './kernel.js';
 const LINEAR_BELOW = -17;
 
 export function emitLogSoftplus(g: GraphBuilder, x: string): string {
-  const clamped = g.op('Max', [x, g.float(LINEAR_BELOW)]);
-  const logSigma = emitLogOf(g, emitSoftplusOf(g, clamped));
+  const logSigma = emitLogOf(g, emitSoftplusOf(g, x));
   return g.op('Where', [g.op('Less', [x, g.float(LINEAR_BELOW)]), x, logSigma]);
 }
 
