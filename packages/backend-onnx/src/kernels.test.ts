@@ -255,6 +255,33 @@ describe('max pools', () => {
     expect(Array.from(await dx.data())).toEqual([1, 2, 0, 3, 4, 0, 0, 0, 0]);
     for (const t of [x, y, dy, dx]) t.dispose();
   });
+
+  it('of windows that tile x send each dy to its window’s first maximum, row by row, on ties', async () => {
+    // [2, 3, 4, 6] in 2×3 windows: values from {0, 1, 2}, so most windows tie (as after a ReLU).
+    const [n, c, h, w, kh, kw] = [2, 3, 4, 6, 2, 3];
+    const xs = Float32Array.from({ length: n * c * h * w }, (_, i) => (i * 7 + (i >> 3)) % 3);
+    const dys = Float32Array.from({ length: (n * c * h * w) / (kh * kw) }, (_, i) => i + 1);
+    const expected = new Float32Array(xs.length);
+    for (let p = 0; p < n * c; p++) {
+      for (let oi = 0; oi < h / kh; oi++) {
+        for (let oj = 0; oj < w / kw; oj++) {
+          let at = -1;
+          for (let di = 0; di < kh; di++) {
+            for (let dj = 0; dj < kw; dj++) {
+              const k = p * h * w + (oi * kh + di) * w + oj * kw + dj;
+              if (at < 0 || (xs[k] as number) > (xs[at] as number)) at = k;
+            }
+          }
+          expected[at] = dys[((p * h) / kh) * (w / kw) + oi * (w / kw) + oj] as number;
+        }
+      }
+    }
+    const x = tensor(xs, [n, c, h, w]);
+    const dy = tensor(dys, [n, c, h / kh, w / kw]);
+    const dx = maxPool2dGrad(x, dy, { kernel: [kh, kw], stride: [kh, kw], padding: [0, 0] });
+    expect(Array.from(await dx.data())).toEqual(Array.from(expected));
+    for (const t of [x, dy, dx]) t.dispose();
+  });
 });
 
 describe('convolution gradients', () => {

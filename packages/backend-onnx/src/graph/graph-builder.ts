@@ -62,6 +62,8 @@ export class GraphBuilder {
   readonly #initializers: TensorProto[] = [];
   readonly #inputs: ValueInfoProto[] = [];
   readonly #constants = new Map<string, string>();
+  /** Nodes written so far, by op, inputs and attributes (see {@link nodeKey}). */
+  readonly #written = new Map<string, readonly string[]>();
   #next = 0;
 
   constructor(options: { portable?: boolean; minMaxAsWhere?: boolean } = {}) {
@@ -98,8 +100,15 @@ export class GraphBuilder {
         return [this.#select('Greater', inputs[0] as string, inputs[1] as string)];
       }
     }
+    // The same op on the same values gives the same values: written once. A training step's
+    // backward pass recomputes what its forward pass computed (softplus(rho), sigmoid(rho),
+    // the draws of a sample's key), and the kernels emit those as the same nodes.
+    const key = nodeKey(opType, inputs, count, attributes);
+    const known = key === null ? undefined : this.#written.get(key);
+    if (known !== undefined) return [...known];
     const outputs = Array.from({ length: count }, () => `v${this.#next++}`);
     this.#nodes.push({ opType, inputs, outputs, attributes });
+    if (key !== null) this.#written.set(key, outputs);
     return outputs;
   }
 
@@ -188,4 +197,32 @@ export class GraphBuilder {
       outputs: outputs.map((o) => ({ name: o.name, elemType: o.elemType, dims: o.dims })),
     };
   }
+}
+
+/**
+ * What identifies a node's computation: its op, inputs, output count and attributes; null for an
+ * op whose outputs are not a function of those alone (ONNX's random ops) or whose attributes hold
+ * a tensor (not written by kernels here).
+ */
+function nodeKey(
+  opType: string,
+  inputs: readonly string[],
+  count: number,
+  attributes: readonly AttributeProto[],
+): string | null {
+  if (opType.startsWith('Random') || opType === 'Multinomial') return null;
+  let key = `${opType}(${inputs.join(',')})${count}`;
+  for (const a of attributes) {
+    if (a.type === 'tensor') return null;
+    const value =
+      a.type === 'ints'
+        ? a.value.join(',')
+        : a.type === 'string'
+          ? JSON.stringify(a.value)
+          : Object.is(a.value, -0)
+            ? '-0'
+            : String(a.value);
+    key += `;${a.name}=${value}`;
+  }
+  return key;
 }

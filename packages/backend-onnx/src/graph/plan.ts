@@ -7,7 +7,7 @@ import type { TensorValues } from '@illia-ts/core';
 import { RUNTIME } from '#ort';
 import { DataType, encodeModel } from '../proto/onnx.js';
 import { elemTypeOf, GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph-builder.js';
-import type { LazyTensor, ScalarParam } from './lazy-tensor.js';
+import type { LazyTensor } from './lazy-tensor.js';
 
 /** One graph input and the values it is fed. */
 export interface Feed {
@@ -48,9 +48,21 @@ export interface Plan {
  */
 export const THREADED_WORK = 2 ** 16;
 
-type Slot =
-  | { readonly kind: 'tensor'; readonly tensor: LazyTensor }
-  | { readonly kind: 'param'; readonly param: ScalarParam };
+/** A graph input: a leaf's or a param's dtype and shape. */
+interface Slot {
+  readonly type: 'float32' | 'int32' | 'uint32';
+  readonly dims: readonly number[];
+}
+
+/**
+ * The identity of a one-element value (a scalar leaf's, a param's): equal ones are fed as one
+ * graph input, so that ops on equal values are equal nodes (see GraphBuilder.op), as when a
+ * backward pass draws a sample's key again. A coincidence between values that vary (Adam's bias
+ * corrections) gives another key and session, never other numbers.
+ */
+function scalarKey(type: string, dims: readonly number[], value: number): string {
+  return `${type}[${dims.join(',')}]${Object.is(value, -0) ? '-0' : value}`;
+}
 
 /**
  * Plans the graph that computes `targets` (pending nodes) and also outputs every pending node
@@ -72,6 +84,9 @@ export function planGraph(
   const parts: string[] = [];
   const feeds: Feed[] = [];
   const leaves: LazyTensor[] = [];
+  const scalars = new Map<string, string>();
+  /** The input names of each computed node's params, in the order of `order`. */
+  const paramNames: string[][] = [];
 
   let threaded = false;
   const leaf = (t: LazyTensor): string => {
@@ -84,8 +99,13 @@ export function planGraph(
     // Core refuses disposed tensors, so this is a bug here, not a user error: say so, not crash.
     if (t.pendingOp === null && t.values === null) throw disposedLeaf();
     leaves.push(t);
+    const value = t.size === 1 && t.pendingOp === null ? t.values?.[0] : undefined;
+    const key = value === undefined ? null : scalarKey(t.dtype, t.shape, value);
+    const known = key === null ? undefined : scalars.get(key);
+    if (known !== undefined) return known;
     const name = `in${slots.length}`;
-    slots.push({ kind: 'tensor', tensor: t });
+    if (key !== null) scalars.set(key, name);
+    slots.push({ type: t.dtype, dims: t.shape });
     const data = () => {
       const values = t.values;
       if (values === null) throw disposedLeaf();
@@ -116,12 +136,18 @@ export function planGraph(
         continue;
       }
       const params = pending.params.map((p) => {
-        const name = `in${slots.length}`;
-        slots.push({ kind: 'param', param: p });
         const data = p.type === 'float32' ? Float32Array.of(p.value) : Uint32Array.of(p.value);
+        const key = scalarKey(p.type, [], data[0] as number);
+        const known = scalars.get(key);
+        if (known !== undefined) return known;
+        const name = `in${slots.length}`;
+        scalars.set(key, name);
+        slots.push({ type: p.type, dims: [] });
         feeds.push({ name, type: p.type, data: () => data, dims: [] });
-        return `${name}:${p.type}`;
+        parts.push(`${name}:${p.type}`);
+        return name;
       });
+      paramNames.push(params);
       if (!threaded) {
         let work = pending.op.work ?? t.size;
         for (const input of pending.inputs) work = Math.max(work, input.size);
@@ -148,7 +174,7 @@ export function planGraph(
     outputs,
     nodes: order.length,
     threaded,
-    model: () => buildModel(order, slots, outputs, portable),
+    model: () => buildModel(order, slots, index, paramNames, outputs, portable),
   };
 }
 
@@ -161,6 +187,8 @@ function disposedLeaf(): Error {
 function buildModel(
   order: readonly LazyTensor[],
   slots: readonly Slot[],
+  index: ReadonlyMap<LazyTensor, string>,
+  paramNames: readonly (readonly string[])[],
   outputs: readonly LazyTensor[],
   portable: boolean,
 ): Uint8Array {
@@ -169,29 +197,31 @@ function buildModel(
     portable,
     minMaxAsWhere: portable && RUNTIME === 'onnxruntime-web',
   });
-  const names = new Map<LazyTensor, string>();
-  const paramNames = new Map<ScalarParam, string>();
+  // Inputs are named in0, in1, … in the order of `slots`, as the plan named them.
+  const inputNames = new Set<string>();
   for (const slot of slots) {
-    if (slot.kind === 'tensor') {
-      names.set(slot.tensor, g.input(elemTypeOf(slot.tensor.dtype), slot.tensor.shape));
-    } else {
-      const type = slot.param.type === 'float32' ? DataType.FLOAT : DataType.UINT32;
-      paramNames.set(slot.param, g.input(type, []));
-    }
+    const type =
+      slot.type === 'float32'
+        ? DataType.FLOAT
+        : slot.type === 'int32'
+          ? DataType.INT32
+          : DataType.UINT32;
+    inputNames.add(g.input(type, slot.dims));
   }
-  const inputNames = new Set(names.values());
-  for (const t of order) {
+  // The plan's leaf names are input names; its computed nodes' refs become value names here.
+  const names = new Map<LazyTensor, string>();
+  const nameOf = (t: LazyTensor): string => names.get(t) ?? (index.get(t) as string);
+  order.forEach((t, i) => {
     const pending = t.pendingOp;
     if (pending === null)
       throw new Error('onnx: a node was materialised while its graph was built');
-    const inputs = pending.inputs.map((i) => names.get(i) as string);
-    const params = pending.params.map((p) => paramNames.get(p) as string);
-    names.set(t, pending.op.emit(g, inputs, params, t.shape));
-  }
+    const inputs = pending.inputs.map(nameOf);
+    names.set(t, pending.op.emit(g, inputs, paramNames[i] as string[], t.shape));
+  });
   // Output names must be distinct and not graph inputs: an op may have passed a value through.
   const used = new Set<string>();
   const graphOutputs = outputs.map((t) => {
-    let name = names.get(t) as string;
+    let name = nameOf(t);
     if (inputNames.has(name) || used.has(name)) name = g.op('Identity', [name]);
     used.add(name);
     return { name, elemType: elemTypeOf(t.dtype), dims: t.shape };
