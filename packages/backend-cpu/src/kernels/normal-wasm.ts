@@ -16,7 +16,7 @@
  *   stepped 8 times.
  * - Step `k` (0–255) draws `x` from lanes 0–3 and `y` from lanes 4–7. Lane j's pair gives
  *   `r = √(−2 ln u)` with `u = (float32(x >>> 1) + 0.5)·2⁻³¹` in (0, 1] (its log from the float's
- *   exponent and a degree-8 polynomial on the mantissa, Cephes' `logf`), and the angle
+ *   exponent and Cephes' `logf` degree-8 polynomial on the mantissa, by Estrin's scheme), and the angle
  *   `θ = q·π/2 + a`: `q` the top 2 bits of `y`, `a = π/2 · i·2⁻²⁴` with `i` the next 24 bits as
  *   a signed integer (|a| ≤ π/4, where Cephes' `sinf`/`cosf` polynomials hold). Draw `8k + j` is
  *   `r·cos θ` and draw `8k + 4 + j` is `r·sin θ`, the quadrant applied by swapping sin and cos
@@ -116,27 +116,56 @@ function f32x4(v: number): number[] {
   return simd(0x0c, ...new Uint8Array(new Float32Array([v, v, v, v]).buffer));
 }
 
-// Locals: params 0 w0, 1 w1, 2 block; 3 the byte offset; v128 from 4.
+// Locals: params 0 w0, 1 w1, 2 block; 3 the byte offset; v128 from 4: the two states, then the
+// locals of two groups of 8 draws, made side by side.
 const W0 = 0;
 const W1 = 1;
 const BLK = 2;
 const AT = 3;
 const A = [4, 5, 6, 7];
 const B = [8, 9, 10, 11];
-const X = 12;
-const Y = 13;
-const T = 14;
-const E = 15;
-const M = 16;
-const K = 17;
-const XM = 18;
-const Z = 19;
-const P = 20;
-const R = 21;
-const ANG = 22;
-const S = 23;
-const CO = 24;
-const SW = 25;
+
+/** The v128 locals of one group of 8 draws. */
+interface Group {
+  x: number;
+  y: number;
+  t: number;
+  e: number;
+  m: number;
+  k: number;
+  xm: number;
+  z: number;
+  p: number;
+  r: number;
+  ang: number;
+  s: number;
+  co: number;
+  sw: number;
+  /** The byte offset of its draws from AT. */
+  at: number;
+}
+const group = (first: number, at: number): Group => ({
+  x: first,
+  y: first + 1,
+  t: first + 2,
+  e: first + 3,
+  m: first + 4,
+  k: first + 5,
+  xm: first + 6,
+  z: first + 7,
+  p: first + 8,
+  r: first + 9,
+  ang: first + 10,
+  s: first + 11,
+  co: first + 12,
+  sw: first + 13,
+  at,
+});
+const G1 = group(12, 0);
+const G2 = group(26, 32);
+/** One past the last local. */
+const LOCALS_END = 40;
+const T = G1.t;
 
 const shl = (n: number) => [...i32(n), ...I32X4_SHL];
 const shrU = (n: number) => [...i32(n), ...I32X4_SHR_U];
@@ -196,62 +225,135 @@ function step(s: number[], out: number | null): number[] {
   ];
 }
 
-/** `dst ← a op b` for f32x4 ops, operands as locals or constants (byte arrays). */
-const mulAdd = (acc: number, x: number, c: number): number[] => [
-  ...[...get(acc), ...get(x), ...F32X4_MUL, ...f32x4(c), ...F32X4_ADD, ...set(acc)],
-];
-
-/** Eight draws from `x` (lanes 0–3) and `y` (lanes 4–7), stored at the byte offset in AT. */
-function boxMuller(): number[] {
-  const [p0, ...ps] = C.LOG_P as unknown as number[];
+/**
+ * Eight draws from `x` (lanes 0–3) and `y` (lanes 4–7) of group `g`, stored at AT + g.at: a list
+ * of statements (each leaves the stack empty), so that two groups can be interleaved.
+ */
+function boxMuller(g: Group): number[][] {
+  const [p0, p1, p2, p3, p4, p5, p6, p7, p8] = C.LOG_P as unknown as number[] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const [s0, s1, s2] = C.SIN as unknown as [number, number, number];
   const [c0, c1, c2] = C.COS as unknown as [number, number, number];
+  const { x, y, t, e, m, k, xm, z, p, r, ang, s, co, sw } = g;
   return [
     // v = float32(x >>> 1) + 0.5, in [0.5, 2³¹]
-    ...[...get(X), ...shrU(1), ...F32X4_CONVERT_I32X4_S, ...f32x4(0.5), ...F32X4_ADD, ...tee(T)],
+    [...get(x), ...shrU(1), ...F32X4_CONVERT_I32X4_S, ...f32x4(0.5), ...F32X4_ADD, ...set(t)],
     // e = exponent − 31; m in [1, 2)
-    ...[...shrU(23), ...i32x4(127 + 31), ...I32X4_SUB, ...set(E)],
-    ...[...get(T), ...i32x4(0x007fffff), ...V128_AND, ...i32x4(0x3f800000), ...V128_OR, ...tee(M)],
+    [...get(t), ...shrU(23), ...i32x4(127 + 31), ...I32X4_SUB, ...set(e)],
+    [...get(t), ...i32x4(0x007fffff), ...V128_AND, ...i32x4(0x3f800000), ...V128_OR, ...set(m)],
     // m > √2: m/2 and e + 1
-    ...[...f32x4(C.SQRT2), ...F32X4_GT, ...set(K)],
-    ...[...get(M), ...f32x4(0.5), ...F32X4_MUL, ...get(M), ...get(K), ...V128_BITSELECT, ...set(M)],
-    ...[...get(E), ...get(K), ...I32X4_SUB, ...F32X4_CONVERT_I32X4_S, ...set(E)],
+    [...get(m), ...f32x4(C.SQRT2), ...F32X4_GT, ...set(k)],
+    [...get(m), ...f32x4(0.5), ...F32X4_MUL, ...get(m), ...get(k), ...V128_BITSELECT, ...set(m)],
+    [...get(e), ...get(k), ...I32X4_SUB, ...F32X4_CONVERT_I32X4_S, ...set(e)],
     // xm = m − 1, z = xm²
-    ...[...get(M), ...f32x4(1), ...F32X4_SUB, ...tee(XM), ...get(XM), ...F32X4_MUL, ...set(Z)],
-    // p = polynomial(xm)
-    ...[...f32x4(p0 as number), ...set(P)],
-    ...ps.flatMap((c) => mulAdd(P, XM, c)),
-    ...[...get(P), ...get(XM), ...F32X4_MUL, ...get(Z), ...F32X4_MUL],
-    ...[...get(E), ...f32x4(C.LN2_LO), ...F32X4_MUL, ...F32X4_ADD],
-    ...[...get(Z), ...f32x4(-0.5), ...F32X4_MUL, ...F32X4_ADD],
-    ...[...get(XM), ...F32X4_ADD],
-    ...[...get(E), ...f32x4(C.LN2_HI), ...F32X4_MUL, ...F32X4_ADD],
+    [...get(m), ...f32x4(1), ...F32X4_SUB, ...set(xm)],
+    [...get(xm), ...get(xm), ...F32X4_MUL, ...set(z)],
+    // p = polynomial(xm) by Estrin's scheme (a shorter chain than Horner's), with x⁴ in k:
+    // x⁴·(P0·x⁴ + (P1·x + P2)·x² + P3·x + P4) + (P5·x + P6)·x² + P7·x + P8
+    [...get(z), ...get(z), ...F32X4_MUL, ...set(k)],
+    [
+      ...[
+        ...get(xm),
+        ...f32x4(p1),
+        ...F32X4_MUL,
+        ...f32x4(p2),
+        ...F32X4_ADD,
+        ...get(z),
+        ...F32X4_MUL,
+      ],
+      ...[...get(xm), ...f32x4(p3), ...F32X4_MUL, ...f32x4(p4), ...F32X4_ADD, ...F32X4_ADD],
+      ...[...get(k), ...f32x4(p0), ...F32X4_MUL, ...F32X4_ADD, ...set(p)],
+    ],
+    [
+      ...[
+        ...get(xm),
+        ...f32x4(p5),
+        ...F32X4_MUL,
+        ...f32x4(p6),
+        ...F32X4_ADD,
+        ...get(z),
+        ...F32X4_MUL,
+      ],
+      ...[...get(xm), ...f32x4(p7), ...F32X4_MUL, ...f32x4(p8), ...F32X4_ADD, ...F32X4_ADD],
+      ...[...get(p), ...get(k), ...F32X4_MUL, ...F32X4_ADD, ...set(p)],
+    ],
+    [...get(p), ...get(xm), ...F32X4_MUL, ...get(z), ...F32X4_MUL, ...set(p)],
+    [...get(p), ...get(e), ...f32x4(C.LN2_LO), ...F32X4_MUL, ...F32X4_ADD, ...set(p)],
+    [...get(p), ...get(z), ...f32x4(-0.5), ...F32X4_MUL, ...F32X4_ADD, ...set(p)],
+    [...get(p), ...get(xm), ...F32X4_ADD, ...set(p)],
+    [...get(p), ...get(e), ...f32x4(C.LN2_HI), ...F32X4_MUL, ...F32X4_ADD, ...set(p)],
     // r = √(−2 ln u)
-    ...[...f32x4(-2), ...F32X4_MUL, ...F32X4_SQRT, ...set(R)],
+    [...get(p), ...f32x4(-2), ...F32X4_MUL, ...F32X4_SQRT, ...set(r)],
     // a = π/2 · i·2⁻²⁴, z = a²
-    ...[...get(Y), ...shl(2), ...shrS(8), ...F32X4_CONVERT_I32X4_S, ...f32x4(C.ANGLE)],
-    ...[...F32X4_MUL, ...tee(ANG), ...get(ANG), ...F32X4_MUL, ...set(Z)],
+    [
+      ...get(y),
+      ...shl(2),
+      ...shrS(8),
+      ...F32X4_CONVERT_I32X4_S,
+      ...f32x4(C.ANGLE),
+      ...F32X4_MUL,
+      ...set(ang),
+    ],
+    [...get(ang), ...get(ang), ...F32X4_MUL, ...set(z)],
     // sin a
-    ...[...get(Z), ...f32x4(s0), ...F32X4_MUL, ...f32x4(s1), ...F32X4_ADD],
-    ...[...get(Z), ...F32X4_MUL, ...f32x4(s2), ...F32X4_ADD, ...get(Z), ...F32X4_MUL],
-    ...[...get(ANG), ...F32X4_MUL, ...get(ANG), ...F32X4_ADD, ...set(S)],
+    [...get(z), ...f32x4(s0), ...F32X4_MUL, ...f32x4(s1), ...F32X4_ADD, ...set(s)],
+    [...get(s), ...get(z), ...F32X4_MUL, ...f32x4(s2), ...F32X4_ADD, ...set(s)],
+    [
+      ...get(s),
+      ...get(z),
+      ...F32X4_MUL,
+      ...get(ang),
+      ...F32X4_MUL,
+      ...get(ang),
+      ...F32X4_ADD,
+      ...set(s),
+    ],
     // cos a
-    ...[...get(Z), ...f32x4(c0), ...F32X4_MUL, ...f32x4(c1), ...F32X4_ADD],
-    ...[...get(Z), ...F32X4_MUL, ...f32x4(c2), ...F32X4_ADD, ...get(Z), ...F32X4_MUL],
-    ...[...get(Z), ...F32X4_MUL, ...get(Z), ...f32x4(0.5), ...F32X4_MUL, ...F32X4_SUB],
-    ...[...f32x4(1), ...F32X4_ADD, ...set(CO)],
+    [...get(z), ...f32x4(c0), ...F32X4_MUL, ...f32x4(c1), ...F32X4_ADD, ...set(co)],
+    [...get(co), ...get(z), ...F32X4_MUL, ...f32x4(c2), ...F32X4_ADD, ...set(co)],
+    [...get(co), ...get(z), ...F32X4_MUL, ...get(z), ...F32X4_MUL, ...set(co)],
+    [
+      ...get(co),
+      ...get(z),
+      ...f32x4(0.5),
+      ...F32X4_MUL,
+      ...F32X4_SUB,
+      ...f32x4(1),
+      ...F32X4_ADD,
+      ...set(co),
+    ],
     // odd quadrant: swap
-    ...[...get(Y), ...shl(1), ...shrS(31), ...set(SW)],
+    [...get(y), ...shl(1), ...shrS(31), ...set(sw)],
     // r·cos θ, its sign bit31 ^ bit30
-    ...[...get(AT)],
-    ...[...get(R), ...get(S), ...get(CO), ...get(SW), ...V128_BITSELECT, ...F32X4_MUL],
-    ...[...get(Y), ...get(Y), ...shl(1), ...V128_XOR, ...i32x4(0x80000000 | 0), ...V128_AND],
-    ...[...V128_XOR, ...v128Store(0)],
+    [
+      ...get(AT),
+      ...[...get(r), ...get(s), ...get(co), ...get(sw), ...V128_BITSELECT, ...F32X4_MUL],
+      ...[...get(y), ...get(y), ...shl(1), ...V128_XOR, ...i32x4(0x80000000 | 0), ...V128_AND],
+      ...[...V128_XOR, ...v128Store(g.at)],
+    ],
     // r·sin θ, its sign bit31
-    ...[...get(AT)],
-    ...[...get(R), ...get(CO), ...get(S), ...get(SW), ...V128_BITSELECT, ...F32X4_MUL],
-    ...[...get(Y), ...i32x4(0x80000000 | 0), ...V128_AND, ...V128_XOR, ...v128Store(16)],
+    [
+      ...get(AT),
+      ...[...get(r), ...get(co), ...get(s), ...get(sw), ...V128_BITSELECT, ...F32X4_MUL],
+      ...[...get(y), ...i32x4(0x80000000 | 0), ...V128_AND, ...V128_XOR, ...v128Store(g.at + 16)],
+    ],
   ];
+}
+
+/** The statements of two groups, one of each in turn (independent chains side by side). */
+function interleave(a: number[][], b: number[][]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i++) out.push(...(a[i] as number[]), ...(b[i] as number[]));
+  return out;
 }
 
 /** `normals(w0, w1, block)`: the block's 2048 draws at byte 0 of the memory. */
@@ -261,17 +363,19 @@ function body(): number[] {
   return [
     ...vector([
       [1, I32],
-      [22, V128],
+      [LOCALS_END - 4, V128],
     ]),
     ...seed(A, 0),
     ...seed(B, 4),
     ...warm,
     ...[...i32(0), ...set(AT)],
     ...[0x03, 0x40], // loop
-    ...step(A, X),
-    ...step(B, Y),
-    ...boxMuller(),
-    ...[...get(AT), ...i32(32), I32_ADD, ...tee(AT), ...i32(BLOCK_DRAWS * 4), I32_LT_U],
+    ...step(A, G1.x),
+    ...step(B, G1.y),
+    ...step(A, G2.x),
+    ...step(B, G2.y),
+    ...interleave(boxMuller(G1), boxMuller(G2)),
+    ...[...get(AT), ...i32(64), I32_ADD, ...tee(AT), ...i32(BLOCK_DRAWS * 4), I32_LT_U],
     ...[0x0d, 0], // br_if 0
     0x0b,
     0x0b,

@@ -107,14 +107,11 @@ export function normalBlockTs(w0: number, w1: number, block: number, out: Float3
       const fe = e - 31;
       const xm = f(m - 1);
       const z = f(xm * xm);
-      let p = f(f(P0 * xm) + P1);
-      p = f(f(p * xm) + P2);
-      p = f(f(p * xm) + P3);
-      p = f(f(p * xm) + P4);
-      p = f(f(p * xm) + P5);
-      p = f(f(p * xm) + P6);
-      p = f(f(p * xm) + P7);
-      p = f(f(p * xm) + P8);
+      // Estrin's scheme, as normal-wasm.ts: x⁴·(P0·x⁴ + (P1·x + P2)·x² + P3·x + P4) + …
+      const x4 = f(z * z);
+      let p = f(f(f(f(xm * P1) + P2) * z) + f(f(xm * P3) + P4));
+      p = f(p + f(x4 * P0));
+      p = f(f(f(f(f(xm * P5) + P6) * z) + f(f(xm * P7) + P8)) + f(p * x4));
       p = f(f(p * xm) * z);
       p = f(p + f(fe * LN2_LO));
       p = f(p + f(z * -0.5));
