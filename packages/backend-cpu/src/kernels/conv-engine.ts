@@ -16,6 +16,7 @@
  */
 import type { Conv2dAttrs } from '@illia-ts/core';
 import {
+  type Col2imFunction,
   convWasm,
   type RowsFunction,
   TILE_BYTES,
@@ -96,6 +97,7 @@ export interface ConvMemory {
   readonly i32: Int32Array;
   readonly tiles: TilesFunction;
   readonly rows: RowsFunction;
+  readonly col2im: Col2imFunction;
 }
 
 /** The TypeScript memory, kept between calls while at most this many bytes. */
@@ -125,6 +127,7 @@ export function convMemory(bytes: number, op: string, simd = true): ConvMemory {
       i32: new Int32Array(buffer),
       tiles: wasm.tiles,
       rows: wasm.rows,
+      col2im: wasm.col2im,
     };
   }
   let buffer = kept;
@@ -143,6 +146,12 @@ export function convMemory(bytes: number, op: string, simd = true): ConvMemory {
       tilesTs(f64, f32, i32, desc, count, aBase, list, k, b, outBase, colStride, mode),
     rows: (kind, src, srcStep, srcRow, dst, dstStep, dstRow, count, length) =>
       rowsTs(f64, f32, kind, src, srcStep, srcRow, dst, dstStep, dstRow, count, length),
+    col2im: (col, colRow, list, taps, ho, wo, dstStep, dstRow) => {
+      for (let t = 0; t < taps; t++) {
+        const at = i32[(list >> 2) + t] as number;
+        rowsTs(f64, f32, 2, col + t * colRow, 8, 8 * wo, at, dstStep, dstRow, ho, wo);
+      }
+    },
   };
 }
 

@@ -90,11 +90,29 @@ export type RowsFunction = (
   length: number,
 ) => void;
 
+/**
+ * `col2im(col, colRow, list, taps, ho, wo, dstStep, dstRow)`: for each of `taps` rows of float64
+ * columns (row t at `col + t·colRow`: `ho·wo` values, contiguous), adds value (i, j) into the
+ * float64 at `list[t] + i·dstRow + j·dstStep` (`list`: int32 byte addresses); ho, wo ≥ 1. One call
+ * per image, where a `rows` call per tap cost more than the adds (400 calls of 64 values each).
+ */
+export type Col2imFunction = (
+  col: number,
+  colRow: number,
+  list: number,
+  taps: number,
+  ho: number,
+  wo: number,
+  dstStep: number,
+  dstRow: number,
+) => void;
+
 /** The kernels and their memory. */
 export interface ConvWasm {
   readonly memory: WebAssembly.Memory;
   readonly tiles: TilesFunction;
   readonly rows: RowsFunction;
+  readonly col2im: Col2imFunction;
 }
 
 // Parameters.
@@ -385,19 +403,71 @@ function rowsBody(): number[] {
   ];
 }
 
+/**
+ * `col2im`: params 0 col, 1 colRow, 2 list, 3 taps, 4 ho, 5 wo, 6 dstStep, 7 dstRow; locals 8 s,
+ * 9 d, 10 list end, 11 rows left, 12 the row's start in dst, 13 its end.
+ */
+function col2imBody(): number[] {
+  const [COL, COL_ROW, LIST_, TAPS, HO, WO, DST_STEP, DST_ROW] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [S, D, LIST_END, LEFT, ROW, ROW_END] = [8, 9, 10, 11, 12, 13];
+  return [
+    ...vector([[6, I32]]),
+    ...[...get(LIST_), ...get(TAPS), ...i32Const(4), I32_MUL, I32_ADD, ...set(LIST_END)],
+    ...BLOCK,
+    ...LOOP, // taps
+    ...[...get(LIST_), ...get(LIST_END), I32_GE_U, ...brIf(1)],
+    ...[
+      ...get(COL),
+      ...set(S),
+      ...get(LIST_),
+      ...i32Load(0),
+      ...set(ROW),
+      ...get(HO),
+      ...set(LEFT),
+    ],
+    ...LOOP, // rows (ho ≥ 1)
+    ...[...get(ROW), ...set(D), ...get(ROW), ...get(WO), ...get(DST_STEP), I32_MUL, I32_ADD],
+    ...set(ROW_END),
+    ...LOOP, // values (wo ≥ 1)
+    ...[...get(D), ...get(D), ...f64Load(0), ...get(S), ...f64Load(0), F64_ADD, ...f64Store(0)],
+    ...add(S, 8),
+    ...[...get(D), ...get(DST_STEP), I32_ADD, ...set(D)],
+    ...[...get(D), ...get(ROW_END), 0x47 /* i32.ne */, ...brIf(0)],
+    END,
+    ...[...get(ROW), ...get(DST_ROW), I32_ADD, ...set(ROW)],
+    ...[...get(LEFT), ...i32Const(-1), I32_ADD, ...set(LEFT)],
+    ...[...get(LEFT), ...brIf(0)],
+    END,
+    ...[...get(COL), ...get(COL_ROW), I32_ADD, ...set(COL)],
+    ...add(LIST_, 4),
+    ...br(0),
+    END,
+    END,
+    END,
+  ];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const tiles = tilesBody();
   const rows = rowsBody();
+  const col2im = col2imBody();
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, vector([[0x60, ...vector(new Array(9).fill([I32])), 0]])),
-    ...section(3, vector([[0], [0]])),
+    ...section(
+      1,
+      vector([
+        [0x60, ...vector(new Array(9).fill([I32])), 0],
+        [0x60, ...vector(new Array(8).fill([I32])), 0],
+      ]),
+    ),
+    ...section(3, vector([[0], [0], [1]])),
     ...section(5, vector([[0x00, 1]])), // memory: 1 page to start, grown on demand
     ...section(
       7,
       vector([
         [...name('tiles'), 0x00, 0],
         [...name('rows'), 0x00, 1],
+        [...name('col2im'), 0x00, 2],
         [...name('memory'), 0x02, 0],
       ]),
     ),
@@ -406,6 +476,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
       vector([
         [...leb(tiles.length), ...tiles],
         [...leb(rows.length), ...rows],
+        [...leb(col2im.length), ...col2im],
       ]),
     ),
   ]);
@@ -419,6 +490,7 @@ const kernel: ConvWasm | null =
         memory: exports.memory as WebAssembly.Memory,
         tiles: exports.tiles as TilesFunction,
         rows: exports.rows as RowsFunction,
+        col2im: exports.col2im as Col2imFunction,
       };
 
 /**

@@ -130,9 +130,10 @@ export function columnsThenCol2im(
     dy: 4 * og * s,
     col: 8 * TILE_COLUMNS * panels * pitch + 24,
     dx: 8 * cg * plane,
+    taps: 4 * kg,
     stage: 4 * cg * g.h * g.w,
   });
-  const { f64, f32, i32, tiles, rows } = convMemory(at.bytes, 'conv2dInputGrad', simd);
+  const { f64, f32, i32, tiles, rows, col2im } = convMemory(at.bytes, 'conv2dInputGrad', simd);
   // The reduction runs over the group's output channels: rows of dy, s apart.
   for (let o = 0; o < og; o++) i32[(at.list >> 2) + o] = 4 * o * s;
   const positions = new Int32Array(s);
@@ -154,10 +155,9 @@ export function columnsThenCol2im(
   const { h, w: width, ho, wo, sh, sw, ph, pw, dh, dw } = g;
   const image = h * width;
   // Where tap t = (ci, p, q) of position (0, 0) lands in the padded dx planes.
-  const taps = new Int32Array(kg);
-  for (let ci = 0, t = 0; ci < cg; ci++) {
+  for (let ci = 0, t = at.taps >> 2; ci < cg; ci++) {
     for (let p = 0; p < g.kh; p++) {
-      for (let q = 0; q < g.kw; q++) taps[t++] = at.dx + 8 * (ci * plane + p * dh * wp + q * dw);
+      for (let q = 0; q < g.kw; q++) i32[t++] = at.dx + 8 * (ci * plane + p * dh * wp + q * dw);
     }
   }
   const panelBytes = 4 * TILE_COLUMNS * og;
@@ -174,9 +174,7 @@ export function columnsThenCol2im(
     }
     // col2im: tap t of position (i, j) lands on padded (i·sh + p·dh, j·sw + q·dw).
     f64.fill(0, dxAt, dxAt + cg * plane);
-    for (let t = 0; t < kg; t++) {
-      rows(2, at.col + t * rowBytes, 8, 8 * wo, taps[t] as number, 8 * sw, 8 * sh * wp, ho, wo);
-    }
+    col2im(at.col, rowBytes, at.taps, kg, ho, wo, 8 * sw, 8 * sh * wp);
     for (let ci = 0; ci < cg; ci++) {
       const interior = at.dx + 8 * (ci * plane + ph * wp + pw);
       rows(1, interior, 8, 8 * wp, at.stage + 4 * ci * image, 4, 4 * width, h, width);
