@@ -1,31 +1,16 @@
 /**
  * GFLOP/s of the conv2d kernels (forward, x's gradient, the weights' gradient) at batch 64 on
- * LeNet-like layers, through the kernel table, against the peak of matMul's WebAssembly SIMD
- * micro-kernel (`matmul-wasm.ts`'s dense 3×4 tile over panels in L1, k = 256). FLOPs are
+ * LeNet-like layers, through the kernel table. The f32x4 SIMD peak to hold them against is the
+ * bench's `ceiling:wasm-f32x4` row (`npm run bench -- --ops conv2d`). FLOPs are
  * 2 × multiply-adds. Each figure is the best and the median of `repeats` runs after 3 warm-up
  * runs. On one thread, the time is the process's CPU time (on a shared machine, wall time also
- * counts the time other processes held the core); on two, wall time. Bundles
- * `src/kernels/matmul-wasm.ts` for the peak, and needs `dist` (`npx tsup`) for the backend.
+ * counts the time other processes held the core); on two, wall time. Needs `dist` (`npx tsup`).
  *
  *   cd packages/backend-cpu && npx tsup && node bench/conv.mjs [repeats]
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'tsup';
 import { CpuBackend } from '../dist/index.js';
 
 const repeats = Number(process.argv[2] ?? 15);
-
-const outDir = fileURLToPath(new URL('../node_modules/.cache/bench-conv', import.meta.url));
-await build({
-  entry: {
-    'matmul-wasm': fileURLToPath(new URL('../src/kernels/matmul-wasm.ts', import.meta.url)),
-  },
-  outDir,
-  format: ['esm'],
-  silent: true,
-  config: false,
-});
-const { wasmTiles, PANELS_AT } = await import(pathToFileURL(`${outDir}/matmul-wasm.js`).href);
 
 /** Milliseconds of `run`: CPU time of this process (`cpu`) or wall time. */
 function measure(run, cpu) {
@@ -50,22 +35,6 @@ function time(run, cpu) {
 }
 
 const gflops = (flops, ms) => (flops / ms / 1e6).toFixed(1).padStart(5);
-
-// The micro-kernel's peak: 3×4 tiles of k = 256 steps (24 FLOPs each) over panels in L1.
-{
-  const k = 256;
-  const tiles = wasmTiles(PANELS_AT + 8 * 7 * k);
-  const f64 = new Float64Array(tiles.memory.buffer, PANELS_AT, 7 * k);
-  for (let i = 0; i < f64.length; i++) f64[i] = Math.random() - 0.5;
-  const calls = 4000;
-  const t = time(() => {
-    for (let i = 0; i < calls; i++) tiles.dense(PANELS_AT + 32 * k, PANELS_AT, k);
-  }, true);
-  const flops = calls * k * 24;
-  console.log(
-    `matMul micro-kernel peak (1 thread, CPU time): best ${gflops(flops, t.best)}, median ${gflops(flops, t.median)} GFLOP/s`,
-  );
-}
 
 function values(n, seed) {
   const out = new Float32Array(n);

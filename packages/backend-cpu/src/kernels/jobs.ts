@@ -116,7 +116,7 @@ export type Job =
       g: ConvGeometry;
       simd: boolean;
     }
-  /** The weights' gradient of conv2d by panels of 4 output channels. */
+  /** The weights' gradient of conv2d by panels of 8 output channels. */
   | {
       readonly kind: 'conv2dWeightsGrad';
       x: Float32Array;
