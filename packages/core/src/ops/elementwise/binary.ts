@@ -13,8 +13,16 @@ import { reshape } from '../shape/reshape.js';
 export interface BinarySpec {
   readonly name: string;
   readonly summary: string;
-  /** Input gradients from a, b and dy, before broadcasting is undone; absent: no gradient. */
-  readonly gradient?: (a: Tensor, b: Tensor, dy: Tensor) => [Tensor | null, Tensor | null];
+  /**
+   * Input gradients from a, b and dy, before broadcasting is undone; absent: no gradient.
+   * `needs[i]` says whether input i's gradient is wanted: a rule computes only those.
+   */
+  readonly gradient?: (
+    a: Tensor,
+    b: Tensor,
+    dy: Tensor,
+    needs: readonly [boolean, boolean],
+  ) => [Tensor | null, Tensor | null];
   readonly reference: (a: number, b: number) => number;
   readonly roundings: number;
   readonly gradientRoundings?: number;
@@ -99,7 +107,7 @@ export function defineBinary(spec: BinarySpec): (a: Tensor | number, b: Tensor |
       gradient: ({ inputs: [a, b], dy, needs: [needA, needB] }) => {
         const ta = a as Tensor;
         const tb = b as Tensor;
-        const [ga, gb] = rule(ta, tb, dy as Tensor);
+        const [ga, gb] = rule(ta, tb, dy as Tensor, [needA === true, needB === true]);
         return [
           needA && ga ? unbroadcast(ga, ta.shape) : null,
           needB && gb ? unbroadcast(gb, tb.shape) : null,

@@ -8,7 +8,10 @@ import { ARITHMETIC_ROUNDINGS } from './unary.js';
 export const div = defineBinary({
   name: 'div',
   summary: 'a / b',
-  gradient: (a, b, dy) => [div(dy, b), neg(div(mul(dy, a), square(b)))],
+  gradient: (a, b, dy, [needA, needB]) => [
+    needA ? div(dy, b) : null,
+    needB ? neg(div(mul(dy, a), square(b))) : null,
+  ],
   reference: (a, b) => a / b,
   roundings: ARITHMETIC_ROUNDINGS,
 });

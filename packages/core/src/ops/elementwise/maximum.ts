@@ -7,9 +7,9 @@ import { sub } from './sub.js';
 export const maximum = defineBinary({
   name: 'maximum',
   summary: 'max(a, b), NaN if either is; ties send the gradient to a',
-  gradient: (a, b, dy) => {
+  gradient: (a, b, dy, [needA, needB]) => {
     const toB = less(a, b);
-    return [mul(dy, sub(1, toB)), mul(dy, toB)];
+    return [needA ? mul(dy, sub(1, toB)) : null, needB ? mul(dy, toB) : null];
   },
   reference: (a, b) => Math.max(a, b),
   roundings: 0,

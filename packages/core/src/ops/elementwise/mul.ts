@@ -5,7 +5,7 @@ import { ARITHMETIC_ROUNDINGS } from './unary.js';
 export const mul = defineBinary({
   name: 'mul',
   summary: 'a · b',
-  gradient: (a, b, dy) => [mul(dy, b), mul(dy, a)],
+  gradient: (a, b, dy, [needA, needB]) => [needA ? mul(dy, b) : null, needB ? mul(dy, a) : null],
   reference: (a, b) => a * b,
   roundings: ARITHMETIC_ROUNDINGS,
 });

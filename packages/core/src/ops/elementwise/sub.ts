@@ -6,7 +6,7 @@ import { ARITHMETIC_ROUNDINGS } from './unary.js';
 export const sub = defineBinary({
   name: 'sub',
   summary: 'a − b',
-  gradient: (_a, _b, dy) => [dy, neg(dy)],
+  gradient: (_a, _b, dy, [, needB]) => [dy, needB ? neg(dy) : null],
   reference: (a, b) => a - b,
   roundings: ARITHMETIC_ROUNDINGS,
 });
