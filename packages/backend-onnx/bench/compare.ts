@@ -86,8 +86,12 @@ async function main() {
       );
       return g.op('Add', [m as string, g.op('Mul', [g.op('Softplus', [r as string]), eps])]);
     });
-    const logRatio = await handFused(n, 3, ['float32', 'float32', 'float32'], [], (g, ins, ps) =>
-      GAUSSIAN_LOG_RATIO.emit(g, ins, ps, []),
+    const logRatio = await handFused(
+      n,
+      3,
+      gaussianLogRatioParams({ mu: 0, std: 0.1 }).map((p) => p.type),
+      [],
+      (g, ins, ps) => GAUSSIAN_LOG_RATIO.emit(g, ins, ps, []),
     );
     const feed = (
       h: Awaited<ReturnType<typeof handFused>>,

@@ -3,6 +3,14 @@
  * and params) fed as one input, so that a backward pass that recomputes its forward pass's values
  * (a sample's draws, softplus(rho)) shares their nodes, with the same numbers as apart.
  */
+import {
+  gaussianLogRatio,
+  registerBackend,
+  setBackend,
+  type Tensor,
+  tensor,
+  valueAndGrad,
+} from '@illia-ts/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OnnxBackend } from '../onnx-backend.js';
 import type { GraphProto } from '../proto/onnx.js';
@@ -13,6 +21,7 @@ import type { LazyTensor } from './lazy-tensor.js';
 import { planGraph } from './plan.js';
 
 const backend = new OnnxBackend({ name: 'onnx-plan', intraOpNumThreads: 1 });
+registerBackend('onnx-plan', () => backend);
 const f32 = (values: number[]) => Float32Array.from(values);
 
 afterEach(() => vi.restoreAllMocks());
@@ -115,5 +124,27 @@ describe('planGraph', () => {
     expect(Array.from(s)).toEqual(Array.from(s2));
     expect(Array.from(d)).toEqual(Array.from(d2));
     for (const t of [mu, rho, sample, dRho, eps, sample2, dRho2, eps2]) backend.dispose(t);
+  });
+
+  it("computes the log-ratio's σ^(−1/2) and z once when core's gradient computes them again", async () => {
+    await setBackend('onnx-plan');
+    const n = 1000;
+    const values = (f: (i: number) => number) =>
+      tensor(Float32Array.from({ length: n }, (_, i) => f(i)));
+    const [x, mu, rho] = [values(Math.sin), values(Math.cos), values((i) => -4 + Math.sin(3 * i))];
+    const prior = { mu: 0, std: 0.1 };
+    const step = () => valueAndGrad(() => gaussianLogRatio(x, mu, rho, prior), [x, mu, rho]);
+    const { value, grads } = step();
+    const handles = (ts: readonly Tensor[]) => ts.map((t) => t.handle() as LazyTensor);
+    const graph = graphOf(handles([value, ...grads]));
+    // e^−|rho| (softplus, sigmoid), e^−|max(rho, −17)| (the gradient's), and s = e^(−log σ / 2).
+    expect(count(graph, 'Exp')).toBe(3);
+    // Together as apart.
+    const together = await Promise.all([value, ...grads].map((t) => t.data()));
+    const again = step();
+    const apart: unknown[] = [await again.value.data()];
+    for (const t of again.grads) apart.push(await t.data());
+    expect(together).toEqual(apart);
+    for (const t of [x, mu, rho, value, ...grads, again.value, ...again.grads]) t.dispose();
   });
 });

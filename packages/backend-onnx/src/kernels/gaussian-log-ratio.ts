@@ -20,10 +20,19 @@ import { emitSum } from './sum.js';
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** `min(exp(logSigma · −0.5), FLOAT32_MAX)` as core writes it: `−max(−s, −FLOAT32_MAX)`. */
-function emitInverseRootSigma(g: GraphBuilder, logSigma: string): string {
-  const s = emitExpOf(g, g.op('Mul', [logSigma, g.float(-0.5)]));
-  return g.op('Neg', [g.op('Max', [g.op('Neg', [s]), g.float(-FLOAT32_MAX)])]);
+/**
+ * `min(exp(logSigma · −0.5), FLOAT32_MAX)` as core writes it: `−max(−s, −FLOAT32_MAX)`, its two
+ * numbers taken as inputs (params), as core's scalar operands are: then core's gradient, which
+ * computes s and z again, gives the same nodes, and a graph computes them once.
+ */
+function emitInverseRootSigma(
+  g: GraphBuilder,
+  logSigma: string,
+  minusHalf: string,
+  minusMax: string,
+): string {
+  const s = emitExpOf(g, g.op('Mul', [logSigma, minusHalf]));
+  return g.op('Neg', [g.op('Max', [g.op('Neg', [s]), minusMax])]);
 }
 
 /** The op, without its params ({@link gaussianLogRatioParams}). */
@@ -33,9 +42,9 @@ export const GAUSSIAN_LOG_RATIO: LazyOp = gaussianLogRatioOp();
 function gaussianLogRatioOp(shape?: readonly number[]): LazyOp {
   return {
     signature: 'gaussianLogRatio',
-    emit: (g, [x, mu, rho], [logStd, priorMu, inverseStd]) => {
+    emit: (g, [x, mu, rho], [logStd, priorMu, inverseStd, minusHalf, minusMax]) => {
       const logSigma = emitLogSoftplus(g, rho as string);
-      const s = emitInverseRootSigma(g, logSigma);
+      const s = emitInverseRootSigma(g, logSigma, minusHalf as string, minusMax as string);
       const logRatio = g.op('Sub', [logStd as string, logSigma]);
       const z = g.op('Mul', [g.op('Mul', [g.op('Sub', [x as string, mu as string]), s]), s]);
       const posterior = g.op('Mul', [g.op('Mul', [z, z]), g.float(0.5)]);
@@ -50,12 +59,14 @@ function gaussianLogRatioOp(shape?: readonly number[]): LazyOp {
   };
 }
 
-/** The params of {@link GAUSSIAN_LOG_RATIO}. */
+/** The params of {@link GAUSSIAN_LOG_RATIO}: the prior's, then inverseRootSigma's numbers. */
 export function gaussianLogRatioParams(prior: GaussianPrior): ScalarParam[] {
   return [
     { type: 'float32', value: Math.log(prior.std) },
     { type: 'float32', value: prior.mu },
     { type: 'float32', value: 1 / prior.std },
+    { type: 'float32', value: -0.5 },
+    { type: 'float32', value: -FLOAT32_MAX },
   ];
 }
 
