@@ -9,7 +9,14 @@ import {
   startTwoThreads,
   values,
 } from '../test-helpers.js';
-import { type BinaryOp, binaryShape, type UnaryOp } from './maps.js';
+import {
+  type BinaryOp,
+  binaryLayout,
+  binaryRange,
+  binaryShape,
+  type UnaryOp,
+  unaryRange,
+} from './maps.js';
 
 const one = new CpuBackend({ threads: 1 });
 /** Two threads, every op split between them. */
@@ -160,5 +167,74 @@ describe('elementwise ops against float64, bitwise the same on 1 and 2 threads',
         }
       });
     }
+  }
+});
+
+/**
+ * The loops of the cheap ops take 8 elements at a time, then the rest one by one: every range
+ * `[start, end)` with start and length at each remainder mod 8 must give the one-by-one loop's
+ * bits (the float64 reference, rounded once) inside it and leave everything outside it untouched.
+ */
+describe('unrolled loops: every start and length mod 8, nothing written outside the range', () => {
+  const SENTINEL = -12345.5;
+  const starts = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15];
+  const lengths = [0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 40];
+  const x = values(64, -4, 4, 21);
+  x.set([Number.NaN, -0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 0], 11);
+  for (const [op, { fn, exact }] of Object.entries(UNARY_REFERENCES) as Array<
+    [UnaryOp, (typeof UNARY_REFERENCES)[UnaryOp]]
+  >) {
+    if (!exact) continue;
+    it(`${op} over ranges`, () => {
+      const input = op === 'log' || op === 'sqrt' || op === 'log1p' ? x.map(Math.abs) : x;
+      for (const start of starts) {
+        for (const length of lengths) {
+          const out = new Float32Array(64).fill(SENTINEL);
+          unaryRange(op, input, out, start, start + length);
+          const expected = new Float32Array(64).fill(SENTINEL);
+          for (let i = start; i < start + length; i++) expected[i] = fn(input[i] as number);
+          expect(firstDifference(out, expected), `${op} [${start}, ${start + length})`).toBe(-1);
+        }
+      }
+    });
+  }
+
+  /** Runs of each length: same shapes (one run), a scalar either side, a row, a column. */
+  const layouts = (w: number): Array<[string, number[], number[]]> => [
+    ['same shapes', [3, w], [3, w]],
+    ['a scalar second', [3, w], []],
+    ['a scalar first', [], [3, w]],
+    ['a row', [3, w], [w]],
+    ['a row first', [w], [3, w]],
+    ['a column', [3, w], [3, 1]],
+    ['a column first', [3, 1], [3, w]],
+  ];
+  for (const op of Object.keys(BINARY_REFERENCES) as BinaryOp[]) {
+    it(`${op} over ranges and runs`, () => {
+      for (const w of [1, 2, 7, 8, 9, 13, 16, 17]) {
+        for (const [label, aShape, bShape] of layouts(w)) {
+          const a = values(sizeOf(aShape), -3, 3, 22 + w);
+          const b = values(sizeOf(bShape), -3, 3, 23 + w);
+          a.set([0, Number.NaN, 2, -0].slice(0, a.length));
+          if (b.length > 4) b.set([-0, 1, Number.NaN, 0], 1);
+          const shape = binaryShape(aShape, bShape);
+          const full = broadcastReference(a, aShape, b, bShape, shape, BINARY_REFERENCES[op]);
+          const layout = binaryLayout(aShape, bShape, shape);
+          for (const start of [0, 1, 5, 8, 9]) {
+            for (const end of [start, start + 1, start + 7, start + 8, start + 15, full.length]) {
+              if (end > full.length || start > end) continue;
+              const out = new Float32Array(full.length + 3).fill(SENTINEL);
+              binaryRange(op, a, b, out.subarray(0, full.length), layout, start, end);
+              const expected = new Float32Array(full.length + 3).fill(SENTINEL);
+              expected.set(full.subarray(start, end), start);
+              expect(
+                firstDifference(out, expected),
+                `${op} with ${label}, w ${w}, [${start}, ${end})`,
+              ).toBe(-1);
+            }
+          }
+        }
+      }
+    });
   }
 });
