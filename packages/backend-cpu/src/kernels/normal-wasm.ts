@@ -1,7 +1,7 @@
 /**
  * Standard normal draws in WebAssembly SIMD: 8 xoshiro128** streams side by side (two i32x4
  * states) feeding a vectorised Box–Muller transform in float32, 8 draws per step. The module
- * (about 1 KB) is assembled here byte by byte, as `matmul-wasm.ts` is, and compiles
+ * (about 4 KB) is assembled here byte by byte, as `matmul-wasm.ts` is, and compiles
  * synchronously at import in every thread that runs kernels. Where WebAssembly SIMD is missing,
  * {@link normalWasm} is null and `random-normal.ts` runs its TypeScript transcription, which
  * gives bitwise the same numbers: every step below is one IEEE float32 operation (add, subtract,
