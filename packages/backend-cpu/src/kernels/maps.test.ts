@@ -199,7 +199,10 @@ describe('unrolled loops: every start and length mod 8, nothing written outside 
     });
   }
 
-  /** Runs of each length: same shapes (one run), a scalar either side, a row, a column. */
+  /**
+   * Runs of each length: same shapes (one run), a scalar either side, a row, a column (the operand
+   * that advances aligned with the output, or not).
+   */
   const layouts = (w: number): Array<[string, number[], number[]]> => [
     ['same shapes', [3, w], [3, w]],
     ['a scalar second', [3, w], []],
@@ -208,6 +211,9 @@ describe('unrolled loops: every start and length mod 8, nothing written outside 
     ['a row first', [w], [3, w]],
     ['a column', [3, w], [3, 1]],
     ['a column first', [3, 1], [3, w]],
+    // A row repeated down the output: its runs start at 0, not at the output's offset.
+    ['a row and a column', [1, w], [3, 1]],
+    ['a column and a row', [3, 1], [1, w]],
   ];
   for (const op of Object.keys(BINARY_REFERENCES) as BinaryOp[]) {
     it(`${op} over ranges and runs`, () => {
