@@ -214,6 +214,8 @@ describe('unrolled loops: every start and length mod 8, nothing written outside 
     // A row repeated down the output: its runs start at 0, not at the output's offset.
     ['a row and a column', [1, w], [3, 1]],
     ['a column and a row', [3, 1], [1, w]],
+    // Rows that both advance along the output's last axis, neither at the output's offset.
+    ['rows of two axes', [3, 1, w], [1, 3, w]],
   ];
   for (const op of Object.keys(BINARY_REFERENCES) as BinaryOp[]) {
     it(`${op} over ranges and runs`, () => {

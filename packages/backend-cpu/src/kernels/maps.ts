@@ -419,6 +419,13 @@ function binaryRun(
   const da = ia - o;
   const db = ib - o;
   const end = o + len;
+  if (
+    da === 0
+      ? alignedRunA(op, a, b, db, out, o, end)
+      : db === 0 && alignedRunB(op, a, b, da, out, o, end)
+  ) {
+    return;
+  }
   switch (op) {
     case 'add': {
       let i = o;
@@ -953,6 +960,164 @@ function alignedRunScalarA(
         out[i + 7] = +(p > (b[i + 7] as number));
       }
       for (; i < end; i++) out[i] = +(p > (b[i] as number));
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * `out[i] = a[i] op b[i + d]` for `i` in `[start, end)`: {@link binaryRun}'s loop where `a` is aligned
+ * with the output (a bias row added to it), one offset fewer. The arithmetic ops; false for the
+ * others.
+ */
+function alignedRunA(
+  op: BinaryOp,
+  a: Float32Array,
+  b: Float32Array,
+  d: number,
+  out: Float32Array,
+  start: number,
+  end: number,
+): boolean {
+  switch (op) {
+    case 'add': {
+      let i = start;
+      for (const end8 = end - 7; i < end8; i += 8) {
+        out[i] = (a[i] as number) + (b[i + d] as number);
+        out[i + 1] = (a[i + 1] as number) + (b[i + 1 + d] as number);
+        out[i + 2] = (a[i + 2] as number) + (b[i + 2 + d] as number);
+        out[i + 3] = (a[i + 3] as number) + (b[i + 3 + d] as number);
+        out[i + 4] = (a[i + 4] as number) + (b[i + 4 + d] as number);
+        out[i + 5] = (a[i + 5] as number) + (b[i + 5 + d] as number);
+        out[i + 6] = (a[i + 6] as number) + (b[i + 6 + d] as number);
+        out[i + 7] = (a[i + 7] as number) + (b[i + 7 + d] as number);
+      }
+      for (; i < end; i++) out[i] = (a[i] as number) + (b[i + d] as number);
+      return true;
+    }
+    case 'sub': {
+      let i = start;
+      for (const end8 = end - 7; i < end8; i += 8) {
+        out[i] = (a[i] as number) - (b[i + d] as number);
+        out[i + 1] = (a[i + 1] as number) - (b[i + 1 + d] as number);
+        out[i + 2] = (a[i + 2] as number) - (b[i + 2 + d] as number);
+        out[i + 3] = (a[i + 3] as number) - (b[i + 3 + d] as number);
+        out[i + 4] = (a[i + 4] as number) - (b[i + 4 + d] as number);
+        out[i + 5] = (a[i + 5] as number) - (b[i + 5 + d] as number);
+        out[i + 6] = (a[i + 6] as number) - (b[i + 6 + d] as number);
+        out[i + 7] = (a[i + 7] as number) - (b[i + 7 + d] as number);
+      }
+      for (; i < end; i++) out[i] = (a[i] as number) - (b[i + d] as number);
+      return true;
+    }
+    case 'mul': {
+      let i = start;
+      for (const end8 = end - 7; i < end8; i += 8) {
+        out[i] = (a[i] as number) * (b[i + d] as number);
+        out[i + 1] = (a[i + 1] as number) * (b[i + 1 + d] as number);
+        out[i + 2] = (a[i + 2] as number) * (b[i + 2 + d] as number);
+        out[i + 3] = (a[i + 3] as number) * (b[i + 3 + d] as number);
+        out[i + 4] = (a[i + 4] as number) * (b[i + 4 + d] as number);
+        out[i + 5] = (a[i + 5] as number) * (b[i + 5 + d] as number);
+        out[i + 6] = (a[i + 6] as number) * (b[i + 6 + d] as number);
+        out[i + 7] = (a[i + 7] as number) * (b[i + 7 + d] as number);
+      }
+      for (; i < end; i++) out[i] = (a[i] as number) * (b[i + d] as number);
+      return true;
+    }
+    case 'div': {
+      let i = start;
+      for (const end8 = end - 7; i < end8; i += 8) {
+        out[i] = (a[i] as number) / (b[i + d] as number);
+        out[i + 1] = (a[i + 1] as number) / (b[i + 1 + d] as number);
+        out[i + 2] = (a[i + 2] as number) / (b[i + 2 + d] as number);
+        out[i + 3] = (a[i + 3] as number) / (b[i + 3 + d] as number);
+        out[i + 4] = (a[i + 4] as number) / (b[i + 4 + d] as number);
+        out[i + 5] = (a[i + 5] as number) / (b[i + 5 + d] as number);
+        out[i + 6] = (a[i + 6] as number) / (b[i + 6 + d] as number);
+        out[i + 7] = (a[i + 7] as number) / (b[i + 7 + d] as number);
+      }
+      for (; i < end; i++) out[i] = (a[i] as number) / (b[i + d] as number);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * `out[i] = a[i + d] op b[i]`: {@link alignedRunA} with `b` aligned with the output.
+ */
+function alignedRunB(
+  op: BinaryOp,
+  a: Float32Array,
+  b: Float32Array,
+  d: number,
+  out: Float32Array,
+  start: number,
+  end: number,
+): boolean {
+  switch (op) {
+    case 'add': {
+      let i = start;
+      for (const end8 = end - 7; i < end8; i += 8) {
+        out[i] = (a[i + d] as number) + (b[i] as number);
+        out[i + 1] = (a[i + 1 + d] as number) + (b[i + 1] as number);
+        out[i + 2] = (a[i + 2 + d] as number) + (b[i + 2] as number);
+        out[i + 3] = (a[i + 3 + d] as number) + (b[i + 3] as number);
+        out[i + 4] = (a[i + 4 + d] as number) + (b[i + 4] as number);
+        out[i + 5] = (a[i + 5 + d] as number) + (b[i + 5] as number);
+        out[i + 6] = (a[i + 6 + d] as number) + (b[i + 6] as number);
+        out[i + 7] = (a[i + 7 + d] as number) + (b[i + 7] as number);
+      }
+      for (; i < end; i++) out[i] = (a[i + d] as number) + (b[i] as number);
+      return true;
+    }
+    case 'sub': {
+      let i = start;
+      for (const end8 = end - 7; i < end8; i += 8) {
+        out[i] = (a[i + d] as number) - (b[i] as number);
+        out[i + 1] = (a[i + 1 + d] as number) - (b[i + 1] as number);
+        out[i + 2] = (a[i + 2 + d] as number) - (b[i + 2] as number);
+        out[i + 3] = (a[i + 3 + d] as number) - (b[i + 3] as number);
+        out[i + 4] = (a[i + 4 + d] as number) - (b[i + 4] as number);
+        out[i + 5] = (a[i + 5 + d] as number) - (b[i + 5] as number);
+        out[i + 6] = (a[i + 6 + d] as number) - (b[i + 6] as number);
+        out[i + 7] = (a[i + 7 + d] as number) - (b[i + 7] as number);
+      }
+      for (; i < end; i++) out[i] = (a[i + d] as number) - (b[i] as number);
+      return true;
+    }
+    case 'mul': {
+      let i = start;
+      for (const end8 = end - 7; i < end8; i += 8) {
+        out[i] = (a[i + d] as number) * (b[i] as number);
+        out[i + 1] = (a[i + 1 + d] as number) * (b[i + 1] as number);
+        out[i + 2] = (a[i + 2 + d] as number) * (b[i + 2] as number);
+        out[i + 3] = (a[i + 3 + d] as number) * (b[i + 3] as number);
+        out[i + 4] = (a[i + 4 + d] as number) * (b[i + 4] as number);
+        out[i + 5] = (a[i + 5 + d] as number) * (b[i + 5] as number);
+        out[i + 6] = (a[i + 6 + d] as number) * (b[i + 6] as number);
+        out[i + 7] = (a[i + 7 + d] as number) * (b[i + 7] as number);
+      }
+      for (; i < end; i++) out[i] = (a[i + d] as number) * (b[i] as number);
+      return true;
+    }
+    case 'div': {
+      let i = start;
+      for (const end8 = end - 7; i < end8; i += 8) {
+        out[i] = (a[i + d] as number) / (b[i] as number);
+        out[i + 1] = (a[i + 1 + d] as number) / (b[i + 1] as number);
+        out[i + 2] = (a[i + 2 + d] as number) / (b[i + 2] as number);
+        out[i + 3] = (a[i + 3 + d] as number) / (b[i + 3] as number);
+        out[i + 4] = (a[i + 4 + d] as number) / (b[i + 4] as number);
+        out[i + 5] = (a[i + 5 + d] as number) / (b[i + 5] as number);
+        out[i + 6] = (a[i + 6 + d] as number) / (b[i + 6] as number);
+        out[i + 7] = (a[i + 7 + d] as number) / (b[i + 7] as number);
+      }
+      for (; i < end; i++) out[i] = (a[i + d] as number) / (b[i] as number);
       return true;
     }
     default:
