@@ -7,8 +7,9 @@
  * that finds its job claimed (or a later one: it is behind) skips it.
  */
 
-/** The index of the claim word among a worker's control words. */
-export const CLAIMED = 4;
+import { CLAIMED } from './control-words.js';
+
+export { CLAIMED };
 
 /** Claims job `seq` in `control`: true for the one caller that raised the word to `seq`. */
 export function claim(control: Int32Array, seq: number): boolean {

@@ -150,6 +150,20 @@ describe('a hung worker thread', { timeout: 60_000 }, () => {
     expect(firstDifference(after.values, expected(21))).toBe(-1);
   });
 
+  it('that started while the caller was busy past workerTimeout: it is kept, no warning', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const backend = new CpuBackend({
+      threads: 2,
+      workerTimeout: 500,
+      workerUrl: await testWorkerUrl(),
+    });
+    // Synchronous work (a training loop) holds the calling thread past the timeout while the
+    // worker starts; its "ready" message then waits behind the expired timer.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 8000);
+    expect(await backend.whenReady()).toBe(2);
+    expect(workerWarnings(warn)).toEqual([]);
+  });
+
   for (const workerTimeout of [0, -1, Number.NaN, 2 ** 31]) {
     it(`workerTimeout ${workerTimeout} is an error`, () => {
       expect(() => new CpuBackend({ threads: 1, workerTimeout })).toThrow(

@@ -24,16 +24,8 @@ import type * as WorkerThreads from 'node:worker_threads';
 import type { Job } from '../kernels/jobs.js';
 import { runJob } from '../kernels/jobs.js';
 import { warn } from '../warn.js';
-import { CLAIMED, claim } from './claim.js';
-
-/**
- * Control words shared with each worker: the last job posted, the last job done, an error flag,
- * and a flag the worker sets as it exits (so a dead worker cannot leave the caller waiting).
- */
-const POSTED = 0;
-const DONE = 1;
-const FAILED = 2;
-const EXITED = 3;
+import { claim } from './claim.js';
+import { CONTROL_WORDS, DONE, EXITED, FAILED, POSTED, STARTED } from './control-words.js';
 
 /** A worker is hung when it takes this many times the caller's time on its range (or the timeout). */
 const HUNG_FACTOR = 10;
@@ -263,7 +255,7 @@ export class KernelPool {
     const started: Promise<{ entry: PoolWorker; state: 'up' | 'failed' | 'hung' }>[] = [];
     for (let w = 0; w < count; w++) {
       const control = new Int32Array(
-        new SharedArrayBuffer((CLAIMED + 1) * Int32Array.BYTES_PER_ELEMENT),
+        new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT),
       );
       let entry: PoolWorker;
       let up: Promise<boolean>;
@@ -277,8 +269,12 @@ export class KernelPool {
       started.push(
         new Promise<'up' | 'failed' | 'hung'>((resolve) => {
           void up.then((ok) => resolve(ok ? 'up' : 'failed'));
-          // One that never says it is up is given up on (a later resolve changes nothing).
-          const timer = setTimeout(() => resolve('hung'), timeout) as { unref?: () => void };
+          // One that never says it is up is given up on (a later resolve changes nothing); one
+          // whose message waits behind this timer (the caller was busy) set its STARTED word.
+          const timer = setTimeout(
+            () => resolve(Atomics.load(control, STARTED) === 1 ? 'up' : 'hung'),
+            timeout,
+          ) as { unref?: () => void };
           timer.unref?.();
         }).then((state) => {
           if (state !== 'up') entry.stop();

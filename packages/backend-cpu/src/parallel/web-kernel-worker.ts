@@ -7,10 +7,8 @@
  */
 import { runJob } from '../kernels/jobs.js';
 import { claim } from './claim.js';
+import { DONE, FAILED, STARTED } from './control-words.js';
 import type { Task } from './kernel-pool.js';
-
-const DONE = 1;
-const FAILED = 2;
 
 interface WorkerScope {
   onmessage: ((event: { data: unknown }) => void) | null;
@@ -23,6 +21,7 @@ let control: Int32Array | null = null;
 scope.onmessage = ({ data }) => {
   if (control === null) {
     control = (data as { control: Int32Array }).control;
+    Atomics.store(control, STARTED, 1);
     scope.postMessage('ready');
     return;
   }

@@ -11,10 +11,7 @@ import {
 } from 'node:worker_threads';
 import { type Job, runJob } from '../kernels/jobs.js';
 
-const POSTED = 0;
-const DONE = 1;
-const FAILED = 2;
-const EXITED = 3;
+import { DONE, EXITED, FAILED, POSTED, STARTED } from './control-words.js';
 
 interface Task {
   readonly job: Job;
@@ -29,6 +26,7 @@ export function serve(beforeJob?: (served: number) => void): never {
     Atomics.store(control, EXITED, 1);
     Atomics.notify(control, DONE);
   });
+  Atomics.store(control, STARTED, 1);
   parentPort?.postMessage('ready');
 
   let seen = 0;
