@@ -18,6 +18,7 @@ import {
   valueAndGrad,
 } from '@illia-ts/core';
 import { loadWeights, saveWeights } from '@illia-ts/core/node';
+import { uniform } from '@illia-ts/example-common';
 
 /** Characters after lower-casing: a–z and the hyphen; token 0 is never a character. */
 export const ALPHABET = 'abcdefghijklmnopqrstuvwxyz-';
@@ -30,18 +31,6 @@ export interface Name {
   readonly name: string;
   readonly tokens: readonly number[];
   readonly label: number;
-}
-
-/** mulberry32: a small seeded generator for shuffling. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function shuffle<T>(items: T[], u: () => number): T[] {

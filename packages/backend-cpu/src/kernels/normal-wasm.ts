@@ -26,7 +26,26 @@
  * per pair (a normal exceeds it with probability 2.7e-11).
  */
 
-import { get, I32, leb, name, section, set, simd, tee, V128, vector } from './wasm-assembler.js';
+import {
+  F64X2_ADD,
+  F64X2_MUL,
+  get,
+  I32,
+  I32_ADD,
+  I32_LT_U,
+  I32_MUL,
+  i32Const,
+  leb,
+  name,
+  section,
+  set,
+  simd,
+  tee,
+  V128,
+  v128Load,
+  v128Store,
+  vector,
+} from './wasm-assembler.js';
 
 /** Draws per block (the block of `random-normal.ts`). */
 export const BLOCK_DRAWS = 2048;
@@ -70,10 +89,6 @@ const F32X4_ADD = simd(0xe4);
 const F32X4_SUB = simd(0xe5);
 const F32X4_MUL = simd(0xe6);
 const F32X4_CONVERT_I32X4_S = simd(0xfa);
-const v128Store = (offset: number) => simd(0x0b, 4, ...leb(offset));
-const v128Load = (offset: number) => simd(0x00, 4, ...leb(offset));
-const F64X2_ADD = simd(0xf0);
-const F64X2_MUL = simd(0xf2);
 const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 const F32X4_DEMOTE_F64X2_ZERO = simd(0x5e);
 /** i8x16.shuffle of a vector with itself: lanes 2 and 3 of an f32x4 moved to lanes 0 and 1. */
@@ -84,25 +99,10 @@ const HIGH_HALF_DOWN = simd(
 );
 /** i8x16.shuffle: lanes 0 and 1 of the first f32x4, then lanes 0 and 1 of the second. */
 const LOW_HALVES = simd(0x0d, ...[0, 1, 2, 3, 4, 5, 6, 7], ...[16, 17, 18, 19, 20, 21, 22, 23]);
-const I32_MUL = 0x6c;
-const I32_CONST = 0x41;
-const I32_ADD = 0x6a;
 const I32_SHL = 0x74;
 const I32_XOR = 0x73;
-const I32_LT_U = 0x49;
 
-/** Signed LEB128 for `i32.const`. */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-const i32 = (v: number) => [I32_CONST, ...sleb(v | 0)];
+const i32 = (v: number) => i32Const(v | 0);
 
 /** `v128.const` of four int32 lanes. */
 function i32x4(...lanes: number[]): number[] {
