@@ -128,17 +128,33 @@ export async function illiaTrainWorkload(
   const first = layer(setup.input, hidden, gaussian.seed);
   const second = layer(hidden, setup.classes, gaussian.seed + 1);
   const model = new core.Sequential(first, new core.ReLU(), second);
+  const data = trainBatch(setup, gaussian.seed);
+  const x = core.tensor(data.x, [setup.batch, setup.input]);
+  const y = core.oneHot(data.labels, setup.classes);
+  return trainingWorkload(core, model, setup, x, y);
+}
+
+/**
+ * What both training workloads do with their model, input and target: the ELBO of
+ * cross-entropy (one sample), `valueAndGrad`, `Adam.step`, then `await loss.data()`. The check
+ * runs one deterministic step (the model frozen at its means, nothing updated), then
+ * {@link CHECK_STEPS} training steps. The workload owns `x` and `target`.
+ */
+function trainingWorkload(
+  core: Core,
+  model: import('@illia-ts/core').Sequential,
+  setup: { readonly klWeight: number; readonly lr: number },
+  x: import('@illia-ts/core').Tensor,
+  target: import('@illia-ts/core').Tensor<'float32'> | import('@illia-ts/core').Tensor<'int32'>,
+): TrainWorkload {
   const elbo = new core.ELBOLoss(core.crossEntropyLoss, {
     numSamples: 1,
     klWeight: setup.klWeight,
   });
   const params = model.parameters();
   const optimizer = new core.Adam(params, { lr: setup.lr });
-  const data = trainBatch(setup, gaussian.seed);
-  const x = core.tensor(data.x, [setup.batch, setup.input]);
-  const y = core.oneHot(data.labels, setup.classes);
   const step = async (): Promise<number> => {
-    const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, y), params);
+    const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, target), params);
     try {
       optimizer.step(grads);
       return (await value.data())[0] as number;
@@ -152,12 +168,10 @@ export async function illiaTrainWorkload(
       await step();
     },
     async checkValues(): Promise<TrainCheckValues> {
-      // One deterministic step first: both layers frozen at their means, nothing updated.
-      first.freeze('mean');
-      second.freeze('mean');
+      model.freeze('mean');
       let checked: { loss: number; grads: Float32Array[] };
       try {
-        const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, y), params);
+        const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, target), params);
         try {
           const [loss, ...gradValues] = await Promise.all([
             value.data(),
@@ -169,8 +183,7 @@ export async function illiaTrainWorkload(
           for (const g of grads) g.dispose();
         }
       } finally {
-        first.unfreeze();
-        second.unfreeze();
+        model.unfreeze();
       }
       const values = await Promise.all(params.map((p) => p.data()));
       const losses: number[] = [];
@@ -180,7 +193,7 @@ export async function illiaTrainWorkload(
     liveTensors: () => core.memory().numTensors,
     dispose() {
       x.dispose();
-      y.dispose();
+      target.dispose();
       optimizer.dispose();
       model.dispose();
     },
@@ -226,61 +239,10 @@ export async function illiaCnnWorkload(
     new core.ReLU(),
     layers[3],
   );
-  const elbo = new core.ELBOLoss(core.crossEntropyLoss, {
-    numSamples: 1,
-    klWeight: setup.klWeight,
-  });
-  const params = model.parameters();
-  const optimizer = new core.Adam(params, { lr: setup.lr });
   const data = cnnBatch(setup, gaussian.seed);
   const x = core.tensor(data.x, [setup.batch, 1, setup.side, setup.side]);
   const labels = core.tensor(data.labels, [setup.batch], 'int32');
-  const step = async (): Promise<number> => {
-    const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, labels), params);
-    try {
-      optimizer.step(grads);
-      return (await value.data())[0] as number;
-    } finally {
-      value.dispose();
-      for (const g of grads) g.dispose();
-    }
-  };
-  return {
-    async step() {
-      await step();
-    },
-    async checkValues(): Promise<TrainCheckValues> {
-      // One deterministic step first: the whole model frozen at its means, nothing updated.
-      model.freeze('mean');
-      let checked: { loss: number; grads: Float32Array[] };
-      try {
-        const { value, grads } = core.valueAndGrad(() => elbo.call(model, x, labels), params);
-        try {
-          const [loss, ...gradValues] = await Promise.all([
-            value.data(),
-            ...grads.map((g) => g.data()),
-          ]);
-          checked = { loss: (loss as Float32Array)[0] as number, grads: gradValues };
-        } finally {
-          value.dispose();
-          for (const g of grads) g.dispose();
-        }
-      } finally {
-        model.unfreeze();
-      }
-      const values = await Promise.all(params.map((p) => p.data()));
-      const losses: number[] = [];
-      for (let i = 0; i < CHECK_STEPS; i++) losses.push(await step());
-      return { params: values, grads: checked.grads, loss: checked.loss, losses };
-    },
-    liveTensors: () => core.memory().numTensors,
-    dispose() {
-      x.dispose();
-      labels.dispose();
-      optimizer.dispose();
-      model.dispose();
-    },
-  };
+  return trainingWorkload(core, model, setup, x, labels);
 }
 
 /**
