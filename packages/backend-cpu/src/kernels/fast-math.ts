@@ -14,9 +14,7 @@
  * `exp` and the activations built on it live in a function scope, with their constants and tables:
  * a bundler (esbuild, under tsup) turns a module's top-level `const` into `var`, which V8 then
  * reloads and rechecks at every use, where a `const` of a closure it folds (sigmoid 5.6 against
- * 3.7 ns per element). The cost is on calls from other modules: the Ziggurat's wedge test
- * (`random-normal.ts`, 1.2% of draws) made normal draws 3.3 → 3.5–3.8 ns (`bench/kernels.mjs`), so
- * it uses `Math.exp`.
+ * 3.7 ns per element).
  */
 export const { expNonPositive, sigmoid, tanh } = (() => {
   /** Steps of the exp table per octave: `2^(j/32)`, leaving `|r| ≤ ln2/64` to a short polynomial. */
