@@ -6,6 +6,7 @@
 import type { Kernel, KernelTable } from '@illia-ts/core';
 import { adamUpdate } from './adam.js';
 import { avgPool2d } from './avg-pool2d.js';
+import { broadcastTo } from './broadcast-to.js';
 import { concat } from './concat.js';
 import type { CpuContext, CpuKernel, CpuTensor } from './context.js';
 import { conv2d } from './conv2d.js';
@@ -52,6 +53,7 @@ export const KERNELS: Readonly<Record<string, CpuKernel>> = {
   matMul,
   reshape,
   transpose,
+  broadcastTo,
   slice,
   pad,
   concat,

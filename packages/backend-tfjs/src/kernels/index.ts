@@ -4,6 +4,7 @@
  */
 import { adamUpdate } from './adam-update.js';
 import { avgPool2d } from './avg-pool2d.js';
+import { broadcastTo } from './broadcast-to.js';
 import { concat } from './concat.js';
 import { conv2d } from './conv2d.js';
 import { conv2dInputGrad } from './conv2d-input-grad.js';
@@ -51,6 +52,7 @@ export const KERNELS: Readonly<Record<string, TfjsKernel>> = {
   matMul,
   reshape,
   transpose,
+  broadcastTo,
   logSoftmax,
   slice,
   pad,

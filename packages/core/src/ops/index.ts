@@ -56,7 +56,7 @@ export type { Pool2dAttrs, Pool2dOptions } from './pool/pool-geometry.js';
 export { type RandomNormalAttrs, randomNormal, randomNormalOn } from './random/random-normal.js';
 export { mean, type SumAttrs, sum } from './reduction/sum.js';
 export { getOp, listOps, requiredKernels, runOp } from './registry.js';
-export { broadcastTo } from './shape/broadcast-to.js';
+export { type BroadcastToAttrs, broadcastTo } from './shape/broadcast-to.js';
 export { type ConcatAttrs, concat } from './shape/concat.js';
 export { type PadAttrs, pad } from './shape/pad.js';
 export { type ReshapeAttrs, reshape } from './shape/reshape.js';
