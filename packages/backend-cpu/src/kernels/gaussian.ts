@@ -5,11 +5,14 @@
  * order.
  */
 import { softplus, softplusWithLogSum } from './fast-math.js';
+import { combineLanes, quadLanesTs, quadWasm } from './log-ratio-wasm.js';
 import { type NormalWasm, normalWasm } from './normal-wasm.js';
 import { BLOCK, normalBlock, normalSimd, seedWord0, seedWord1 } from './random-normal.js';
 
 /** sigma of one block for `logRatioBlocks` when not cached; one per thread (module instance). */
 const scratch = new Float64Array(BLOCK);
+/** The four lane sums of a block's `logRatioBlocks` sum (`log-ratio-wasm.ts`). */
+const lanes = new Float64Array(4);
 
 /** Fills blocks `[firstBlock, endBlock)` of a sigma cache: sigma and each block's `Σ log sigma`. */
 export function sigmaBlocks(
@@ -86,8 +89,10 @@ export function sampleBlocks(
  * `softplus(rho)`: the same numbers either way, so cached and uncached results are bitwise equal.
  * Scale-free: the prior's term is `(x − priorMu)·(1/priorStd)` squared, never `(x − priorMu)²`
  * over `priorStd²` (which overflow or underflow for a large mean or a small or large prior), and
- * `log σ` comes from rho, not from σ. A block whose total is NaN is computed again as the float64
- * reference does ({@link exactQuad}), so it is NaN only where that is.
+ * `log σ` comes from rho, not from σ. A block's sum is formed in four lanes, in WebAssembly SIMD
+ * where there is some (`log-ratio-wasm.ts`, the same bits either way). A block whose total is NaN
+ * is computed again as the float64 reference does ({@link exactQuad}), so it is NaN only where
+ * that is.
  */
 export function logRatioBlocks(
   x: Float32Array,
@@ -109,28 +114,45 @@ export function logRatioBlocks(
   for (let b = firstBlock; b < endBlock; b++) {
     const start = b * BLOCK;
     const end = Math.min(x.length, start + BLOCK);
-    let s = sigma;
-    let offset = 0;
+    const count = end - start;
+    const wasm = exactOnly ? null : quadWasm;
+    // σ of the block, from the cache or softplus(rho): into the module's memory where it runs,
+    // else read in place (the cache) or from the scratch. `s[i − offset]` is element i's σ.
+    let s: Float64Array;
+    let offset: number;
     let logSum: number;
-    if (s === null || logSums === null) {
-      // sigma into the scratch, then the pass below: folding softplus into that pass, next to
-      // its divide, measured slower (6.8 against 6.4 ns per element).
-      s = scratch;
+    if (sigma === null || logSums === null) {
+      // softplus in a pass of its own: folding it into the sum, next to its divide, measured
+      // slower (6.8 against 6.4 ns per element).
+      s = wasm === null ? scratch : wasm.sigma;
       offset = start;
       logSum = softplusWithLogSum(rho, start, end, s, offset);
+    } else if (wasm !== null) {
+      s = wasm.sigma;
+      offset = start;
+      s.set(sigma.subarray(start, end));
+      logSum = logSums[b] as number;
     } else {
+      s = sigma;
+      offset = 0;
       logSum = logSums[b] as number;
     }
     let quad = Number.NaN;
     if (!exactOnly) {
-      quad = 0;
-      for (let i = start; i < end; i++) {
-        const xi = x[i] as number;
-        const z = (xi - (mu[i] as number)) / (s[i - offset] as number);
-        const zp = (xi - priorMu) * priorInv;
-        quad += zp * zp - z * z;
+      lanes.fill(0);
+      if (wasm !== null) {
+        wasm.x.set(x.subarray(start, end));
+        wasm.mu.set(mu.subarray(start, end));
+        const fours = count >> 2;
+        wasm.quad(fours, priorMu, priorInv);
+        lanes.set(wasm.lanes);
+        quadLanesTs(wasm.x, wasm.mu, s, 4 * fours, count, priorMu, priorInv, lanes);
+      } else {
+        const blockS = offset === 0 ? s.subarray(start, end) : s;
+        const blockX = x.subarray(start, end);
+        quadLanesTs(blockX, mu.subarray(start, end), blockS, 0, count, priorMu, priorInv, lanes);
       }
-      quad *= 0.5;
+      quad = 0.5 * combineLanes(lanes);
     }
     // NaN from NaN inputs, from opposite infinities, or from 0/0 where σ underflows float64
     // (rho below −745) at x = mu: the exact form tells them apart.
