@@ -15,6 +15,7 @@
  * the operands, never on the thread count.
  */
 import type { Conv2dAttrs } from '@illia-ts/core';
+import { LANE_TILES, type LanesFunction, lanesTs } from './conv-lanes.js';
 import {
   type Col2imFunction,
   convWasm,
@@ -98,6 +99,8 @@ export interface ConvMemory {
   readonly tiles: TilesFunction;
   readonly rows: RowsFunction;
   readonly col2im: Col2imFunction;
+  /** `conv-lanes.ts`'s kernel for each of its `LANE_TILES`. */
+  readonly lanes: readonly LanesFunction[];
 }
 
 /** The TypeScript memory, kept between calls while at most this many bytes. */
@@ -128,6 +131,7 @@ export function convMemory(bytes: number, op: string, simd = true): ConvMemory {
       tiles: wasm.tiles,
       rows: wasm.rows,
       col2im: wasm.col2im,
+      lanes: wasm.lanes,
     };
   }
   let buffer = kept;
@@ -152,6 +156,11 @@ export function convMemory(bytes: number, op: string, simd = true): ConvMemory {
         rowsTs(f64, f32, 2, col + t * colRow, 8, 8 * wo, at, dstStep, dstRow, ho, wo);
       }
     },
+    lanes: LANE_TILES.map(
+      ([r]) =>
+        (...args: Parameters<LanesFunction>) =>
+          lanesTs(f64, f32, i32, r, ...args),
+    ),
   };
 }
 
@@ -234,7 +243,9 @@ function tilesTs(
 /**
  * Copies channels `[c0, c0 + count)` of image `b` of `x` (NCHW, `channels` per image) into
  * zero-padded float32 planes at byte `at` (planes of hp×wp, the image at row ph, column pw).
- * Only the interior is written: the padding must be zero.
+ * Only the interior is written: the padding must be zero. With padding, the channels are copied
+ * to `stage` (4·count·h·w bytes) in one call, then row by row by `rows` (a `subarray` and `set`
+ * per row cost 2.5 ms of 16 channels × 24 rows × 64 images).
  */
 export function padImage(
   mem: ConvMemory,
@@ -245,6 +256,7 @@ export function padImage(
   c0: number,
   count: number,
   at: number,
+  stage: number,
 ): void {
   const { h, w, ph, pw } = g;
   const wp = w + 2 * pw;
@@ -254,11 +266,10 @@ export function padImage(
     mem.f32.set(x.subarray(from, from + count * h * w), at >> 2);
     return;
   }
+  mem.f32.set(x.subarray(from, from + count * h * w), stage >> 2);
   for (let c = 0; c < count; c++) {
-    for (let i = 0; i < h; i++) {
-      const row = from + (c * h + i) * w;
-      mem.f32.set(x.subarray(row, row + w), (at >> 2) + c * plane + (ph + i) * wp + pw);
-    }
+    const to = at + 4 * (c * plane + ph * wp + pw);
+    mem.rows(3, stage + 4 * c * h * w, 4, 4 * w, to, 4, 4 * wp, h, w);
   }
 }
 

@@ -22,6 +22,8 @@
  * 0 stores float32 (size 4), 1 adds the sum to the float64 there (size 8: a sum continued across
  * calls, `previous + (this call's sum)`), 2 stores float64.
  */
+
+import { LANE_TILES, LANES_PARAMS, type LanesFunction, lanesBody } from './conv-lanes.js';
 import {
   F32_DEMOTE_F64,
   F64X2_ADD,
@@ -113,6 +115,8 @@ export interface ConvWasm {
   readonly tiles: TilesFunction;
   readonly rows: RowsFunction;
   readonly col2im: Col2imFunction;
+  /** `conv-lanes.ts`'s kernel for each of its {@link LANE_TILES}. */
+  readonly lanes: readonly LanesFunction[];
 }
 
 // Parameters.
@@ -451,6 +455,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   const tiles = tilesBody();
   const rows = rowsBody();
   const col2im = col2imBody();
+  const lanes = LANE_TILES.map(([r, v]) => lanesBody(r, v));
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
     ...section(
@@ -458,9 +463,10 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
       vector([
         [0x60, ...vector(new Array(9).fill([I32])), 0],
         [0x60, ...vector(new Array(8).fill([I32])), 0],
+        [0x60, ...vector(new Array(LANES_PARAMS).fill([I32])), 0],
       ]),
     ),
-    ...section(3, vector([[0], [0], [1]])),
+    ...section(3, vector([[0], [0], [1], ...lanes.map(() => [2])])),
     ...section(5, vector([[0x00, 1]])), // memory: 1 page to start, grown on demand
     ...section(
       7,
@@ -468,6 +474,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
         [...name('tiles'), 0x00, 0],
         [...name('rows'), 0x00, 1],
         [...name('col2im'), 0x00, 2],
+        ...lanes.map((_, i) => [...name(`lanes${i}`), 0x00, 3 + i]),
         [...name('memory'), 0x02, 0],
       ]),
     ),
@@ -477,6 +484,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
         [...leb(tiles.length), ...tiles],
         [...leb(rows.length), ...rows],
         [...leb(col2im.length), ...col2im],
+        ...lanes.map((body) => [...leb(body.length), ...body]),
       ]),
     ),
   ]);
@@ -491,6 +499,7 @@ const kernel: ConvWasm | null =
         tiles: exports.tiles as TilesFunction,
         rows: exports.rows as RowsFunction,
         col2im: exports.col2im as Col2imFunction,
+        lanes: LANE_TILES.map((_, i) => exports[`lanes${i}`] as LanesFunction),
       };
 
 /**

@@ -22,7 +22,7 @@ import {
   TILE_COLUMNS,
   writeDescriptors,
 } from './conv-engine.js';
-import { conv2dUnits } from './conv2d.js';
+import { conv2dUnits, lanesTile, lanesUsed } from './conv2d.js';
 import { MACS_PER_ELEMENT } from './matmul.js';
 
 export const conv2dInputGrad: CpuKernel<Conv2dInputGradAttrs> = (
@@ -72,24 +72,29 @@ export function conv2dInputGradUnits(
  * `conv2d.ts` sums over (o, p', q') with p' = kh − 1 − p as one long sum in float32 blocks
  * (og·kh·kw terms: the conformance suite allows that many + 1), stored as float32 with no col2im.
  * It computes every product of dy's zero padding too (x's positions, h·w, where the columns
- * below compute y's, ho·wo) and fills panels of 8 columns with x's channels per group, so it is
- * taken only where at most 10% of its work is wasted that way: "same" padding, channels per
- * group a multiple of 8 (measured, 32→64 3×3 on 14×14 padding 1: 22.5 against 21.9 GFLOP/s on
- * one thread; 16→32 5×5 on 12×12 unpadded, 2.25 times the products: 11.2 against 15.7).
+ * below compute y's, ho·wo) and, in the 4×8 tiles, fills panels of 8 columns with x's channels
+ * per group, so it is taken only where little of its work is wasted that way: at least 90% used
+ * in the 4×8 tiles ("same" padding, channels per group a multiple of 8; measured, 32→64 3×3 on
+ * 14×14 padding 1: 22.5 against 21.9 GFLOP/s on one thread; 16→32 5×5 on 12×12 unpadded, 2.25
+ * times the products: 11.2 against 15.7), at least 70% in `conv-lanes.ts`'s (1→16 5×5 on 28×28
+ * unpadded, one channel, 73%: 13.8 against 9.5; 16→32 5×5 on 12×12, 44%: 13.2 against 16.8).
  * The geometry of that convolution, or null where it is not taken (also a stride above 1, or
  * padding wider than the kernel's span).
  */
 export function asForward(g: ConvGeometry): ConvGeometry | null {
-  const cg = g.c / g.groups;
   const ph = g.dh * (g.kh - 1) - g.ph;
   const pw = g.dw * (g.kw - 1) - g.pw;
-  const used = cg / (TILE_COLUMNS * Math.ceil(cg / TILE_COLUMNS));
-  const work = (g.ho * g.wo) / (g.h * g.w);
-  if (g.sh !== 1 || g.sw !== 1 || ph < 0 || pw < 0 || used * work < 0.9) return null;
-  return {
+  if (g.sh !== 1 || g.sw !== 1 || ph < 0 || pw < 0) return null;
+  const flipped: ConvGeometry = {
     ...{ n: g.n, c: g.o, h: g.ho, w: g.wo, o: g.c, kh: g.kh, kw: g.kw, ho: g.h, wo: g.w },
     ...{ sh: 1, sw: 1, ph, pw, dh: g.dh, dw: g.dw, groups: g.groups },
   };
+  const work = (g.ho * g.wo) / (g.h * g.w);
+  const tile = lanesTile(flipped);
+  if (tile >= 0) return work * lanesUsed(flipped, tile) >= 0.7 ? flipped : null;
+  const cg = g.c / g.groups;
+  const used = cg / (TILE_COLUMNS * Math.ceil(cg / TILE_COLUMNS));
+  return used * work >= 0.9 ? flipped : null;
 }
 
 /** `w'[ci, o, p', q'] = w[o, ci, kh − 1 − p', kw − 1 − q']` within each group. */

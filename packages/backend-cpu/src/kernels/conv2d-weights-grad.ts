@@ -76,6 +76,7 @@ export function conv2dWeightsGradUnits(
     image: 4 * g.c * plane,
     stage: 4 * TILE_COLUMNS * s,
     acc: TILE_COLUMNS * rowBytes * (end - first),
+    staged: 4 * g.c * g.h * g.w,
   });
   const mem = convMemory(at.bytes, 'conv2dWeightsGrad', simd);
   const { f64, f32, i32, tiles, rows } = mem;
@@ -86,7 +87,7 @@ export function conv2dWeightsGradUnits(
   f64.fill(0, acc, acc + TILE_COLUMNS * (end - first) * pitch);
   const dyAt = at.dy >> 2;
   for (let b = 0; b < g.n; b++) {
-    padImage(mem, x, g, g.c, b, 0, g.c, at.image);
+    padImage(mem, x, g, g.c, b, 0, g.c, at.image, at.staged);
     for (let unit = first; unit < end; unit++) {
       const group = Math.floor(unit / panels);
       const c0 = (unit % panels) * TILE_COLUMNS;
