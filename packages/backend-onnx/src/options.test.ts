@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backendFromEnv } from './from-env.js';
-import { optionsFromEnv, resolveOptions } from './options.js';
+import { optionsFromEnv, resolveOptions, sessionOptions } from './options.js';
 
 describe('optionsFromEnv', () => {
   it('reads providers and threads, and leaves unset ones to the defaults', () => {
@@ -53,6 +53,7 @@ describe('resolveOptions', () => {
       interOpNumThreads: 0,
       deterministic: false,
       cacheSize: 64,
+      spinning: false,
     });
     expect(resolveOptions({ deterministic: true })).toMatchObject({
       intraOpNumThreads: 1,
@@ -65,6 +66,18 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ onUnavailableProvider: 'ignore' as 'warn' })).toThrow(
       /onUnavailableProvider must be "error" or "warn", got "ignore"/,
     );
+  });
+
+  it('takes spinning as a boolean, and passes it to ONNX Runtime as allow_spinning', () => {
+    expect(resolveOptions({ spinning: true }).spinning).toBe(true);
+    expect(() => resolveOptions({ spinning: 1 as unknown as boolean })).toThrow(
+      'OnnxBackend: spinning must be true or false, got 1',
+    );
+    for (const spinning of [false, true]) {
+      expect(sessionOptions(resolveOptions({ spinning })).extra).toEqual({
+        session: { intra_op: { allow_spinning: spinning ? '1' : '0' } },
+      });
+    }
   });
 });
 
