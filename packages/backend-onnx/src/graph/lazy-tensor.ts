@@ -39,6 +39,11 @@ export interface LazyOp {
    * size (a matrix product, a convolution): a graph whose every node is small runs on one thread.
    */
   readonly work?: number;
+  /**
+   * The nodes it reads, where a kernel reads others than the op's inputs (a broadcasting op reads
+   * what a pending broadcastTo repeats, not the repeated tensor). Default: the op's inputs.
+   */
+  readonly inputs?: readonly LazyTensor[];
 }
 
 /**

@@ -2,9 +2,11 @@
  * Elementwise kernels (float32): one ONNX op each, except log1p (ONNX has none), sigmoid (ORT's
  * clamps its tails) and the comparisons (a Cast of ONNX's booleans).
  */
+import { broadcastShapes, sameShape } from '@illia-ts/core';
 import { attr, type GraphBuilder } from '../graph/graph-builder.js';
-import type { LazyOp } from '../graph/lazy-tensor.js';
+import type { LazyOp, LazyTensor } from '../graph/lazy-tensor.js';
 import { DataType } from '../proto/onnx.js';
+import { broadcastSource } from './broadcast-to.js';
 import { fixed, type OnnxKernel } from './kernel.js';
 import {
   emitExp,
@@ -91,10 +93,57 @@ export function unary(name: keyof typeof UNARY): OnnxKernel {
   return fixed({ signature: name, emit: (g, [x]) => emit(g, x as string) });
 }
 
-/** The kernel of a broadcasting arithmetic op. */
+/**
+ * The value of a one-element float32 tensor that is known when an op on it is recorded (computed,
+ * or a pending reshape of one), else undefined.
+ */
+function knownScalar(t: LazyTensor): number | undefined {
+  for (let n: LazyTensor | undefined = t; n !== undefined; n = n.pendingOp?.inputs[0]) {
+    if (n.size !== 1 || n.dtype !== 'float32') return undefined;
+    if (n.values !== null) return n.values[0];
+    if (n.pendingOp?.op.signature !== 'reshape') return undefined;
+  }
+  return undefined;
+}
+
+/** Passes its one input through (x·1, the same values and shape). */
+const passThrough: LazyOp = { signature: 'same', emit: (_g, [x]) => x as string };
+
+/**
+ * The kernel of a broadcasting arithmetic op. An input that is a pending broadcastTo is read
+ * before its broadcast where the op's own broadcast gives the same output shape (sum's gradient
+ * times y's other factor, in a product's backward pass): the repeated tensor is not written. A
+ * product with a known 1 of no more axes than the other factor (the seed of a gradient) is that
+ * factor.
+ */
 export function binary(name: keyof typeof BINARY): OnnxKernel {
   const opType = BINARY[name];
-  return fixed({ signature: name, emit: (g, [a, b]) => g.op(opType, [a as string, b as string]) });
+  const op: LazyOp = {
+    signature: name,
+    emit: (g, [a, b]) => g.op(opType, [a as string, b as string]),
+  };
+  return (inputs, _attrs, output) => {
+    const read = [...inputs];
+    let skipped = false;
+    for (const i of [0, 1]) {
+      const source = broadcastSource(read[i] as LazyTensor);
+      const other = read[1 - i] as LazyTensor;
+      const shape = source === null ? null : broadcastShapes(source.shape, other.shape);
+      if (source !== null && shape !== null && sameShape(shape, output.shape)) {
+        read[i] = source;
+        skipped = true;
+      }
+    }
+    if (name === 'mul') {
+      for (const i of [0, 1]) {
+        const other = read[1 - i] as LazyTensor;
+        if (sameShape(other.shape, output.shape) && knownScalar(read[i] as LazyTensor) === 1) {
+          return { ...passThrough, inputs: [other] };
+        }
+      }
+    }
+    return skipped ? { ...op, inputs: read } : op;
+  };
 }
 
 /** The kernel of `greater` or `less`: ONNX gives booleans, 1 and 0 as float32. */

@@ -5,6 +5,7 @@
 import type { Kernel, KernelOutput, KernelTable } from '@illia-ts/core';
 import type { LazyOp, LazyTensor } from '../graph/lazy-tensor.js';
 import { avgPool2d } from './avg-pool2d.js';
+import { broadcastTo } from './broadcast-to.js';
 import { concat } from './concat.js';
 import { conv1d } from './conv1d.js';
 import { conv2d } from './conv2d.js';
@@ -52,6 +53,7 @@ export const KERNELS: Readonly<Record<string, OnnxKernel>> = {
   sum,
   matMul,
   reshape,
+  broadcastTo,
   transpose,
   slice,
   pad,
@@ -83,7 +85,8 @@ export function kernelTable(
   for (const [name, kernel] of Object.entries(KERNELS)) {
     table[name] = (inputs, attrs, output) => {
       const nodes = inputs as readonly LazyTensor[];
-      return record(kernel(nodes, attrs, output), nodes, output);
+      const op = kernel(nodes, attrs, output);
+      return record(op, op.inputs ?? nodes, output);
     };
   }
   return table;
