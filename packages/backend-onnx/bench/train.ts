@@ -3,13 +3,17 @@
  * CNN (batch 64) on the onnx backend, timed per step (for profiling: run with --cpu-prof).
  *
  *   npm run bench:train -w @illia-ts/backend-onnx [-- --model mlp|cnn --hidden 400 --threads 1 --steps 40]
+ *     [--graph] [--ort-profile PREFIX] [--spin]
  *
  * Prints the median and fastest step in wall time and in this process's CPU time (which a loaded
  * machine inflates less), the time to record the step's ops, the first step (sessions made), the
  * last loss and the graph and cache stats. Under `node --cpu-prof` it shows where a step's time
- * goes between recording, planning and ONNX Runtime's run.
+ * goes between recording, planning and ONNX Runtime's run. `--graph` counts each new graph's ONNX
+ * ops by type; `--ort-profile` has ONNX Runtime write its per-node profile (a JSON file per session).
  */
 import * as core from '@illia-ts/core';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../src/graph/graph-builder.js';
 import { OnnxBackend } from '../src/index.js';
 
 const arg = (name: string, fallback: string) => {
@@ -21,7 +25,49 @@ const HIDDEN = Number(arg('hidden', '400'));
 const THREADS = Number(arg('threads', '1'));
 const STEPS = Number(arg('steps', '40'));
 
-const backend = new OnnxBackend({ intraOpNumThreads: THREADS, name: 'onnx-profile' });
+// --graph: the ONNX ops of each new graph, counted by type (and by shape with --graph-shapes).
+if (process.argv.includes('--graph')) {
+  const finish = GraphBuilder.prototype.finish;
+  GraphBuilder.prototype.finish = function (outputs) {
+    const graph = finish.call(this, outputs);
+    const counts = new Map<string, number>();
+    for (const n of graph.nodes) counts.set(n.opType, (counts.get(n.opType) ?? 0) + 1);
+    const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+    console.log(
+      `graph: ${graph.nodes.length} nodes, ${graph.inputs.length} inputs, ${graph.outputs.length} outputs: ${sorted.map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    );
+    return graph;
+  };
+}
+
+// --ort-profile PREFIX: ONNX Runtime's per-node profile of every session, written at the end.
+const profiled: ort.InferenceSession[] = [];
+const prefix = arg('ort-profile', 'ort-profile');
+const PROFILE = process.argv.includes('--ort-profile');
+if (PROFILE) {
+  const create = ort.InferenceSession.create as (
+    model: Uint8Array,
+    options: ort.InferenceSession.SessionOptions,
+  ) => Promise<ort.InferenceSession>;
+  Object.assign(ort.InferenceSession, {
+    create: async (model: Uint8Array, options: ort.InferenceSession.SessionOptions) => {
+      const session = await create.call(ort.InferenceSession, model, {
+        ...options,
+        enableProfiling: true,
+        profileFilePrefix: prefix,
+      });
+      profiled.push(session);
+      return session;
+    },
+  });
+}
+
+// --spin: ORT's pool threads spin while idle (its default; the backend's is to sleep).
+const backend = new OnnxBackend({
+  intraOpNumThreads: THREADS,
+  name: 'onnx-profile',
+  spinning: process.argv.includes('--spin'),
+});
 core.registerBackend('onnx-profile', () => backend);
 await core.setBackend('onnx-profile');
 
@@ -98,3 +144,8 @@ const warm = times.slice(5);
 console.log(
   `first step ${times[0]?.toFixed(0)} ms (cpu ${cpuTimes[0]?.toFixed(0)}); ${MODEL}${MODEL === 'mlp' ? ` 784-${HIDDEN}-10` : ''} threads ${THREADS}: step median ${med(warm).toFixed(2)} ms (min ${Math.min(...warm).toFixed(2)}), cpu ${med(cpuTimes.slice(5)).toFixed(2)} ms (min ${Math.min(...cpuTimes.slice(5)).toFixed(2)}), recording ${med(recordTimes.slice(5)).toFixed(2)} ms; loss ${last.toFixed(4)}; graph ${JSON.stringify(backend.graphStats())} cache ${JSON.stringify(backend.cacheStats())}`,
 );
+// onnxruntime-node writes the profile when a session is released (its endProfiling does nothing).
+if (PROFILE) {
+  backend.releaseSessions();
+  console.log(`ort profile: ${profiled.length} sessions, files ${prefix}*.json`);
+}
