@@ -24,6 +24,7 @@ import {
   TILE_COLUMNS,
   type TilesFunction,
 } from './conv-wasm.js';
+import { type WeightsLanesFunction, weightsLanesTs } from './conv-weights-lanes.js';
 
 /** The sizes of one convolution: x [n, c, h, w], weights [o, cg, kh, kw], y [n, o, ho, wo]. */
 export interface ConvGeometry {
@@ -101,6 +102,8 @@ export interface ConvMemory {
   readonly col2im: Col2imFunction;
   /** `conv-lanes.ts`'s kernel for each of its `LANE_TILES`. */
   readonly lanes: readonly LanesFunction[];
+  /** `conv-weights-lanes.ts`'s kernel. */
+  readonly wlanes: WeightsLanesFunction;
 }
 
 /** The TypeScript memory, kept between calls while at most this many bytes. */
@@ -132,6 +135,7 @@ export function convMemory(bytes: number, op: string, simd = true): ConvMemory {
       rows: wasm.rows,
       col2im: wasm.col2im,
       lanes: wasm.lanes,
+      wlanes: wasm.wlanes,
     };
   }
   let buffer = kept;
@@ -161,6 +165,7 @@ export function convMemory(bytes: number, op: string, simd = true): ConvMemory {
         (...args: Parameters<LanesFunction>) =>
           lanesTs(f64, f32, i32, r, ...args),
     ),
+    wlanes: (...args) => weightsLanesTs(f64, f32, i32, ...args),
   };
 }
 

@@ -25,6 +25,11 @@
 
 import { LANE_TILES, LANES_PARAMS, type LanesFunction, lanesBody } from './conv-lanes.js';
 import {
+  type WeightsLanesFunction,
+  WLANES_PARAMS,
+  weightsLanesBody,
+} from './conv-weights-lanes.js';
+import {
   F32_DEMOTE_F64,
   F64X2_ADD,
   f32Store,
@@ -117,6 +122,8 @@ export interface ConvWasm {
   readonly col2im: Col2imFunction;
   /** `conv-lanes.ts`'s kernel for each of its {@link LANE_TILES}. */
   readonly lanes: readonly LanesFunction[];
+  /** `conv-weights-lanes.ts`'s kernel. */
+  readonly wlanes: WeightsLanesFunction;
 }
 
 // Parameters.
@@ -456,6 +463,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   const rows = rowsBody();
   const col2im = col2imBody();
   const lanes = LANE_TILES.map(([r, v]) => lanesBody(r, v));
+  const wlanes = weightsLanesBody();
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
     ...section(
@@ -464,9 +472,10 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
         [0x60, ...vector(new Array(9).fill([I32])), 0],
         [0x60, ...vector(new Array(8).fill([I32])), 0],
         [0x60, ...vector(new Array(LANES_PARAMS).fill([I32])), 0],
+        [0x60, ...vector(new Array(WLANES_PARAMS).fill([I32])), 0],
       ]),
     ),
-    ...section(3, vector([[0], [0], [1], ...lanes.map(() => [2])])),
+    ...section(3, vector([[0], [0], [1], ...lanes.map(() => [2]), [3]])),
     ...section(5, vector([[0x00, 1]])), // memory: 1 page to start, grown on demand
     ...section(
       7,
@@ -475,6 +484,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
         [...name('rows'), 0x00, 1],
         [...name('col2im'), 0x00, 2],
         ...lanes.map((_, i) => [...name(`lanes${i}`), 0x00, 3 + i]),
+        [...name('wlanes'), 0x00, 3 + lanes.length],
         [...name('memory'), 0x02, 0],
       ]),
     ),
@@ -485,6 +495,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
         [...leb(rows.length), ...rows],
         [...leb(col2im.length), ...col2im],
         ...lanes.map((body) => [...leb(body.length), ...body]),
+        [...leb(wlanes.length), ...wlanes],
       ]),
     ),
   ]);
@@ -500,6 +511,7 @@ const kernel: ConvWasm | null =
         rows: exports.rows as RowsFunction,
         col2im: exports.col2im as Col2imFunction,
         lanes: LANE_TILES.map((_, i) => exports[`lanes${i}`] as LanesFunction),
+        wlanes: exports.wlanes as WeightsLanesFunction,
       };
 
 /**

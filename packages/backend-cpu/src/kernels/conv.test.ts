@@ -14,7 +14,7 @@ import { type ConvGeometry, convGeometry } from './conv-engine.js';
 import { CONV_KC, convWasm } from './conv-wasm.js';
 import { conv2dUnits } from './conv2d.js';
 import { asForward, conv2dInputGradUnits, flipWeights } from './conv2d-input-grad.js';
-import { conv2dWeightsGradUnits, weightsGradUnits } from './conv2d-weights-grad.js';
+import { conv2dWeightsGradUnits, weightsGradUnits, weightsInLanes } from './conv2d-weights-grad.js';
 
 const one = new CpuBackend({ threads: 1 });
 /** Two threads, every convolution split between them. */
@@ -66,7 +66,9 @@ const CASES: readonly Case[] = [
   { name: '7 taps, 6 channels', x: [2, 7, 4, 5], w: [6, 7, 1, 1] },
   { name: 'LeNet 1→16 5×5 on 28×28', x: [3, 1, 28, 28], w: [16, 1, 5, 5] },
   // conv-lanes.ts: rows of 3 vectors (a last tile of 1 of 2), 5 channels (tiles of 4); x's
-  // gradient of one channel in rows of 6 vectors (a last tile of 6 of 7).
+  // gradient of one channel in rows of 6 vectors (a last tile of 6 of 7). The weights' gradient
+  // in conv-weights-lanes.ts: rows of 4 vectors, 6 channels (blocks of 4), 12 taps.
+  { name: '2→6 2×3 on 5×18', x: [2, 2, 5, 18], w: [6, 2, 2, 3] },
   {
     name: '2→5 3×3 on 7×12, padding [0, 1]',
     x: [2, 2, 7, 12],
@@ -95,6 +97,9 @@ const CASES: readonly Case[] = [
   },
   { name: '260 output channels, 1×1', x: [2, 3, 3, 2], w: [260, 3, 1, 1] },
   { name: '512 positions, 2 groups', x: [2, 4, 17, 33], w: [10, 2, 2, 2], attrs: { groups: 2 } },
+  // The weights' gradient in lanes over rows of 16 vectors: calls of 16 rows (256 vectors) and 4;
+  // 9 taps (blocks of 2).
+  { name: '20 rows of 64 positions', x: [2, 1, 22, 66], w: [2, 1, 3, 3] },
   // x's gradient as a forward convolution of dy with the flipped weights (stride 1, "same"
   // padding, channels per group a multiple of 8; one of 8·25 = 200 and one of 12·25 = 300 taps),
   // and where the padding is wider than the kernel's span (not).
@@ -182,6 +187,26 @@ function blocked(
       for (let t = 0; t < kg; t++) {
         const [ci, p, q] = tap(t) as [number, number, number];
         let total = 0;
+        if (weightsInLanes(g)) {
+          // conv-weights-lanes.ts: each lane sums every fourth position of whole rows, in float32
+          // over at most CONV_KC vectors, and adds (l0 + l2) + (l1 + l3) in float64.
+          const chunk = Math.floor(CONV_KC / (wo / 4)) * wo;
+          for (let b = 0; b < n; b++) {
+            for (let start = 0; start < ho * wo; start += chunk) {
+              const l = [0, 0, 0, 0];
+              for (let pos = start; pos < Math.min(start + chunk, ho * wo); pos++) {
+                const i = Math.floor(pos / wo);
+                const j = pos % wo;
+                const xv = xAt(b, group * cg + ci, i * sh - ph + p * dh, j * sw - pw + q * dw);
+                const term = xv * (dy[(b * o + oc) * ho * wo + pos] as number);
+                l[pos % 4] = f((l[pos % 4] as number) + f(term));
+              }
+              total += (l[0] as number) + (l[2] as number) + ((l[1] as number) + (l[3] as number));
+            }
+          }
+          gw[oc * kg + t] = total;
+          continue;
+        }
         for (let b = 0; b < n; b++) {
           total += sum(ho * wo, (pos) => {
             const i = Math.floor(pos / wo);

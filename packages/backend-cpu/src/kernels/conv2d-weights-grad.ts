@@ -25,11 +25,25 @@ import {
   tapOffsets,
   writeDescriptors,
 } from './conv-engine.js';
+import { CONV_KC } from './conv-wasm.js';
+import { R as LANES_R, T as LANES_T } from './conv-weights-lanes.js';
 import { MACS_PER_ELEMENT } from './matmul.js';
 
-/** Units of work: panels of 8 output channels, group by group. */
+/**
+ * Whether `conv-weights-lanes.ts` computes this gradient: stride 1 along rows, and rows of 4 to
+ * `CONV_KC` whole vectors (y's width a multiple of 4). Measured (conv.mjs, one thread, three
+ * alternating runs at load 5): 1→16 5×5 on 28×28, rows of 6 vectors, 18.6–22.3 against 18.8–20.1
+ * GFLOP/s (with the forward, 25.6–26.9 against 20.8–23.7); 16→32 5×5 on 12×12, rows of 2, 21.5
+ * against 24.6 (its loop over a row's vectors is as long as the products).
+ */
+export function weightsInLanes(g: ConvGeometry): boolean {
+  return g.sw === 1 && g.wo % 4 === 0 && g.wo >= 16 && g.wo / 4 <= CONV_KC;
+}
+
+/** Units of work: blocks of output channels (8, or 4 in the lanes), group by group. */
 export function weightsGradUnits(g: ConvGeometry): number {
-  return g.groups * Math.ceil(g.o / g.groups / TILE_COLUMNS);
+  const per = weightsInLanes(g) ? LANES_R : TILE_COLUMNS;
+  return g.groups * Math.ceil(g.o / g.groups / per);
 }
 
 export const conv2dWeightsGrad: CpuKernel<Conv2dWeightsGradAttrs> = (
@@ -64,6 +78,10 @@ export function conv2dWeightsGradUnits(
   end: number,
   simd = true,
 ): void {
+  if (weightsInLanes(g)) {
+    weightsLanesUnits(x, dy, dw, g, first, end, simd);
+    return;
+  }
   const { cg, og, kg, s, plane } = derived(g);
   const panels = Math.ceil(og / TILE_COLUMNS);
   // Accumulator rows of kg + 3: a last tile of 1 to 3 taps writes its other rows there.
@@ -107,6 +125,74 @@ export function conv2dWeightsGradUnits(
     const c0 = (unit % panels) * TILE_COLUMNS;
     for (let c = 0; c < TILE_COLUMNS && c0 + c < og; c++) {
       const from = acc + (TILE_COLUMNS * (unit - first) + c) * pitch;
+      const to = (group * og + c0 + c) * kg;
+      for (let t = 0; t < kg; t++) dw[to + t] = f64[from + t] as number;
+    }
+  }
+}
+
+/**
+ * {@link conv2dWeightsGradUnits} in `conv-weights-lanes.ts` (unit = group · blocks + block of 4
+ * output channels): per image, each unit's dy copied in place of its channels (zeros past the
+ * group's last), summed in float32 lanes over at most `CONV_KC` vectors a call (whole rows), each
+ * call's sum added to the float64 total in the lanes' order.
+ */
+function weightsLanesUnits(
+  x: Float32Array,
+  dy: Float32Array,
+  dw: Float32Array,
+  g: ConvGeometry,
+  first: number,
+  end: number,
+  simd: boolean,
+): void {
+  const { cg, og, kg, s, wp, plane } = derived(g);
+  const blocks = Math.ceil(og / LANES_R);
+  const tapBlocks = Math.ceil(kg / LANES_T);
+  const vecs = g.wo / 4;
+  const chunk = Math.floor(CONV_KC / vecs);
+  const outChannel = 8 * LANES_T * tapBlocks;
+  const units = end - first;
+  const at = regions({
+    list: 4 * LANES_T * tapBlocks,
+    image: 4 * g.c * plane,
+    staged: 4 * g.c * g.h * g.w,
+    dy: 4 * LANES_R * s * units,
+    acc: outChannel * LANES_R * units,
+  });
+  const mem = convMemory(at.bytes, 'conv2dWeightsGrad', simd);
+  const { f64, f32, i32, wlanes } = mem;
+  const taps = tapOffsets(g);
+  for (let t = 0; t < LANES_T * tapBlocks; t++) i32[(at.list >> 2) + t] = taps[t < kg ? t : 0]!;
+  f32.fill(0, at.image >> 2, (at.image >> 2) + g.c * plane);
+  f32.fill(0, at.dy >> 2, (at.dy >> 2) + LANES_R * s * units);
+  f64.fill(0, at.acc >> 3, (at.acc >> 3) + (outChannel >> 3) * LANES_R * units);
+  const xRow = 4 * wp * g.sh;
+  for (let b = 0; b < g.n; b++) {
+    padImage(mem, x, g, g.c, b, 0, g.c, at.image, at.staged);
+    for (let unit = first; unit < end; unit++) {
+      const group = Math.floor(unit / blocks);
+      const c0 = (unit % blocks) * LANES_R;
+      const cols = Math.min(LANES_R, og - c0);
+      const from = (b * g.o + group * og + c0) * s;
+      const dyAt = at.dy + 4 * LANES_R * s * (unit - first);
+      f32.set(dy.subarray(from, from + cols * s), dyAt >> 2);
+      const image = at.image + 4 * group * cg * plane;
+      const out = at.acc + outChannel * LANES_R * (unit - first);
+      for (let i0 = 0; i0 < g.ho; i0 += chunk) {
+        const rows = Math.min(chunk, g.ho - i0);
+        wlanes(
+          ...[image + i0 * xRow, xRow, dyAt + 16 * vecs * i0, 4 * s, at.list, tapBlocks, 1],
+          ...[rows, vecs, out, outChannel],
+        );
+      }
+    }
+  }
+  for (let unit = first; unit < end; unit++) {
+    const group = Math.floor(unit / blocks);
+    const c0 = (unit % blocks) * LANES_R;
+    for (let c = 0; c < LANES_R && c0 + c < og; c++) {
+      const from = (at.acc + outChannel * (LANES_R * (unit - first) + c)) >> 3;
       const to = (group * og + c0 + c) * kg;
       for (let t = 0; t < kg; t++) dw[to + t] = f64[from + t] as number;
     }
