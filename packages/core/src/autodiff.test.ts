@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { valueAndGrad } from './autodiff.js';
+import { grad, valueAndGrad } from './autodiff.js';
 import { registerBackend, setBackend } from './engine.js';
-import { div, maximum, mul, sub } from './ops/index.js';
+import { div, gaussianLogRatio, maximum, mul, softplus64, sub } from './ops/index.js';
 import { sum } from './ops/reduction/sum.js';
 import { createReferenceBackend } from './reference-backend.js';
 import { tensor } from './tensor.js';
@@ -50,4 +50,31 @@ describe('backpropagation computes only the gradients it needs', () => {
       expect(backend.memory().numTensors).toBe(0);
     },
   );
+});
+
+describe('gradients of gradients', () => {
+  it("gaussianLogRatio's gradient is differentiable again: ∂/∂mu Σ w·(∂/∂x) = w/σ²", async () => {
+    const name = 'second-order';
+    registerBackend(name, () => createReferenceBackend(name));
+    const backend = await setBackend(name);
+    const x = tensor([0.3, -0.7, 1.1], [3]);
+    const mu = tensor([0.1, 0.2, -0.4], [3]);
+    const rho = tensor([-1, 0.5, 2], [3]);
+    const w = tensor([0.5, -2, 3], [3]);
+    const prior = { mu: 0.1, std: 0.8 };
+    const { value, grads } = valueAndGrad(() => {
+      const [dx] = grad(() => gaussianLogRatio(x, mu, rho, prior), [x]);
+      return sum(mul(dx as typeof x, w));
+    }, [mu]);
+    const got = await (grads[0] as typeof x).data();
+    const rhoValues = await rho.data();
+    const wValues = await w.data();
+    for (let i = 0; i < 3; i++) {
+      const sigma = softplus64(rhoValues[i] as number);
+      const expected = (wValues[i] as number) / sigma ** 2;
+      expect(Math.abs((got[i] as number) - expected)).toBeLessThan(1e-5 * Math.abs(expected));
+    }
+    for (const t of [value, ...grads, x, mu, rho, w]) t.dispose();
+    expect(backend.memory().numTensors).toBe(0);
+  });
 });

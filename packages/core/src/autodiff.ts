@@ -60,6 +60,11 @@ export function recordOp(
   tape.saved.add(output);
 }
 
+/** Whether an op on `inputs` would be recorded now: a tape is watching one of them. */
+export function isRecorded(inputs: readonly AnyTensor[]): boolean {
+  return activeTapes().some((tape) => inputs.some((t) => (tape as Tape).watched.has(t)));
+}
+
 /**
  * Runs `fn` with no tape recording: an op composed from others (a fallback) records itself once,
  * with its own gradient rule, not its parts.

@@ -79,7 +79,12 @@ export function createReferenceBackend(name = 'reference'): Backend {
       output.shape,
     );
   // Composed in core from the others: leave them to their fallbacks.
-  for (const optional of ['gaussianSample', 'gaussianLogRatio', 'adamUpdate'])
+  for (const optional of [
+    'gaussianSample',
+    'gaussianLogRatio',
+    'gaussianLogRatioGrad',
+    'adamUpdate',
+  ])
     delete kernels[optional];
   return {
     apiVersion: BACKEND_API_VERSION,

@@ -4,7 +4,7 @@
  * between threads give bitwise the same results: sums are formed per block, then added in block
  * order.
  */
-import { softplus, softplusWithLogSum } from './fast-math.js';
+import { logSoftplus, sigmoid, softplus, softplusWithLogSum } from './fast-math.js';
 import { combineLanes, quadLanesTs, quadWasm } from './log-ratio-wasm.js';
 import { type NormalWasm, normalWasm } from './normal-wasm.js';
 import { BLOCK, normalBlock, normalSimd, seedWord0, seedWord1 } from './random-normal.js';
@@ -162,6 +162,47 @@ export function logRatioBlocks(
     total += blockTotal;
   }
   return total;
+}
+
+/**
+ * Blocks `[firstBlock, endBlock)` of `gaussianLogRatio`'s gradient times the scalar `g`, one pass
+ * in float64: with z = (x − mu)/σ, `dx = ((x − priorMu)/priorStd² − z/σ)·g`, `dMu = (z/σ)·g`,
+ * `dRho = (z² − 1)·(d log σ/d rho)·g`, where `d log σ/d rho = sigmoid(rho)/σ`, 1 below rho −17
+ * as core's `logSoftplusGrad` has it. σ from the cache or `softplus(rho)` (the same bits); where
+ * it underflows float64 (rho below −745), 1/σ is `exp(−log σ)` (Infinity below about −709), and
+ * z is 0 where x = mu, as in core's composed rule.
+ */
+export function logRatioGradBlocks(
+  x: Float32Array,
+  mu: Float32Array,
+  rho: Float32Array,
+  sigma: Float64Array | null,
+  g: number,
+  priorMu: number,
+  priorStd: number,
+  dx: Float32Array,
+  dMu: Float32Array,
+  dRho: Float32Array,
+  firstBlock: number,
+  endBlock: number,
+): void {
+  const priorInv = 1 / priorStd;
+  const priorScale = priorInv * priorInv;
+  const start = firstBlock * BLOCK;
+  const end = Math.min(x.length, endBlock * BLOCK);
+  for (let i = start; i < end; i++) {
+    const r = rho[i] as number;
+    const xi = x[i] as number;
+    const d = xi - (mu[i] as number);
+    const sg = sigma === null ? softplus(r) : (sigma[i] as number);
+    const inv = sg > 0 ? 1 / sg : Math.exp(-logSoftplus(r));
+    const z = d === 0 ? 0 : d * inv;
+    const zOverSigma = z === 0 ? 0 : z * inv;
+    const dLogSigma = r < -17 ? 1 : sigmoid(r) * inv;
+    dx[i] = ((xi - priorMu) * priorScale - zOverSigma) * g;
+    dMu[i] = zOverSigma * g;
+    dRho[i] = (z * z - 1) * dLogSigma * g;
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import { conv2dWeightsGrad } from './conv2d-weights-grad.js';
 import { binary, unary } from './elementwise.js';
 import { gather } from './gather.js';
 import { gaussianLogRatio } from './gaussian-log-ratio.js';
+import { gaussianLogRatioGrad } from './gaussian-log-ratio-grad.js';
 import { gaussianSample } from './gaussian-sample.js';
 import { logSoftmax } from './log-softmax.js';
 import { matMul } from './matmul.js';
@@ -70,6 +71,7 @@ export const KERNELS: Readonly<Record<string, CpuKernel>> = {
   randomNormal,
   gaussianSample,
   gaussianLogRatio,
+  gaussianLogRatioGrad,
   adamUpdate,
 };
 

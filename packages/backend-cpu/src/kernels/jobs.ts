@@ -14,7 +14,7 @@ import { conv2dInputGradUnits } from './conv2d-input-grad.js';
 import { conv2dWeightsGradUnits } from './conv2d-weights-grad.js';
 import { type BlockLayout, copyRuns } from './copy-block.js';
 import { gatherRange } from './gather.js';
-import { logRatioBlocks, sampleBlocks, sigmaBlocks } from './gaussian.js';
+import { logRatioBlocks, logRatioGradBlocks, sampleBlocks, sigmaBlocks } from './gaussian.js';
 import { type BinaryLayout, type BinaryOp, binaryRange, type UnaryOp, unaryRange } from './maps.js';
 import { type MatMulDims, matMulPanels } from './matmul.js';
 import { maxPool2dPlanes } from './max-pool2d.js';
@@ -47,6 +47,20 @@ export type Job =
       priorStd: number;
       /** Where each block's total goes when the blocks are split between threads. */
       partials: Float64Array | null;
+    }
+  | {
+      /** `gaussianLogRatio`'s gradient times the scalar `g` (`gaussian.ts`). */
+      readonly kind: 'logRatioGrad';
+      x: Float32Array;
+      mu: Float32Array;
+      rho: Float32Array;
+      sigma: Float64Array | null;
+      g: number;
+      priorMu: number;
+      priorStd: number;
+      dx: Float32Array;
+      dMu: Float32Array;
+      dRho: Float32Array;
     }
   | { readonly kind: 'unary'; op: UnaryOp; x: Float32Array; out: Float32Array }
   | {
@@ -170,6 +184,22 @@ export function runJob(job: Job, firstBlock: number, endBlock: number): number {
         firstBlock,
         endBlock,
       );
+    case 'logRatioGrad':
+      logRatioGradBlocks(
+        job.x,
+        job.mu,
+        job.rho,
+        job.sigma,
+        job.g,
+        job.priorMu,
+        job.priorStd,
+        job.dx,
+        job.dMu,
+        job.dRho,
+        firstBlock,
+        endBlock,
+      );
+      return 0;
     case 'unary':
       unaryRange(
         job.op,

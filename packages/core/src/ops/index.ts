@@ -42,6 +42,7 @@ export {
   type GaussianPrior,
   gaussianLogRatio,
 } from './gaussian/gaussian-log-ratio.js';
+export { gaussianLogRatioGrad } from './gaussian/gaussian-log-ratio-grad.js';
 export { type GaussianSampleAttrs, gaussianSample } from './gaussian/gaussian-sample.js';
 export { gather } from './indexing/gather.js';
 export { type OneHotAttrs, oneHot } from './indexing/one-hot.js';

@@ -1,16 +1,19 @@
-import { type Tensor, tidy } from '../../tensor.js';
+import { isRecorded } from '../../autodiff.js';
+import type { Tensor } from '../../tensor.js';
 import { checkFiniteFloat32, checkPositiveFloat32 } from '../../validate.js';
 import { defineOp, type RefTensor } from '../define.js';
 import { add } from '../elementwise/add.js';
-import { exp } from '../elementwise/exp.js';
-import { logSoftplus, logSoftplus64, logSoftplusGrad } from '../elementwise/log-softplus.js';
-import { maximum } from '../elementwise/maximum.js';
+import { logSoftplus, logSoftplus64 } from '../elementwise/log-softplus.js';
 import { mul } from '../elementwise/mul.js';
-import { neg } from '../elementwise/neg.js';
 import { softplus64 } from '../elementwise/softplus.js';
 import { square } from '../elementwise/square.js';
 import { sub } from '../elementwise/sub.js';
 import { sum } from '../reduction/sum.js';
+import {
+  composedLogRatioGrad,
+  gaussianLogRatioGrad,
+  inverseRootSigma,
+} from './gaussian-log-ratio-grad.js';
 
 /** The prior of a Gaussian log-ratio: `N(mu, std²)`. */
 export interface GaussianPrior {
@@ -34,20 +37,6 @@ function terms64(x: RefTensor, mu: RefTensor, rho: RefTensor, prior: GaussianPri
     const zp = (xv - prior.mu) / prior.std;
     return Math.log(prior.std) - logSoftplus64(r) - (z * z) / 2 + (zp * zp) / 2;
   });
-}
-
-/** The largest finite float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
-
-/**
- * `σ^(−1/2) = exp(−log σ / 2)` from rho, at most the largest float32: finite while σ > 1e-77
- * (rho > −177), where `x − mu` times it twice is z without σ's underflow (σ is 0 in float32
- * below rho ≈ −104); below that, z is 0 where x = mu (0 times a finite number) and overflows
- * to ±Infinity elsewhere, as the true value does.
- */
-function inverseRootSigma(rho: Tensor): Tensor {
-  const s = exp(mul(logSoftplus(rho), -0.5));
-  return neg(maximum(neg(s), -FLOAT32_MAX));
 }
 
 const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
@@ -80,25 +69,13 @@ const GAUSSIAN_LOG_RATIO = defineOp<GaussianLogRatioAttrs>({
     const terms = add(sub(logRatio, posterior), priorTerm);
     return terms.shape.length === 0 ? terms : sum(terms);
   },
-  // With z = (x − mu)/σ: ∂/∂x = −z/σ + ((x − muPrior)/std)/std, ∂/∂mu = z/σ,
-  // ∂/∂rho = (z² − 1) · d log σ/d rho (= sigmoid(rho)/σ, computed without dividing underflows).
-  // Each piece in a tidy of its own: on a large weight matrix every temporary is a full copy,
-  // and the rule runs while the forward pass's tensors are all still alive.
+  // Fused where the backend has the kernel; composed (differentiable again) where an outer tape
+  // records this backward pass.
   gradient: ({ inputs: [x, mu, rho], attrs: { prior }, dy }) => {
-    const g = dy as Tensor;
-    const tx = x as Tensor;
-    const s = tidy(() => inverseRootSigma(rho as Tensor));
-    const z = tidy(() => mul(mul(sub(tx, mu as Tensor), s), s));
-    const zOverSigma = tidy(() => mul(mul(z, s), s));
-    s.dispose();
-    const dRho = tidy(() => mul(mul(sub(square(z), 1), logSoftplusGrad(rho as Tensor)), g));
-    z.dispose();
-    const dx = tidy(() =>
-      mul(sub(mul(mul(sub(tx, prior.mu), 1 / prior.std), 1 / prior.std), zOverSigma), g),
-    );
-    const dMu = mul(zOverSigma, g);
-    zOverSigma.dispose();
-    return [dx, dMu, dRho];
+    const args = [x, mu, rho, dy] as [Tensor, Tensor, Tensor, Tensor];
+    return isRecorded(args)
+      ? composedLogRatioGrad(...args, prior)
+      : gaussianLogRatioGrad(...args, prior);
   },
   reference: ([x, mu, rho], { prior }) => {
     const t = terms64(x as RefTensor, mu as RefTensor, rho as RefTensor, prior);
