@@ -65,11 +65,12 @@ if (GRAPH) {
   };
 }
 
-// --spin: the backend's pool threads spin while idle, as the ceiling's (ORT's default) do.
+// --spin: both sessions' pool threads spin while idle (ORT's default); else both sleep.
+const SPIN = process.argv.includes('--spin');
 const backend = new OnnxBackend({
   name: 'onnx-conv-step',
   intraOpNumThreads: THREADS,
-  spinning: process.argv.includes('--spin'),
+  spinning: SPIN,
 });
 core.registerBackend('onnx-conv-step', () => backend);
 await core.setBackend('onnx-conv-step');
@@ -139,6 +140,9 @@ for (const [i, layer] of LAYERS.entries()) {
       intraOpNumThreads: THREADS,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      // As the backend's threads: sleeping while idle, or with --spin spinning (ORT's default,
+      // and the bench's ceiling's).
+      extra: { session: { intra_op: { allow_spinning: SPIN ? '1' : '0' } } },
     },
   );
   const feeds = {
@@ -191,4 +195,7 @@ for (const [i, layer] of LAYERS.entries()) {
   await session.release();
 }
 // onnxruntime-node writes a profile when its session is released.
-if (PROFILE) backend.releaseSessions();
+if (PROFILE) {
+  backend.releaseSessions();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
