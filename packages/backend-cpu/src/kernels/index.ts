@@ -24,6 +24,7 @@ import { maxPool2dGrad } from './max-pool2d-grad.js';
 import { oneHot } from './one-hot.js';
 import { pad } from './pad.js';
 import { randomNormal } from './random-normal.js';
+import { reluGrad } from './relu-grad.js';
 import { reshape } from './reshape.js';
 import { scatterAdd } from './scatter-add.js';
 import { slice } from './slice.js';
@@ -41,6 +42,7 @@ export const KERNELS: Readonly<Record<string, CpuKernel>> = {
   softplus: unary('softplus'),
   logSoftplus: unary('logSoftplus'),
   relu: unary('relu'),
+  reluGrad,
   sigmoid: unary('sigmoid'),
   tanh: unary('tanh'),
   add: binary('add'),

@@ -21,6 +21,7 @@ import { maxPool2dPlanes } from './max-pool2d.js';
 import { maxPool2dGradPlanes } from './max-pool2d-grad.js';
 import type { PoolGeometry } from './pool-geometry.js';
 import { BLOCK, fillNormalBlocks } from './random-normal.js';
+import { reluGradRange } from './relu-grad.js';
 import { scatterAddRows } from './scatter-add.js';
 
 /** A kernel over blocks, with everything it reads and writes. */
@@ -63,6 +64,7 @@ export type Job =
       dRho: Float32Array;
     }
   | { readonly kind: 'unary'; op: UnaryOp; x: Float32Array; out: Float32Array }
+  | { readonly kind: 'reluGrad'; x: Float32Array; dy: Float32Array; out: Float32Array }
   | {
       readonly kind: 'binary';
       op: BinaryOp;
@@ -204,6 +206,15 @@ export function runJob(job: Job, firstBlock: number, endBlock: number): number {
       unaryRange(
         job.op,
         job.x,
+        job.out,
+        firstBlock * BLOCK,
+        Math.min(job.out.length, endBlock * BLOCK),
+      );
+      return 0;
+    case 'reluGrad':
+      reluGradRange(
+        job.x,
+        job.dy,
         job.out,
         firstBlock * BLOCK,
         Math.min(job.out.length, endBlock * BLOCK),

@@ -31,6 +31,7 @@ export { maximum } from './elementwise/maximum.js';
 export { mul } from './elementwise/mul.js';
 export { neg } from './elementwise/neg.js';
 export { relu } from './elementwise/relu.js';
+export { reluGrad } from './elementwise/relu-grad.js';
 export { sigmoid } from './elementwise/sigmoid.js';
 export { softplus, softplus64 } from './elementwise/softplus.js';
 export { sqrt } from './elementwise/sqrt.js';

@@ -1,12 +1,11 @@
-import { greater } from './greater.js';
-import { mul } from './mul.js';
+import { reluGrad } from './relu-grad.js';
 import { defineUnary } from './unary.js';
 
 /** `max(x, 0)`; its gradient is 0 at 0. */
 export const relu = defineUnary({
   name: 'relu',
   summary: 'max(x, 0)',
-  gradient: (x, _y, dy) => mul(dy, greater(x, 0)),
+  gradient: (x, _y, dy) => reluGrad(x, dy),
   reference: (x) => Math.max(x, 0),
   roundings: 0,
   gradientRoundings: 1,
