@@ -100,6 +100,13 @@ export class LazyTensor implements BackendTensor {
   inUse = 0;
   /** Whether its values went back to the buffer pool (the handle was disposed). */
   #recycled = false;
+  /**
+   * The plan that last named it (see planGraph) and the name it gave: fields, not a Map, as a
+   * step's plan names about 650 nodes.
+   */
+  planMark = 0;
+  planName = '';
+  #typeKey: string | null = null;
 
   private constructor(
     shape: readonly number[],
@@ -139,6 +146,12 @@ export class LazyTensor implements BackendTensor {
     const depth = 1 + Math.max(0, ...inputs.map((t) => t.depth));
     for (const input of inputs) input.consumers++;
     return new LazyTensor(shape, dtype, null, { op, inputs, params: op.params ?? [], depth });
+  }
+
+  /** Its dtype and shape as the session key writes them, such as `float32[2,3]`. */
+  get typeKey(): string {
+    this.#typeKey ??= `${this.dtype}[${this.shape.join(',')}]`;
+    return this.#typeKey;
   }
 
   /** The values, or `null` while pending. */

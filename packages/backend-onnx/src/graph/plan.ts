@@ -7,7 +7,7 @@ import type { TensorValues } from '@illia-ts/core';
 import { RUNTIME } from '#ort';
 import { DataType, encodeModel } from '../proto/onnx.js';
 import { elemTypeOf, GraphBuilder, IR_VERSION, OPSET_VERSION } from './graph-builder.js';
-import type { LazyTensor } from './lazy-tensor.js';
+import type { LazyTensor, ScalarParam } from './lazy-tensor.js';
 
 /** One graph input and the values it is fed. */
 export interface Feed {
@@ -48,6 +48,9 @@ export interface Plan {
  */
 export const THREADED_WORK = 2 ** 16;
 
+/** Plans made so far: each marks the nodes it names with its number. */
+let plans = 0;
+
 /** A graph input: a leaf's or a param's dtype and shape. */
 interface Slot {
   readonly type: 'float32' | 'int32' | 'uint32';
@@ -78,8 +81,11 @@ export function planGraph(
   ready: (t: LazyTensor) => boolean = () => false,
   portable = false,
 ): Plan {
+  // This plan's names are on the nodes themselves, under this mark (see LazyTensor.planMark).
+  const mark = ++plans;
   const order: LazyTensor[] = [];
-  const index = new Map<LazyTensor, string>();
+  const named: LazyTensor[] = [];
+  const namedAs: string[] = [];
   const slots: Slot[] = [];
   const parts: string[] = [];
   const feeds: Feed[] = [];
@@ -87,6 +93,12 @@ export function planGraph(
   const scalars = new Map<string, string>();
   /** The input names of each computed node's params, in the order of `order`. */
   const paramNames: string[][] = [];
+  const name = (t: LazyTensor, as: string) => {
+    t.planMark = mark;
+    t.planName = as;
+    named.push(t);
+    namedAs.push(as);
+  };
 
   let threaded = false;
   const leaf = (t: LazyTensor): string => {
@@ -103,50 +115,60 @@ export function planGraph(
     const key = value === undefined ? null : scalarKey(t.dtype, t.shape, value);
     const known = key === null ? undefined : scalars.get(key);
     if (known !== undefined) return known;
-    const name = `in${slots.length}`;
-    if (key !== null) scalars.set(key, name);
+    const input = `in${slots.length}`;
+    if (key !== null) scalars.set(key, input);
     slots.push({ type: t.dtype, dims: t.shape });
     const data = () => {
       const values = t.values;
       if (values === null) throw disposedLeaf();
       return values;
     };
-    feeds.push({ name, type: t.dtype, data, dims: t.shape });
-    parts.push(`${name}:${t.dtype}[${t.shape.join(',')}]`);
-    return name;
+    feeds.push({ name: input, type: t.dtype, data, dims: t.shape });
+    parts.push(`${input}:${t.typeKey}`);
+    return input;
+  };
+  const param = (p: ScalarParam): string => {
+    const value = p.type === 'float32' ? Math.fround(p.value) : p.value >>> 0;
+    const key = scalarKey(p.type, [], value);
+    const known = scalars.get(key);
+    if (known !== undefined) return known;
+    const input = `in${slots.length}`;
+    scalars.set(key, input);
+    slots.push({ type: p.type, dims: [] });
+    const data = () => (p.type === 'float32' ? Float32Array.of(value) : Uint32Array.of(value));
+    feeds.push({ name: input, type: p.type, data, dims: [] });
+    parts.push(`${input}:${p.type}`);
+    return input;
   };
 
   // Iterative post-order: recorded chains can be long.
+  const stack: LazyTensor[] = [];
+  const expanded: boolean[] = [];
   for (const target of targets) {
-    const stack: [LazyTensor, boolean][] = [[target, false]];
+    stack.push(target);
+    expanded.push(false);
     while (stack.length > 0) {
-      const [t, expanded] = stack.pop() as [LazyTensor, boolean];
-      if (index.has(t)) continue;
+      const t = stack.pop() as LazyTensor;
+      const inputsPushed = expanded.pop() as boolean;
+      if (t.planMark === mark) continue;
       const pending = t.pendingOp;
       if (pending === null || ready(t)) {
-        index.set(t, leaf(t));
+        name(t, leaf(t));
         continue;
       }
-      if (!expanded) {
-        stack.push([t, true]);
+      if (!inputsPushed) {
+        stack.push(t);
+        expanded.push(true);
         for (let i = pending.inputs.length - 1; i >= 0; i--) {
           const input = pending.inputs[i] as LazyTensor;
-          if (!index.has(input)) stack.push([input, false]);
+          if (input.planMark !== mark) {
+            stack.push(input);
+            expanded.push(false);
+          }
         }
         continue;
       }
-      const params = pending.params.map((p) => {
-        const data = p.type === 'float32' ? Float32Array.of(p.value) : Uint32Array.of(p.value);
-        const key = scalarKey(p.type, [], data[0] as number);
-        const known = scalars.get(key);
-        if (known !== undefined) return known;
-        const name = `in${slots.length}`;
-        scalars.set(key, name);
-        slots.push({ type: p.type, dims: [] });
-        feeds.push({ name, type: p.type, data: () => data, dims: [] });
-        parts.push(`${name}:${p.type}`);
-        return name;
-      });
+      const params = pending.params.length === 0 ? [] : pending.params.map(param);
       paramNames.push(params);
       if (!threaded) {
         let work = pending.op.work ?? t.size;
@@ -154,10 +176,10 @@ export function planGraph(
         threaded = work >= THREADED_WORK;
       }
       const ref = `n${order.length}`;
-      parts.push(
-        `${ref}=${pending.op.signature}(${pending.inputs.map((i) => index.get(i)).join(',')};${params.join(',')}):${t.dtype}[${t.shape.join(',')}]`,
-      );
-      index.set(t, ref);
+      let args = '';
+      for (const input of pending.inputs) args += `${input.planName},`;
+      parts.push(`${ref}=${pending.op.signature}(${args};${params.join(',')}):${t.typeKey}`);
+      name(t, ref);
       order.push(t);
     }
   }
@@ -165,7 +187,7 @@ export function planGraph(
   const outputs = [...targets];
   const isTarget = new Set(targets);
   for (const t of order) if (!isTarget.has(t) && keep(t)) outputs.push(t);
-  parts.push(`->${outputs.map((t) => index.get(t)).join(',')}`);
+  parts.push(`->${outputs.map((t) => t.planName).join(',')}`);
 
   return {
     key: parts.join(';'),
@@ -174,7 +196,11 @@ export function planGraph(
     outputs,
     nodes: order.length,
     threaded,
-    model: () => buildModel(order, slots, index, paramNames, outputs, portable),
+    model: () => {
+      const index = new Map<LazyTensor, string>();
+      named.forEach((t, i) => index.set(t, namedAs[i] as string));
+      return buildModel(order, slots, index, paramNames, outputs, portable);
+    },
   };
 }
 
