@@ -101,6 +101,24 @@ const FORMS: Record<string, Form> = {
     return g.op('Reshape', [picked, g.int64s(s)]);
   },
   'MaxPool alone (the forward)': (g, x) => g.op('MaxPool', [x], pool),
+  'upsampling dy by Resize nearest (timing only)': (g, _x, dy) =>
+    g.op(
+      'Resize',
+      [dy, '', g.floats('scales', () => Float32Array.of(1, 1, 2, 2))],
+      [
+        attr.string('mode', 'nearest'),
+        attr.string('coordinate_transformation_mode', 'asymmetric'),
+        attr.string('nearest_mode', 'floor'),
+      ],
+    ),
+  'upsampling dy by a depthwise ConvTranspose of ones (timing only)': (g, _x, dy, s) => {
+    const [n, c, h, w] = s as [number, number, number, number];
+    const planes = g.op('Reshape', [dy, g.int64s([n * c, 1, h / 2, w / 2])]);
+    const ones = g.floats('ones', () => Float32Array.of(1, 1, 1, 1));
+    const kernel = g.op('Reshape', [ones, g.int64s([1, 1, 2, 2])]);
+    const up = g.op('ConvTranspose', [planes, kernel], [attr.ints('strides', [2, 2])]);
+    return g.op('Reshape', [up, g.int64s(s)]);
+  },
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;

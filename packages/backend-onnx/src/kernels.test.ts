@@ -31,10 +31,12 @@ const i32 = (values: number[]) => Int32Array.from(values);
 const f32 = (values: number[]) => Float32Array.from(values);
 
 describe('the kernel table', () => {
-  it("has a kernel for every op but adamUpdate (core's composition), and none for an op that does not exist", () => {
+  it("has a kernel for every op but adamUpdate and gaussianLogRatioGrad (core's compositions), and none for an op that does not exist", () => {
+    // Both have several outputs, which this backend's lazy nodes do not: core composes them.
+    const composed = ['adamUpdate', 'gaussianLogRatioGrad'];
     const ops = listOps().map((op) => op.name);
     expect(Object.keys(backend.kernels).sort()).toEqual(
-      ops.filter((name) => name !== 'adamUpdate').sort(),
+      ops.filter((name) => !composed.includes(name)).sort(),
     );
   });
 });

@@ -146,6 +146,19 @@ export function binary(name: keyof typeof BINARY): OnnxKernel {
   };
 }
 
+/**
+ * relu's gradient, `dy · (x > 0)`: core's composition as one kernel (the same nodes, one op to
+ * record), a product by 1 or 0 that keeps NaN and −0 as that composition does.
+ */
+export const reluGrad: OnnxKernel = fixed({
+  signature: 'reluGrad',
+  emit: (g, [x, dy]) =>
+    g.op('Mul', [
+      dy as string,
+      g.op('Cast', [g.op('Greater', [x as string, g.float(0)])], [attr.int('to', DataType.FLOAT)]),
+    ]),
+});
+
 /** The kernel of `greater` or `less`: ONNX gives booleans, 1 and 0 as float32. */
 export function comparison(name: 'greater' | 'less'): OnnxKernel {
   const opType = name === 'greater' ? 'Greater' : 'Less';

@@ -11,7 +11,7 @@ import { conv1d } from './conv1d.js';
 import { conv2d } from './conv2d.js';
 import { conv2dInputGrad } from './conv2d-input-grad.js';
 import { conv2dWeightsGrad } from './conv2d-weights-grad.js';
-import { binary, comparison, unary } from './elementwise.js';
+import { binary, comparison, reluGrad, unary } from './elementwise.js';
 import { gather } from './gather.js';
 import { gaussianLogRatio } from './gaussian-log-ratio.js';
 import { gaussianSample } from './gaussian-sample.js';
@@ -41,6 +41,7 @@ export const KERNELS: Readonly<Record<string, OnnxKernel>> = {
   softplus: unary('softplus'),
   logSoftplus,
   relu: unary('relu'),
+  reluGrad,
   sigmoid: unary('sigmoid'),
   tanh: unary('tanh'),
   add: binary('add'),
