@@ -270,8 +270,14 @@ describe('bench', () => {
       composed: true,
       threads: 2,
     });
+    expect(parseSubjectId('cpu:2threads:uncached')).toEqual({
+      name: 'cpu',
+      composed: false,
+      threads: 2,
+      uncached: true,
+    });
     expect(() => parseArgs(['--backends', 'cpu:fast'], '/')).toThrow(
-      /--backends: subject 'cpu:fast': expected NAME\[:Nthreads\]\[:composed\].*got modifier 'fast'/,
+      /--backends: subject 'cpu:fast': expected NAME\[:Nthreads\]\[:composed\]\[:uncached\].*got modifier 'fast'/,
     );
   });
 

@@ -78,7 +78,8 @@ with OMP_WAIT_POLICY=PASSIVE unless it is set, so its idle threads do not spin).
                      variants included, and cpu:1thread beside cpu on a multi-core machine, e.g.
                      cpu,cpu:1thread,tfjs,tfjs-wasm,onnx); 'none' for ceilings only;
                      NAME:Nthreads (cpu, onnx) runs NAME on N threads (cpu:1thread, onnx:2threads);
-                     NAME:composed runs NAME with its fused kernels off
+                     NAME:composed runs NAME with its fused kernels off;
+                     cpu:uncached runs cpu without its sigma cache (softplus each call)
   --ceilings LIST    ${CEILINGS.join(',')} (default: all); 'none' for no ceilings
   --sizes LIST       elements, e.g. 1e2,1e4,1e6 (default: ${DEFAULT_SIZES.map((s) => s.toExponential(0).replace('+', '')).join(',')})
   --ops LIST         ${Object.keys(OPERATIONS).join(',')} (sample+logProb also accepted; default: all but conv2d, the
@@ -192,7 +193,7 @@ function parseBackends(value: string): string[] {
   return list('--backends', value).map((item) => {
     if (!/^[a-z][a-z0-9-]*(:[a-z0-9]+)*$/.test(item)) {
       throw new RangeError(
-        `--backends: expected backend names such as cpu,tfjs-wasm,cpu:1thread,cpu:composed, got '${item}'`,
+        `--backends: expected backend names such as cpu,tfjs-wasm,cpu:1thread,cpu:composed,cpu:uncached, got '${item}'`,
       );
     }
     try {

@@ -44,34 +44,43 @@ export function ceilingOf(name: string, op?: Operation): string {
   return 'ceiling:js';
 }
 
-/** What a subject id asks for: `NAME[:Nthread|:Nthreads][:composed]`. */
+/** What a subject id asks for: `NAME[:Nthread|:Nthreads][:composed][:uncached]`. */
 export interface SubjectSpec {
   readonly name: string;
   readonly composed: boolean;
   /** Threads asked for, where the id names a count (`cpu:1thread`). */
   readonly threads?: number;
+  /** cpu without its sigma cache (`cpu:uncached`): every call computes softplus(rho). */
+  readonly uncached?: true;
 }
 
-/** Reads a backend subject id (`cpu`, `cpu:1thread`, `onnx:2threads:composed`). */
+/** Reads a backend subject id (`cpu`, `cpu:1thread`, `onnx:2threads:composed`, `cpu:uncached`). */
 export function parseSubjectId(id: string): SubjectSpec {
   const [name, ...modifiers] = id.split(':') as [string, ...string[]];
   let composed = false;
+  let uncached = false;
   let threads: number | undefined;
   for (const m of modifiers) {
     const count = /^([1-9][0-9]*)threads?$/.exec(m);
     if (m === 'composed' && !composed) composed = true;
+    else if (m === 'uncached' && !uncached) uncached = true;
     else if (count && threads === undefined) threads = Number(count[1]);
     else
       throw new RangeError(
-        `subject '${id}': expected NAME[:Nthreads][:composed] such as cpu:1thread, got modifier '${m}'`,
+        `subject '${id}': expected NAME[:Nthreads][:composed][:uncached] such as cpu:1thread, got modifier '${m}'`,
       );
   }
-  return threads === undefined ? { name, composed } : { name, composed, threads };
+  return {
+    name,
+    composed,
+    ...(threads === undefined ? {} : { threads }),
+    ...(uncached ? { uncached: true as const } : {}),
+  };
 }
 
 /** An illia-ts backend, used as a user would: `GaussianDistribution` and `await t.data()`. */
 export function illiaSubject(id: string): Subject {
-  const { name, composed, threads } = parseSubjectId(id);
+  const { name, composed, threads, uncached } = parseSubjectId(id);
   const convCeiling = ceilingOf(name, 'conv2d');
   // The CNN's training has no hand-written ceiling on any engine: every backend is compared with
   // PyTorch training the same CNN, the goal the issue sets.
@@ -90,8 +99,8 @@ export function illiaSubject(id: string): Subject {
       const core = await import('@illia-ts/core');
       try {
         if (device !== 'cpu') await registerDeviceVariant(core, name, device);
-        if (threads !== undefined)
-          backendName = await registerThreadVariant(core, name, backendName, device, threads);
+        if (threads !== undefined || uncached)
+          backendName = await registerVariant(core, name, backendName, device, threads, uncached);
         await core.setBackend(backendName);
       } catch (error) {
         throw new Unavailable((error as Error).message);
@@ -124,20 +133,25 @@ async function threadsInUse(core: Core, asked: number | undefined): Promise<stri
 }
 
 /**
- * Registers `<backend>-<n>t` (such as `cpu-1t`), the backend with `n` threads, through the option
- * its package documents: `CpuBackend({ threads })`, `OnnxBackend.create({ intraOpNumThreads })`.
+ * Registers `<backend>-<n>t` (such as `cpu-1t`), the backend with `n` threads, and for cpu
+ * `<backend>[-<n>t]-uncached` without the sigma cache, through the options its package documents:
+ * `CpuBackend({ threads, sigmaCache })`, `OnnxBackend.create({ intraOpNumThreads })`.
  */
-async function registerThreadVariant(
+async function registerVariant(
   core: Core,
   name: string,
   backendName: string,
   device: Device,
-  threads: number,
+  threads: number | undefined,
+  uncached: boolean | undefined,
 ): Promise<string> {
-  const variant = `${backendName}-${threads}t`;
+  const variant = `${backendName}${threads === undefined ? '' : `-${threads}t`}${uncached ? '-uncached' : ''}`;
   if (core.registeredBackends().includes(variant)) return variant;
   const pkg = name.split('-')[0] as string;
   const specifier: string = `@illia-ts/backend-${pkg}`;
+  if (uncached && name !== 'cpu') {
+    throw new Unavailable(`${name} keeps no sigma cache (only cpu has :uncached)`);
+  }
   if (pkg === 'cpu' && name === 'cpu') {
     const mod = (await import(/* @vite-ignore */ specifier)) as {
       CpuBackend: new (
@@ -147,7 +161,11 @@ async function registerThreadVariant(
       };
     };
     core.registerBackend(variant, async () => {
-      const backend = new mod.CpuBackend({ name: variant, threads });
+      const backend = new mod.CpuBackend({
+        name: variant,
+        ...(threads === undefined ? {} : { threads }),
+        ...(uncached ? { sigmaCache: false } : {}),
+      });
       await backend.whenReady();
       return backend;
     });
