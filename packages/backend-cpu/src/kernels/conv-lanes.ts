@@ -5,7 +5,9 @@
  * output channel. A tile is R output channels × V vectors of a row (R·V f32x4 accumulators), and
  * its outputs are stored as whole vectors: no lanes extracted, which the 4×8 tiles of
  * `conv-wasm.ts` pay 32 times per tile, as much as the products where a sum has 25 terms (the
- * 1-channel layer: 5×5 taps forward, one output channel for x's gradient).
+ * 1-channel layer: 5×5 taps forward; 16 output channels in x's gradient's columns). x's
+ * gradient's columns (`conv2d-input-grad.ts`) run it with taps for channels, dy's channels for
+ * steps and an image's positions as one row.
  *
  * Sums as the tiles': float32 from +0 in step order (an f32x4 multiply then an add), the caller
  * cutting the steps into blocks of at most `CONV_KC` and adding the blocks in float64 (`mode`);
@@ -55,7 +57,7 @@ export type LanesFunction = (
 
 /**
  * The tiles compiled, [R channels, V vectors]: 4×2 where there are channels to share the input's
- * loads, 1×7 for one output channel (x's gradient of a 1-channel layer).
+ * loads, 1×7 for one output channel.
  */
 export const LANE_TILES: readonly (readonly [number, number])[] = [
   [4, 2],

@@ -416,13 +416,14 @@ function rowsBody(): number[] {
 
 /**
  * `col2im`: params 0 col, 1 colRow, 2 list, 3 taps, 4 ho, 5 wo, 6 dstStep, 7 dstRow; locals 8 s,
- * 9 d, 10 list end, 11 rows left, 12 the row's start in dst, 13 its end.
+ * 9 d, 10 list end, 11 rows left, 12 the row's start in dst, 13 its end, 14 the end of its pairs
+ * (stride 1).
  */
 function col2imBody(): number[] {
   const [COL, COL_ROW, LIST_, TAPS, HO, WO, DST_STEP, DST_ROW] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [S, D, LIST_END, LEFT, ROW, ROW_END] = [8, 9, 10, 11, 12, 13];
+  const [S, D, LIST_END, LEFT, ROW, ROW_END, PAIR_END] = [8, 9, 10, 11, 12, 13, 14];
   return [
-    ...vector([[6, I32]]),
+    ...vector([[7, I32]]),
     ...[...get(LIST_), ...get(TAPS), ...i32Const(4), I32_MUL, I32_ADD, ...set(LIST_END)],
     ...BLOCK,
     ...LOOP, // taps
@@ -439,11 +440,31 @@ function col2imBody(): number[] {
     ...LOOP, // rows (ho ≥ 1)
     ...[...get(ROW), ...set(D), ...get(ROW), ...get(WO), ...get(DST_STEP), I32_MUL, I32_ADD],
     ...set(ROW_END),
+    // Contiguous rows (stride 1): two values a step in f64x2, then the odd one.
+    ...[...get(DST_STEP), ...i32Const(8), I32_EQ, ...IF],
+    ...[...get(ROW), ...get(WO), ...i32Const(1), 0x76 /* i32.shr_u */, ...i32Const(16), I32_MUL],
+    ...[I32_ADD, ...set(PAIR_END)],
+    ...BLOCK,
+    ...LOOP,
+    ...[...get(D), ...get(PAIR_END), I32_GE_U, ...brIf(1)],
+    ...[...get(D), ...get(D), ...v128Load(0), ...get(S), ...v128Load(0), ...F64X2_ADD],
+    ...v128Store(0),
+    ...add(S, 16),
+    ...add(D, 16),
+    ...br(0),
+    END,
+    END,
+    ...[...get(WO), ...i32Const(1), 0x71 /* i32.and */, ...IF],
+    ...[...get(D), ...get(D), ...f64Load(0), ...get(S), ...f64Load(0), F64_ADD, ...f64Store(0)],
+    ...add(S, 8),
+    END,
+    ELSE,
     ...LOOP, // values (wo ≥ 1)
     ...[...get(D), ...get(D), ...f64Load(0), ...get(S), ...f64Load(0), F64_ADD, ...f64Store(0)],
     ...add(S, 8),
     ...[...get(D), ...get(DST_STEP), I32_ADD, ...set(D)],
     ...[...get(D), ...get(ROW_END), 0x47 /* i32.ne */, ...brIf(0)],
+    END,
     END,
     ...[...get(ROW), ...get(DST_ROW), I32_ADD, ...set(ROW)],
     ...[...get(LEFT), ...i32Const(-1), I32_ADD, ...set(LEFT)],

@@ -66,9 +66,11 @@ const CASES: readonly Case[] = [
   { name: '7 taps, 6 channels', x: [2, 7, 4, 5], w: [6, 7, 1, 1] },
   { name: 'LeNet 1→16 5×5 on 28×28', x: [3, 1, 28, 28], w: [16, 1, 5, 5] },
   // conv-lanes.ts: rows of 3 vectors (a last tile of 1 of 2), 5 channels (tiles of 4); x's
-  // gradient of one channel in rows of 6 vectors (a last tile of 6 of 7). The weights' gradient
-  // in conv-weights-lanes.ts: rows of 4 vectors, 6 channels (blocks of 4), 12 taps.
+  // gradient's columns over 198 positions (2 lanes past them), 9 taps. The weights' gradient in
+  // conv-weights-lanes.ts: rows of 4 vectors, 6 channels (blocks of 4), 12 taps.
   { name: '2→6 2×3 on 5×18', x: [2, 2, 5, 18], w: [6, 2, 2, 3] },
+  // One output channel: conv-lanes.ts's 1×7 tiles over rows of 8 vectors (7, then 1).
+  { name: '3→1 3×3 on 6×33', x: [2, 3, 6, 33], w: [1, 3, 3, 3] },
   {
     name: '2→5 3×3 on 7×12, padding [0, 1]',
     x: [2, 2, 7, 12],
@@ -401,7 +403,7 @@ describe('conv2d and its gradients: float32 blocks in WebAssembly SIMD, float64 
 });
 
 describe("x's gradient as a forward convolution", () => {
-  it('is taken at stride 1 where it wastes at most 10% of its work in the 4×8 tiles or 30% in the lanes, and not elsewhere', () => {
+  it('is taken at stride 1 where it wastes at most 10% of its work, and not elsewhere', () => {
     const at = (x: Case['x'], w: Case['w'], attrs: Partial<Conv2dAttrs> = {}) =>
       asForward(convGeometry(x, w, attrsOf({ name: '', x, w, attrs })));
     expect(at([2, 16, 12, 12], [32, 16, 5, 5], { padding: [2, 2] })).toMatchObject({
@@ -415,11 +417,7 @@ describe("x's gradient as a forward convolution", () => {
     // Unpadded 16 → 32 5×5 on 12×12: 144 positions of x where y has 64.
     expect(at([2, 16, 12, 12], [32, 16, 5, 5])).toBeNull();
     expect(at([2, 6, 9, 9], [4, 6, 3, 3], { padding: [1, 1] })).toBeNull();
-    // One channel of x: the lanes, one output channel per tile; 576 of 784 positions unpadded.
-    expect(at([2, 1, 28, 28], [16, 1, 5, 5], { padding: [2, 2] })).toMatchObject({ c: 16, o: 1 });
-    expect(at([2, 1, 28, 28], [16, 1, 5, 5])).toMatchObject({ h: 24, ho: 28, ph: 4 });
-    // 14 of 16 lanes and 28 of 84 positions.
-    expect(at([2, 1, 6, 14], [16, 1, 5, 1])).toBeNull();
+    expect(at([2, 1, 28, 28], [16, 1, 5, 5], { padding: [2, 2] })).toBeNull();
     expect(at([2, 9, 9, 9], [4, 9, 3, 3], { padding: [1, 1] })).toBeNull();
     expect(at([2, 8, 9, 9], [4, 8, 3, 3], { stride: [1, 2], padding: [1, 1] })).toBeNull();
     expect(at([2, 8, 9, 9], [4, 8, 3, 3], { padding: [3, 0] })).toBeNull();

@@ -1,11 +1,12 @@
 /**
  * The `conv2dInputGrad` kernel (conv2d's gradient with respect to x). At stride 1 with "same"
- * padding, where x's channels per group fill the tiles' columns, a forward convolution of dy with the flipped
- * weights ({@link asForward}). Otherwise, per image and group, the column gradient `dcol = Wᵀ · dy` (taps × positions, dy read in place, the weights packed 8 taps
- * per step) by the tiles of `conv-engine.ts` (summed over the group's output channels: float32
- * blocks of 256 added in float64 in WebAssembly, float64 in TypeScript), stored in float64, then
- * each column added into a zero-padded float64 image at its window (col2im) and the interior
- * rounded once to float32. Split between threads by (image, group).
+ * padding, where x's channels per group fill the tiles' columns, a forward convolution of dy with
+ * the flipped weights ({@link asForward}). Otherwise, per image and group, the column gradient
+ * `dcol = Wᵀ · dy` (taps × positions, dy read in place, four positions per vector, the weights
+ * splatted) by `conv-lanes.ts` (summed over the group's output channels: float32 blocks of 256
+ * added in float64 in WebAssembly, float64 in TypeScript), stored in float64, then each column
+ * added into a zero-padded float64 image at its window (col2im) and the interior rounded once to
+ * float32. Split between threads by (image, group).
  */
 import type { Conv2dInputGradAttrs } from '@illia-ts/core';
 import { sizeOf } from '@illia-ts/core';
@@ -16,13 +17,12 @@ import {
   convMacs,
   convMemory,
   derived,
-  descBytes,
-  outputPitch,
   regions,
   TILE_COLUMNS,
-  writeDescriptors,
 } from './conv-engine.js';
-import { conv2dUnits, lanesTile, lanesUsed } from './conv2d.js';
+import { LANE_TILES, type LanesFunction } from './conv-lanes.js';
+import { CONV_KC } from './conv-wasm.js';
+import { conv2dUnits } from './conv2d.js';
 import { MACS_PER_ELEMENT } from './matmul.js';
 
 export const conv2dInputGrad: CpuKernel<Conv2dInputGradAttrs> = (
@@ -66,35 +66,113 @@ export function conv2dInputGradUnits(
 }
 
 /**
+ * The columns `Wᵀ · dy` of each image, then col2im (the module comment): the columns by
+ * `conv-lanes.ts`, 4 taps × 2 vectors of positions a tile (positions in the lanes), summed over
+ * the group's output channels in float32 blocks of `CONV_KC` added in float64, stored in
+ * float64. Measured against the 4×8 tiles over the same columns (conv.mjs, one thread, load 4,
+ * with col2im two values a step): 16→32 5×5 on 12×12 23.5 against 17.1 GFLOP/s.
+ */
+export function columnsThenCol2im(
+  dy: Float32Array,
+  w: Float32Array,
+  dx: Float32Array,
+  g: ConvGeometry,
+  first: number,
+  end: number,
+  simd: boolean,
+): void {
+  const { cg, og, kg, s, wp, plane } = derived(g);
+  const [r] = LANE_TILES[0] as readonly [number, number];
+  const blocks = Math.ceil(kg / r);
+  const vecs = Math.ceil(s / 4);
+  const colRow = 8 * 4 * vecs;
+  const wBlock = 4 * r * og;
+  const at = regions({
+    list: 4 * og,
+    weights: wBlock * blocks * g.groups,
+    // The last vector of the last channel reads up to 3 values past dy.
+    dy: 4 * og * s + 12,
+    col: colRow * r * blocks,
+    dx: 8 * cg * plane,
+    taps: 4 * kg,
+    stage: 4 * cg * g.h * g.w,
+  });
+  const mem = convMemory(at.bytes, 'conv2dInputGrad', simd);
+  const { f64, f32, i32, rows, col2im } = mem;
+  const lanes = mem.lanes[0] as LanesFunction;
+  for (let o = 0; o < og; o++) i32[(at.list >> 2) + o] = 4 * o * s;
+  // Weights: block of r taps, [o·r + c] (zeros past the last tap).
+  for (let group = 0; group < g.groups; group++) {
+    for (let bk = 0; bk < blocks; bk++) {
+      const to = (at.weights + wBlock * (group * blocks + bk)) >> 2;
+      for (let o = 0; o < og; o++) {
+        const from = (group * og + o) * kg + bk * r;
+        for (let c = 0; c < r; c++) {
+          f32[to + o * r + c] = bk * r + c < kg ? (w[from + c] as number) : 0;
+        }
+      }
+    }
+  }
+  f32.fill(0, (at.dy >> 2) + og * s, (at.dy >> 2) + og * s + 3);
+  const dxAt = at.dx >> 3;
+  const { h, w: width, ho, wo, sh, sw, ph, pw, dh, dw } = g;
+  const image = h * width;
+  for (let ci = 0, t = at.taps >> 2; ci < cg; ci++) {
+    for (let p = 0; p < g.kh; p++) {
+      for (let q = 0; q < g.kw; q++) i32[t++] = at.dx + 8 * (ci * plane + p * dh * wp + q * dw);
+    }
+  }
+  for (let unit = first; unit < end; unit++) {
+    const b = Math.floor(unit / g.groups);
+    const group = unit % g.groups;
+    const from = (b * g.o + group * og) * s;
+    f32.set(dy.subarray(from, from + og * s), at.dy >> 2);
+    const weights = at.weights + wBlock * blocks * group;
+    for (let o0 = 0; o0 < og; o0 += CONV_KC) {
+      const k = Math.min(CONV_KC, og - o0);
+      lanes(
+        ...[at.dy, 0, at.list + 4 * o0, k, weights + 4 * r * o0, wBlock, blocks],
+        ...[at.col, colRow, 0, 1, vecs, o0 === 0 ? 2 : 1],
+      );
+    }
+    f64.fill(0, dxAt, dxAt + cg * plane);
+    col2im(at.col, colRow, at.taps, kg, ho, wo, 8 * sw, 8 * sh * wp);
+    for (let ci = 0; ci < cg; ci++) {
+      const interior = at.dx + 8 * (ci * plane + ph * wp + pw);
+      rows(1, interior, 8, 8 * wp, at.stage + 4 * ci * image, 4, 4 * width, h, width);
+    }
+    const to = (b * g.c + group * cg) * image;
+    dx.set(f32.subarray(at.stage >> 2, (at.stage >> 2) + cg * image), to);
+  }
+}
+
+/**
  * At stride 1, x's gradient is a forward convolution of dy (zero-padded by `d·(k − 1) − p` each
  * side) with the weights flipped in both axes and their channel axes swapped, group by group:
  * `dx[ci, i, j] = Σ_(o, p, q) dy[o, i − ph + p·dh, j − pw + q·dw] · w[o, ci, p, q]`, which
  * `conv2d.ts` sums over (o, p', q') with p' = kh − 1 − p as one long sum in float32 blocks
  * (og·kh·kw terms: the conformance suite allows that many + 1), stored as float32 with no col2im.
  * It computes every product of dy's zero padding too (x's positions, h·w, where the columns
- * below compute y's, ho·wo) and, in the 4×8 tiles, fills panels of 8 columns with x's channels
- * per group, so it is taken only where little of its work is wasted that way: at least 90% used
- * in the 4×8 tiles ("same" padding, channels per group a multiple of 8; measured, 32→64 3×3 on
- * 14×14 padding 1: 22.5 against 21.9 GFLOP/s on one thread; 16→32 5×5 on 12×12 unpadded, 2.25
- * times the products: 11.2 against 15.7), at least 70% in `conv-lanes.ts`'s (1→16 5×5 on 28×28
- * unpadded, one channel, 73%: 13.8 against 9.5; 16→32 5×5 on 12×12, 44%: 13.2 against 16.8).
+ * below compute y's, ho·wo) and, in the 4×8 tiles, fills panels of 8 columns with x's channels per
+ * group, so it is taken only where at most 10% of its work is wasted that way: "same" padding,
+ * channels per group a multiple of 8 (measured, 32→64 3×3 on 14×14 padding 1: 22.5 against 21.9
+ * GFLOP/s on one thread; 16→32 5×5 on 12×12 unpadded, 2.25 times the products: 11.2 against
+ * 15.7). The 1-channel layer (1→16 5×5 on 28×28) was faster in the columns (16.4 GFLOP/s) than
+ * as a forward convolution with its one output channel in `conv-lanes.ts`'s lanes (13–14).
  * The geometry of that convolution, or null where it is not taken (also a stride above 1, or
  * padding wider than the kernel's span).
  */
 export function asForward(g: ConvGeometry): ConvGeometry | null {
+  const cg = g.c / g.groups;
   const ph = g.dh * (g.kh - 1) - g.ph;
   const pw = g.dw * (g.kw - 1) - g.pw;
-  if (g.sh !== 1 || g.sw !== 1 || ph < 0 || pw < 0) return null;
-  const flipped: ConvGeometry = {
+  const used = cg / (TILE_COLUMNS * Math.ceil(cg / TILE_COLUMNS));
+  const work = (g.ho * g.wo) / (g.h * g.w);
+  if (g.sh !== 1 || g.sw !== 1 || ph < 0 || pw < 0 || used * work < 0.9) return null;
+  return {
     ...{ n: g.n, c: g.o, h: g.ho, w: g.wo, o: g.c, kh: g.kh, kw: g.kw, ho: g.h, wo: g.w },
     ...{ sh: 1, sw: 1, ph, pw, dh: g.dh, dw: g.dw, groups: g.groups },
   };
-  const work = (g.ho * g.wo) / (g.h * g.w);
-  const tile = lanesTile(flipped);
-  if (tile >= 0) return work * lanesUsed(flipped, tile) >= 0.7 ? flipped : null;
-  const cg = g.c / g.groups;
-  const used = cg / (TILE_COLUMNS * Math.ceil(cg / TILE_COLUMNS));
-  return used * work >= 0.9 ? flipped : null;
 }
 
 /** `w'[ci, o, p', q'] = w[o, ci, kh − 1 − p', kw − 1 − q']` within each group. */
@@ -113,78 +191,4 @@ export function flipWeights(w: Float32Array, g: ConvGeometry): Float32Array {
     }
   }
   return out;
-}
-
-/** The columns `Wᵀ · dy` of each image, then col2im (the module comment). */
-export function columnsThenCol2im(
-  dy: Float32Array,
-  w: Float32Array,
-  dx: Float32Array,
-  g: ConvGeometry,
-  first: number,
-  end: number,
-  simd: boolean,
-): void {
-  const { cg, og, kg, s, wp, plane } = derived(g);
-  const panels = Math.ceil(kg / TILE_COLUMNS);
-  const pitch = outputPitch(s);
-  const at = regions({
-    list: 4 * og,
-    desc: descBytes(s),
-    weights: 4 * TILE_COLUMNS * og * panels * g.groups,
-    dy: 4 * og * s,
-    col: 8 * TILE_COLUMNS * panels * pitch + 24,
-    dx: 8 * cg * plane,
-    taps: 4 * kg,
-    stage: 4 * cg * g.h * g.w,
-  });
-  const { f64, f32, i32, tiles, rows, col2im } = convMemory(at.bytes, 'conv2dInputGrad', simd);
-  // The reduction runs over the group's output channels: rows of dy, s apart.
-  for (let o = 0; o < og; o++) i32[(at.list >> 2) + o] = 4 * o * s;
-  const positions = new Int32Array(s);
-  for (let pos = 0; pos < s; pos++) positions[pos] = 4 * pos;
-  const count = writeDescriptors(i32, at.desc, positions, 8);
-  // B panels: 8 taps per step, [o·8 + c] (zeros past the last tap).
-  for (let p = 0, bp = at.weights >> 2; p < g.groups * panels; p++) {
-    const group = Math.floor(p / panels);
-    const t0 = (p % panels) * TILE_COLUMNS;
-    for (let o = 0; o < og; o++) {
-      const from = (group * og + o) * kg + t0;
-      const to = bp + (p * og + o) * TILE_COLUMNS;
-      for (let c = 0; c < TILE_COLUMNS; c++) {
-        f32[to + c] = t0 + c < kg ? (w[from + c] as number) : 0;
-      }
-    }
-  }
-  const dxAt = at.dx >> 3;
-  const { h, w: width, ho, wo, sh, sw, ph, pw, dh, dw } = g;
-  const image = h * width;
-  // Where tap t = (ci, p, q) of position (0, 0) lands in the padded dx planes.
-  for (let ci = 0, t = at.taps >> 2; ci < cg; ci++) {
-    for (let p = 0; p < g.kh; p++) {
-      for (let q = 0; q < g.kw; q++) i32[t++] = at.dx + 8 * (ci * plane + p * dh * wp + q * dw);
-    }
-  }
-  const panelBytes = 4 * TILE_COLUMNS * og;
-  const rowBytes = 8 * pitch;
-  for (let unit = first; unit < end; unit++) {
-    const b = Math.floor(unit / g.groups);
-    const group = unit % g.groups;
-    const from = (b * g.o + group * og) * s;
-    f32.set(dy.subarray(from, from + og * s), at.dy >> 2);
-    for (let p = 0; p < panels; p++) {
-      const weights = at.weights + panelBytes * (group * panels + p);
-      const col = at.col + TILE_COLUMNS * rowBytes * p;
-      tiles(at.desc, count, at.dy, at.list, og, weights, col, rowBytes, 2);
-    }
-    // col2im: tap t of position (i, j) lands on padded (i·sh + p·dh, j·sw + q·dw).
-    f64.fill(0, dxAt, dxAt + cg * plane);
-    col2im(at.col, rowBytes, at.taps, kg, ho, wo, 8 * sw, 8 * sh * wp);
-    for (let ci = 0; ci < cg; ci++) {
-      const interior = at.dx + 8 * (ci * plane + ph * wp + pw);
-      rows(1, interior, 8, 8 * wp, at.stage + 4 * ci * image, 4, 4 * width, h, width);
-    }
-    const to = (b * g.c + group * cg) * image;
-    dx.set(f32.subarray(at.stage >> 2, (at.stage >> 2) + cg * image), to);
-  }
 }

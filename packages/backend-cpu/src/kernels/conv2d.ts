@@ -120,13 +120,6 @@ export function lanesTile(g: ConvGeometry): number {
   return g.wo / (4 * Math.ceil(g.wo / 4)) >= 0.9 ? 0 : -1;
 }
 
-/** The share of a tile's lanes that hold outputs, for {@link lanesTile}'s tile `tile` ≥ 0. */
-export function lanesUsed(g: ConvGeometry, tile: number): number {
-  const og = g.o / g.groups;
-  const r = (LANE_TILES[tile] as readonly [number, number])[0];
-  return (og / (r * Math.ceil(og / r))) * (g.wo / (4 * Math.ceil(g.wo / 4)));
-}
-
 /** {@link conv2dUnits} by `conv-lanes.ts`'s kernel with tile `tile`. */
 function lanesUnits(
   x: Float32Array,
