@@ -5,7 +5,7 @@
  * ±Infinity only where it is), on one thread, uncached, and on two threads; `gaussianSample` must
  * be `mu + softplus(rho)·eps` rounded once, finite wherever that is.
  */
-import { type GaussianPrior, getOp } from '@illia-ts/core';
+import { type BackendTensor, type GaussianPrior, getOp } from '@illia-ts/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../cpu-backend.js';
 import {
@@ -168,4 +168,57 @@ describe('gaussianSample at the extremes', () => {
       for (const t of [muT, rhoT, epsT, sampleT]) backend.dispose(t);
     }
   });
+});
+
+describe('gaussianLogRatioGrad at the extremes', () => {
+  /** dx, dMu, dRho from the fused kernel of `backend`, checked for leaks. */
+  function fused(backend: CpuBackend, x: number, mu: number, rho: number, g: number) {
+    const before = backend.memory().numTensors;
+    const handles = [x, mu, rho, g].map((v) => backend.makeTensor(Float32Array.of(v), [1]));
+    const kernel = backend.kernels.gaussianLogRatioGrad as (...args: unknown[]) => unknown;
+    const outs = kernel(handles, { prior: { mu: 0.5, std: 2 } }, [
+      { shape: [1], dtype: 'float32' },
+    ]) as BackendTensor[];
+    const got = outs.map((h) => (backend.readSync(h) as Float32Array)[0] as number);
+    for (const h of [...handles, ...outs]) backend.dispose(h);
+    expect(backend.memory().numTensors).toBe(before);
+    return got;
+  }
+
+  // In float64 from logs where σ underflows: 1/σ = e^(−log σ), d log σ/d rho = sigmoid/σ; from
+  // the float32 inputs the kernel sees.
+  function expected(x32: number, mu32: number, rho: number, g: number): number[] {
+    const [x, mu] = [Math.fround(x32), Math.fround(mu32)];
+    const logSigma = rho < -30 ? rho : Math.log(softplus64(rho));
+    const inv = Math.exp(-logSigma);
+    const d = x - mu;
+    const z = d === 0 ? 0 : d * inv;
+    const zOverSigma = z === 0 ? 0 : z * inv;
+    const dLogSigma = rho < -17 ? 1 : 1 / (1 + Math.exp(-rho)) / softplus64(rho);
+    return [((x - 0.5) / 4 - zOverSigma) * g, zOverSigma * g, (z * z - 1) * dLogSigma * g];
+  }
+
+  for (const rho of [-800, -200, -110, -40, -17.5, -16.5, -3, 0, 3, 40]) {
+    for (const [x, mu] of [
+      [0.25, 0.25],
+      [0.3, 0.25],
+    ] as const) {
+      it(`rho ${rho}, x ${x === mu ? '=' : '≠'} mu: the float64 values, ±Infinity where they overflow float32`, () => {
+        // Within 4e-7 relative: the table softplus's 3e-9 in σ, doubled in z² and amplified 17×
+        // by z² − 1 near rho −3 (1e-7), and float32's rounding (6e-8).
+        const want = expected(x, mu, rho, -0.75).map(Math.fround);
+        for (const backend of [one, uncached, two]) {
+          const got = fused(backend, x, mu, rho, -0.75);
+          got.forEach((v, i) => {
+            const w = want[i] as number;
+            if (!Number.isFinite(w)) expect(v, `output ${i}`).toBe(w);
+            else
+              expect(Math.abs(v - w), `output ${i}: ${v} against ${w}`).toBeLessThanOrEqual(
+                4e-7 * Math.abs(w),
+              );
+          });
+        }
+      });
+    }
+  }
 });
