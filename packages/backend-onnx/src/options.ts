@@ -44,8 +44,8 @@ export interface OnnxBackendOptions {
    * Whether an op's pool threads spin while they wait for work (ONNX Runtime's default) rather
    * than sleep. Default false: spinning threads take cores from the JavaScript that records the
    * next step and from other processes. The CNN training step of `bench/train.ts` on 2 threads,
-   * on a shared 2-core machine at load 2, took 27–32 ms (64 ms of CPU) with them spinning and
-   * 23–24 ms (37 ms of CPU) with them sleeping, medians of 35 steps.
+   * 6 alternating rounds on a shared 2-core machine at load 3.3–4.4: a median of 38 ms a step
+   * (45–58 ms of CPU) spinning, 29.5 ms (31–34 ms of CPU) sleeping (README, Sessions and threads).
    */
   spinning?: boolean;
 }
