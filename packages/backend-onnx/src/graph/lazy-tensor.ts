@@ -143,8 +143,11 @@ export class LazyTensor implements BackendTensor {
     shape: readonly number[],
     dtype: DType,
   ): LazyTensor {
-    const depth = 1 + Math.max(0, ...inputs.map((t) => t.depth));
-    for (const input of inputs) input.consumers++;
+    let depth = 1;
+    for (const input of inputs) {
+      depth = Math.max(depth, input.depth + 1);
+      input.consumers++;
+    }
     return new LazyTensor(shape, dtype, null, { op, inputs, params: op.params ?? [], depth });
   }
 

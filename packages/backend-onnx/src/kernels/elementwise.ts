@@ -122,27 +122,27 @@ export function binary(name: keyof typeof BINARY): OnnxKernel {
     signature: name,
     emit: (g, [a, b]) => g.op(opType, [a as string, b as string]),
   };
+  // Whether `source`, broadcast with `other`, gives the op's output shape.
+  const fits = (source: LazyTensor, other: LazyTensor, shape: readonly number[]) => {
+    const both = broadcastShapes(source.shape, other.shape);
+    return both !== null && sameShape(both, shape);
+  };
   return (inputs, _attrs, output) => {
-    const read = [...inputs];
-    let skipped = false;
-    for (const i of [0, 1]) {
-      const source = broadcastSource(read[i] as LazyTensor);
-      const other = read[1 - i] as LazyTensor;
-      const shape = source === null ? null : broadcastShapes(source.shape, other.shape);
-      if (source !== null && shape !== null && sameShape(shape, output.shape)) {
-        read[i] = source;
-        skipped = true;
-      }
-    }
+    let a = inputs[0] as LazyTensor;
+    let b = inputs[1] as LazyTensor;
+    const sourceA = broadcastSource(a);
+    if (sourceA !== null && fits(sourceA, b, output.shape)) a = sourceA;
+    const sourceB = broadcastSource(b);
+    if (sourceB !== null && fits(sourceB, a, output.shape)) b = sourceB;
     if (name === 'mul') {
-      for (const i of [0, 1]) {
-        const other = read[1 - i] as LazyTensor;
-        if (sameShape(other.shape, output.shape) && knownScalar(read[i] as LazyTensor) === 1) {
-          return { ...passThrough, inputs: [other] };
-        }
+      if (a.size === 1 && sameShape(b.shape, output.shape) && knownScalar(a) === 1) {
+        return { ...passThrough, inputs: [b] };
+      }
+      if (b.size === 1 && sameShape(a.shape, output.shape) && knownScalar(b) === 1) {
+        return { ...passThrough, inputs: [a] };
       }
     }
-    return skipped ? { ...op, inputs: read } : op;
+    return a === inputs[0] && b === inputs[1] ? op : { ...op, inputs: [a, b] };
   };
 }
 
