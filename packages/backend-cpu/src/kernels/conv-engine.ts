@@ -12,7 +12,8 @@
  * roundings of ε times Σ|a·b|, where the conformance suite allows the number of terms + 1); in
  * TypeScript, float64 in the reference's order (padding taps add `0·w`: the same, unless a weight
  * is infinite or NaN). Either way rounded once to float32, and an output's bits depend only on
- * the operands, never on the thread count.
+ * the operands, never on the thread count. At stride 1 along rows, `conv-lanes.ts` and
+ * `conv-weights-lanes.ts` hold four output positions per vector instead (same sums in blocks).
  */
 import type { Conv2dAttrs } from '@illia-ts/core';
 import { LANE_TILES, type LanesFunction, lanesTs } from './conv-lanes.js';

@@ -6,7 +6,9 @@
  * blocks of 256 positions added in float64 in WebAssembly; in TypeScript the float64 sum
  * continued from image to image, the reference's order) is added to a float64 total, rounded
  * once at the end. Split between threads by panels of output channels, so every thread reads
- * every image.
+ * every image. Where {@link weightsInLanes}, four positions per vector instead
+ * (`conv-weights-lanes.ts`: each lane's float32 sum over at most 256 vectors, the lanes added in
+ * float64) in blocks of 4 output channels.
  */
 import type { Conv2dWeightsGradAttrs } from '@illia-ts/core';
 import { sizeOf } from '@illia-ts/core';

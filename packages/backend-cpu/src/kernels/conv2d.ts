@@ -3,8 +3,9 @@
  * positions' windows (read in place from the zero-padded float32 image through a list of tap
  * offsets: no im2col) with the weights packed in panels of 8 output channels (`conv-engine.ts`).
  * Each output is summed over its taps in weight order (float32 blocks of 256 taps added in
- * float64 in WebAssembly, float64 in TypeScript), rounded once. Split between threads by
- * (image, group).
+ * float64 in WebAssembly, float64 in TypeScript), rounded once. At stride 1 along rows, where
+ * {@link lanesTile} says so, four outputs of a row per vector instead (`conv-lanes.ts`, the same
+ * sums). Split between threads by (image, group).
  */
 import { type Conv2dAttrs, sizeOf } from '@illia-ts/core';
 import { type CpuKernel, floats } from './context.js';
