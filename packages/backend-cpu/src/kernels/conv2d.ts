@@ -111,9 +111,11 @@ export function conv2dUnits(
 /**
  * Which of `conv-lanes.ts`'s tiles runs this convolution (an index into `LANE_TILES`), or −1 for
  * the 4×8 tiles: the lanes need stride 1 along rows, and take one output channel per group (where
- * the 4×8 tiles leave 7 of 8 columns empty) or rows that fill their vectors to at least 90%
- * (measured, conv.mjs, one thread: 1→16 5×5 on 28×28 25.8 against 18.7 GFLOP/s, 16→32 on 12×12
- * 32 against 30; 32→64 3×3 on 14×14 padding 1, 14 of 16 lanes, 25.9 against 28.4).
+ * the 4×8 tiles leave 7 of 8 columns empty: 16→1 5×5 on 24×24 padding 4, batch 64, 16.5–18.9
+ * against 3.4–3.6 GFLOP/s; 3→1 3×3 on 32×32 padding 1, 10.5 against 2.3–2.5) or rows that fill
+ * their vectors to at least 90% (1→16 5×5 on 28×28 25.8 against 18.7, 16→32 on 12×12 32 against
+ * 30; 32→64 3×3 on 14×14 padding 1, 14 of 16 lanes, 25.9 against 28.4). Measured by conv.mjs's
+ * method: one thread, CPU time, median of 9 or 15, load 2–4.
  */
 export function lanesTile(g: ConvGeometry): number {
   if (g.sw !== 1) return -1;
