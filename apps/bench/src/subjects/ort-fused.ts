@@ -24,7 +24,9 @@ import { convOutput, Unavailable } from './types.js';
 /**
  * The ONNX Runtime ceiling: each operation as one hand-fused graph (built by `onnx/model.ts` with
  * backend-onnx's proto writer), one `InferenceSession` per operation, run on the requested
- * execution provider with ORT's default threading. Outputs come back as CPU Float32Arrays, so a
+ * execution provider with ORT's default thread count and, as `OnnxBackend` by default, idle pool
+ * threads that sleep rather than spin (`allow_spinning` 0): the ratio to it is then what the
+ * backend adds to the same engine so configured. Outputs come back as CPU Float32Arrays, so a
  * run ends when they are readable. conv2d is ORT's own `Conv` for the forward pass and
  * `ConvTranspose` and `Conv` for the gradients, in one session (`convStepModel`).
  */
@@ -41,6 +43,7 @@ export const ortCeiling: Subject = {
     const options: Ort.InferenceSession.SessionOptions = {
       executionProviders: [device],
       graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     };
     const create = async (bytes: Uint8Array) => {
       try {
