@@ -198,7 +198,9 @@ export function planGraph(
     threaded,
     model: () => {
       const index = new Map<LazyTensor, string>();
-      named.forEach((t, i) => index.set(t, namedAs[i] as string));
+      named.forEach((t, i) => {
+        index.set(t, namedAs[i] as string);
+      });
       return buildModel(order, slots, index, paramNames, outputs, portable);
     },
   };
