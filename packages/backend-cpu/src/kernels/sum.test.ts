@@ -4,8 +4,10 @@ import { firstDifference, values } from '../test-helpers.js';
 import { sumAxes, sumShape } from './sum.js';
 
 /**
- * The sum over the flat index, as the kernel was before it ran in runs: each input element's
- * output position found by division, added in index order to a float64 accumulator from +0.
+ * The sum as the kernel defines it, by another route: over the flat index, each input element's
+ * output position found by division; each stretch of consecutive elements with one output summed
+ * in four lanes (`(i − first) mod 4`) added as (l0 + l2) + (l1 + l3), then added in index order
+ * to that output's float64 accumulator from +0.
  */
 function sumReference(x: Float32Array, shape: readonly number[], axes: readonly number[]) {
   const outShape = sumShape(shape, axes);
@@ -17,7 +19,7 @@ function sumReference(x: Float32Array, shape: readonly number[], axes: readonly 
   for (let d = 0; d < shape.length; d++) {
     toOut.push(axes.includes(d) ? 0 : (keptStrides[kept++] as number));
   }
-  for (let i = 0; i < x.length; i++) {
+  const outOf = (i: number) => {
     let rest = i;
     let o = 0;
     for (let d = 0; d < shape.length; d++) {
@@ -26,7 +28,18 @@ function sumReference(x: Float32Array, shape: readonly number[], axes: readonly 
       rest -= coord * stride;
       o += coord * (toOut[d] as number);
     }
-    acc[o] = (acc[o] as number) + (x[i] as number);
+    return o;
+  };
+  for (let first = 0; first < x.length; ) {
+    const o = outOf(first);
+    const lanes = [0, 0, 0, 0];
+    let i = first;
+    for (; i < x.length && outOf(i) === o; i++) {
+      lanes[(i - first) % 4] = (lanes[(i - first) % 4] as number) + (x[i] as number);
+    }
+    const [l0, l1, l2, l3] = lanes as [number, number, number, number];
+    acc[o] = (acc[o] as number) + (l0 + l2 + (l1 + l3));
+    first = i;
   }
   return Float32Array.from(acc);
 }
@@ -54,7 +67,7 @@ function terms(n: number, seed: number, gap: number, nan: boolean): Float32Array
   return out;
 }
 
-describe('sumAxes is the float64 sum in index order, bitwise', () => {
+describe('sumAxes is the float64 sum of four-lane runs, bitwise', () => {
   const cases: Array<[number[], number[]]> = [
     [[], []],
     [[5], []],

