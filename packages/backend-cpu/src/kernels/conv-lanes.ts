@@ -22,14 +22,27 @@
  * leaves room for the lanes past the row's end, and 12 bytes readable past the input.
  */
 import {
+  addToLocal as add,
+  BLOCK,
+  br,
+  brIf,
+  ELSE,
+  END,
   F64X2_ADD,
+  F64X2_PROMOTE_LOW_F32X4,
   get,
   I32,
   I32_ADD,
+  I32_EQZ,
   I32_LT_U,
   I32_MUL,
+  I32_REM_U,
+  I32_SHL,
+  I32_SUB,
+  IF,
   i32Const,
   i32Load,
+  LOOP,
   leb,
   set,
   simd,
@@ -102,7 +115,6 @@ const ACC = 28;
 
 const F32X4_ADD = simd(0xe4);
 const F32X4_MUL = simd(0xe6);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 /** v128.load / store with alignment hint 4 bytes (the input's vectors are unaligned). */
 const load = (offset: number) => simd(0x00, 2, ...leb(offset));
 const store = (offset: number) => simd(0x0b, 2, ...leb(offset));
@@ -112,23 +124,6 @@ const HIGH_HALF_DOWN = simd(
   ...[8, 9, 10, 11, 12, 13, 14, 15],
   ...[8, 9, 10, 11, 12, 13, 14, 15],
 );
-const I32_SHL = 0x74;
-const I32_SUB = 0x6b;
-const I32_REM_U = 0x70;
-const I32_EQZ = 0x45;
-const IF = [0x04, 0x40];
-const ELSE = 0x05;
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const brIf = (depth: number) => [0x0d, depth];
-const br = (depth: number) => [0x0c, depth];
-const add = (local: number, bytes: number) => [
-  ...get(local),
-  ...i32Const(bytes),
-  I32_ADD,
-  ...set(local),
-];
 
 /** The body of `lanes` for tiles of `r` channels × `v` vectors (r·v + r + 1 ≤ 15 registers). */
 export function lanesBody(r: number, v: number): number[] {

@@ -30,8 +30,15 @@ import {
   weightsLanesBody,
 } from './conv-weights-lanes.js';
 import {
+  addToLocal as add,
+  BLOCK,
+  br,
+  brIf,
+  ELSE,
+  END,
   F32_DEMOTE_F64,
   F64X2_ADD,
+  F64X2_PROMOTE_LOW_F32X4,
   f32Store,
   f64Load,
   f64Store,
@@ -42,9 +49,11 @@ import {
   I32_GE_U,
   I32_LT_U,
   I32_MUL,
+  IF,
   i32Const,
   i32Load,
   instantiate,
+  LOOP,
   leb,
   name,
   section,
@@ -163,7 +172,6 @@ const B_STEP = 4 * TILE_COLUMNS;
 
 const F32X4_ADD = simd(0xe4);
 const F32X4_MUL = simd(0xe6);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 const f32x4ExtractLane = (lane: number) => simd(0x1f, lane);
 /** v128.load32_splat (align 4) at a byte offset. */
 const load32Splat = (offset: number) => simd(0x09, 2, ...leb(offset));
@@ -181,20 +189,6 @@ const F32_LOAD = [0x2a, 2, 0];
 const F64_PROMOTE_F32 = 0xbb;
 const F64_ADD = 0xa0;
 const SELECT = 0x1b;
-
-const IF = [0x04, 0x40];
-const ELSE = 0x05;
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const brIf = (depth: number) => [0x0d, depth];
-const br = (depth: number) => [0x0c, depth];
-const add = (local: number, bytes: number) => [
-  ...get(local),
-  ...i32Const(bytes),
-  I32_ADD,
-  ...set(local),
-];
 
 /** The output addresses of columns 1–7 from column 0's. */
 function columns(): number[] {

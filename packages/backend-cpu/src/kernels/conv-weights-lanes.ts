@@ -17,7 +17,11 @@
  * (the float32 block), and the list padded to whole blocks of T.
  */
 import {
+  addToLocal as add,
+  brIf,
+  END,
   F64X2_ADD,
+  F64X2_PROMOTE_LOW_F32X4,
   f64Load,
   f64Store,
   f64x2ExtractLane,
@@ -28,6 +32,7 @@ import {
   I32_MUL,
   i32Const,
   i32Load,
+  LOOP,
   leb,
   set,
   simd,
@@ -90,22 +95,12 @@ const V128_LOCALS = R * T + T + 1;
 
 const F32X4_ADD = simd(0xe4);
 const F32X4_MUL = simd(0xe6);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 const load = (offset: number) => simd(0x00, 2, ...leb(offset));
 const HIGH_HALF_DOWN = simd(
   0x0d,
   ...[8, 9, 10, 11, 12, 13, 14, 15],
   ...[8, 9, 10, 11, 12, 13, 14, 15],
 );
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const brIf = (depth: number) => [0x0d, depth];
-const add = (local: number, bytes: number) => [
-  ...get(local),
-  ...i32Const(bytes),
-  I32_ADD,
-  ...set(local),
-];
 
 export function weightsLanesBody(): number[] {
   const acc = (r: number, t: number) => ACC + r * T + t;

@@ -11,13 +11,18 @@
  * 1e6 elements); here the block's x, mu and σ are copied in and read without checks.
  */
 import {
+  F64,
   F64X2_ADD,
+  F64X2_DIV,
   F64X2_MUL,
+  F64X2_PROMOTE_LOW_F32X4,
+  F64X2_SUB,
   f64x2Splat,
   get,
   I32,
   I32_ADD,
   I32_GE_U,
+  I32_SHL,
   i32Const,
   instantiate,
   leb,
@@ -35,13 +40,8 @@ import {
 /** Elements per block (`random-normal.ts`'s BLOCK). */
 export const QUAD_BLOCK = 2048;
 
-const F64 = 0x7c;
-const F64X2_SUB = simd(0xf1);
-const F64X2_DIV = simd(0xf3);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 /** `v128.load64_zero` (align 8): two float32s into the low half. */
 const load64Zero = (offset: number) => simd(0x5d, 3, ...leb(offset));
-const I32_SHL = 0x74;
 
 /** Byte offsets of x (float32), mu (float32), σ (float64) and the four lane sums (float64). */
 const X_AT = 0;

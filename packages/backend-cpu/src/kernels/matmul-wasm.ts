@@ -20,6 +20,7 @@
 import {
   instantiate as compile,
   F64X2_ADD,
+  F64X2_PROMOTE_LOW_F32X4,
   get,
   I32,
   I32_ADD,
@@ -61,7 +62,6 @@ const MAX_BYTES = 2 ** 26;
 
 const F32X4_ADD = simd(0xe4);
 const F32X4_MUL = simd(0xe6);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 /** i8x16.shuffle of a vector with itself: lanes 2 and 3 of an f32x4 moved to lanes 0 and 1. */
 const HIGH_HALF_DOWN = simd(
   0x0d,

@@ -8,14 +8,21 @@
  * Planes are copied into the module's memory a block at a time.
  */
 import {
+  BLOCK,
+  br,
+  brIf,
+  END,
   get,
   I32,
   I32_ADD,
   I32_EQ,
+  I32_EQZ,
   I32_LT_U,
   I32_MUL,
+  I32_SUB,
   i32Const,
   instantiate,
+  LOOP,
   leb,
   name,
   section,
@@ -33,13 +40,6 @@ const I32_AND = 0x71;
 const I32_XOR = 0x73;
 const I32_REINTERPRET = 0xbc;
 const F32_REINTERPRET = 0xbe;
-const I32_SUB = 0x6b;
-const I32_EQZ = 0x45;
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const brIf = (depth: number) => [0x0d, depth];
-const br = (depth: number) => [0x0c, depth];
 
 type Six = readonly [number, number, number, number, number, number];
 

@@ -29,11 +29,13 @@
 import {
   F64X2_ADD,
   F64X2_MUL,
+  F64X2_PROMOTE_LOW_F32X4,
   get,
   I32,
   I32_ADD,
   I32_LT_U,
   I32_MUL,
+  I32_SHL,
   i32Const,
   leb,
   name,
@@ -89,7 +91,6 @@ const F32X4_ADD = simd(0xe4);
 const F32X4_SUB = simd(0xe5);
 const F32X4_MUL = simd(0xe6);
 const F32X4_CONVERT_I32X4_S = simd(0xfa);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 const F32X4_DEMOTE_F64X2_ZERO = simd(0x5e);
 /** i8x16.shuffle of a vector with itself: lanes 2 and 3 of an f32x4 moved to lanes 0 and 1. */
 const HIGH_HALF_DOWN = simd(
@@ -99,7 +100,6 @@ const HIGH_HALF_DOWN = simd(
 );
 /** i8x16.shuffle: lanes 0 and 1 of the first f32x4, then lanes 0 and 1 of the second. */
 const LOW_HALVES = simd(0x0d, ...[0, 1, 2, 3, 4, 5, 6, 7], ...[16, 17, 18, 19, 20, 21, 22, 23]);
-const I32_SHL = 0x74;
 const I32_XOR = 0x73;
 
 const i32 = (v: number) => i32Const(v | 0);

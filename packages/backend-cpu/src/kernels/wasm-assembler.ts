@@ -1,5 +1,5 @@
 /**
- * The few WebAssembly encodings that `matmul-wasm.ts` and `conv-wasm.ts` assemble their modules
+ * The WebAssembly encodings that this backend's modules (`*-wasm.ts`, `conv-lanes.ts`, …) assemble
  * from, byte by byte: no toolchain and no file to load.
  */
 
@@ -62,6 +62,29 @@ export const f64x2ExtractLane = (lane: number) => simd(0x21, lane);
 export const f64x2ReplaceLane = (lane: number) => simd(0x22, lane);
 export const F64X2_ADD = simd(0xf0);
 export const F64X2_MUL = simd(0xf2);
+export const F64X2_SUB = simd(0xf1);
+export const F64X2_DIV = simd(0xf3);
+export const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
+export const F64 = 0x7c;
+export const I32_SHL = 0x74;
+export const I32_SUB = 0x6b;
+export const I32_REM_U = 0x70;
+export const I32_EQZ = 0x45;
+/** Structured control: `block`, `loop` and `if` without results, `else`, `end`, branches. */
+export const BLOCK = [0x02, 0x40];
+export const LOOP = [0x03, 0x40];
+export const IF = [0x04, 0x40];
+export const ELSE = 0x05;
+export const END = 0x0b;
+export const br = (depth: number) => [0x0c, depth];
+export const brIf = (depth: number) => [0x0d, depth];
+/** `local += bytes` (an i32 local). */
+export const addToLocal = (local: number, bytes: number) => [
+  ...get(local),
+  ...i32Const(bytes),
+  I32_ADD,
+  ...set(local),
+];
 
 /** Whether this runtime compiles WebAssembly at all. */
 export const hasWebAssembly = typeof WebAssembly === 'object';
