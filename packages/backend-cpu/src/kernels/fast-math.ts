@@ -94,7 +94,7 @@ export const { expNonPositive, sigmoid, tanh } = (() => {
  * sigma cache 4.7 → 2.7 ns per element, uncached logProb 6.3 → 4.3, uncached sample 7.5 → 6.7,
  * the softplus op 3.7 → 2.4 (`bench/kernels.mjs`, `bench/elementwise.mjs`, 1 thread, interleaved).
  */
-export const { softplus, logSoftplus, softplusWithLogSum } = (() => {
+export const { softplus, logSoftplus, softplusWithLogSum, softplusTable } = (() => {
   /**
    * Softplus and its log by table, for `|x| < 16`: that range is cut into 4096 pieces of width
    * 1/128, each holding a quadratic in `u ∈ [−½, ½]`, the offset from the piece's middle in units
@@ -225,5 +225,8 @@ export const { softplus, logSoftplus, softplusWithLogSum } = (() => {
     return logSum;
   }
 
-  return { softplus, logSoftplus, softplusWithLogSum };
+  /** The tables `softplus` reads for `|x| < 16` (piece `⌊128x + 2048⌋`), for `softplus-wasm.ts`. */
+  const softplusTable = { coefficients: [SP0, SP1, SP2], limit: LIMIT, offset: PIECE_OFFSET };
+
+  return { softplus, logSoftplus, softplusWithLogSum, softplusTable };
 })();

@@ -4,10 +4,17 @@
  * between threads give bitwise the same results: sums are formed per block, then added in block
  * order.
  */
-import { expNonPositive, logSoftplus, softplus, softplusWithLogSum } from './fast-math.js';
+import {
+  expNonPositive,
+  logSoftplus,
+  softplus,
+  softplusTable,
+  softplusWithLogSum,
+} from './fast-math.js';
 import { combineLanes, quadLanesTs, quadWasm } from './log-ratio-wasm.js';
 import { type NormalWasm, normalWasm } from './normal-wasm.js';
 import { BLOCK, normalBlock, normalSimd, seedWord0, seedWord1 } from './random-normal.js';
+import { softplusWasm } from './softplus-wasm.js';
 
 /** sigma of one block for `logRatioBlocks` when not cached; one per thread (module instance). */
 const scratch = new Float64Array(BLOCK);
@@ -59,8 +66,22 @@ export function sampleBlocks(
       wasm.mu.set(mu.subarray(start, end));
       if (sigma !== null) wasm.sigma.set(sigma.subarray(start, end));
       else {
+        // softplus(rho) by the table in WebAssembly (softplus-wasm.ts), the tails here.
         const s = wasm.sigma;
-        for (let i = start, j = 0; i < end; i++, j++) s[j] = softplus(rho[i] as number);
+        const sp = softplusWasm;
+        if (sp !== null) {
+          sp.rho.set(rho.subarray(start, end));
+          const outside = sp.softplus(count);
+          s.set(count === BLOCK ? sp.sigma : sp.sigma.subarray(0, count));
+          if (outside > 0) {
+            for (let i = start, j = 0; i < end; i++, j++) {
+              const r = rho[i] as number;
+              if (!(Math.abs(r) < softplusTable.limit)) s[j] = softplus(r);
+            }
+          }
+        } else {
+          for (let i = start, j = 0; i < end; i++, j++) s[j] = softplus(rho[i] as number);
+        }
       }
       wasm.scale(count);
       out.set(count === BLOCK ? wasm.draws : wasm.draws.subarray(0, count), start);
