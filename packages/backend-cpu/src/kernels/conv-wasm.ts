@@ -55,8 +55,7 @@ import {
   instantiate,
   LOOP,
   leb,
-  name,
-  section,
+  moduleOf,
   set,
   simd,
   V128,
@@ -474,45 +473,18 @@ function col2imBody(): number[] {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const tiles = tilesBody();
-  const rows = rowsBody();
-  const col2im = col2imBody();
-  const lanes = LANE_TILES.map(([r, v]) => lanesBody(r, v));
-  const wlanes = weightsLanesBody();
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(
-      1,
-      vector([
-        [0x60, ...vector(new Array(9).fill([I32])), 0],
-        [0x60, ...vector(new Array(8).fill([I32])), 0],
-        [0x60, ...vector(new Array(LANES_PARAMS).fill([I32])), 0],
-        [0x60, ...vector(new Array(WLANES_PARAMS).fill([I32])), 0],
-      ]),
-    ),
-    ...section(3, vector([[0], [0], [1], ...lanes.map(() => [2]), [3]])),
-    ...section(5, vector([[0x00, 1]])), // memory: 1 page to start, grown on demand
-    ...section(
-      7,
-      vector([
-        [...name('tiles'), 0x00, 0],
-        [...name('rows'), 0x00, 1],
-        [...name('col2im'), 0x00, 2],
-        ...lanes.map((_, i) => [...name(`lanes${i}`), 0x00, 3 + i]),
-        [...name('wlanes'), 0x00, 3 + lanes.length],
-        [...name('memory'), 0x02, 0],
-      ]),
-    ),
-    ...section(
-      10,
-      vector([
-        [...leb(tiles.length), ...tiles],
-        [...leb(rows.length), ...rows],
-        [...leb(col2im.length), ...col2im],
-        ...lanes.map((body) => [...leb(body.length), ...body]),
-        [...leb(wlanes.length), ...wlanes],
-      ]),
-    ),
+  const i32s = (n: number) => new Array<number>(n).fill(I32);
+  // Memory: 1 page to start, grown on demand.
+  return moduleOf([
+    { name: 'tiles', params: i32s(9), body: tilesBody() },
+    { name: 'rows', params: i32s(9), body: rowsBody() },
+    { name: 'col2im', params: i32s(8), body: col2imBody() },
+    ...LANE_TILES.map(([r, v], i) => ({
+      name: `lanes${i}`,
+      params: i32s(LANES_PARAMS),
+      body: lanesBody(r, v),
+    })),
+    { name: 'wlanes', params: i32s(WLANES_PARAMS), body: weightsLanesBody() },
   ]);
 }
 

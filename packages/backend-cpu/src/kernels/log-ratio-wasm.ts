@@ -26,8 +26,7 @@ import {
   i32Const,
   instantiate,
   leb,
-  name,
-  section,
+  moduleOf,
   set,
   simd,
   V128,
@@ -92,21 +91,7 @@ function quadBody(): number[] {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const quad = quadBody();
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, vector([[0x60, ...vector([[I32], [F64], [F64]]), 0]])),
-    ...section(3, vector([[0]])),
-    ...section(5, vector([[0x00, 1]])),
-    ...section(
-      7,
-      vector([
-        [...name('quad'), 0x00, 0],
-        [...name('memory'), 0x02, 0],
-      ]),
-    ),
-    ...section(10, vector([[...leb(quad.length), ...quad]])),
-  ]);
+  return moduleOf([{ name: 'quad', params: [I32, F64, F64], body: quadBody() }]);
 }
 
 /** The module's function and its memory's views. */

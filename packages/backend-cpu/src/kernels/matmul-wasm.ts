@@ -30,8 +30,7 @@ import {
   i32Const,
   i32Load,
   leb,
-  name,
-  section,
+  moduleOf,
   set,
   simd,
   V128,
@@ -243,34 +242,10 @@ function stepsBody(): number[] {
 
 /** The module's bytes: two functions, one exported memory. */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const dense = denseBody();
-  const steps = stepsBody();
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(
-      1,
-      vector([
-        [0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), 0],
-        [0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0],
-      ]),
-    ),
-    ...section(3, vector([[0], [1]])),
-    ...section(5, vector([[0x00, 1]])), // memory: 1 page to start, grown on demand
-    ...section(
-      7,
-      vector([
-        [...name('dense'), 0x00, 0],
-        [...name('steps'), 0x00, 1],
-        [...name('memory'), 0x02, 0],
-      ]),
-    ),
-    ...section(
-      10,
-      vector([
-        [...leb(dense.length), ...dense],
-        [...leb(steps.length), ...steps],
-      ]),
-    ),
+  // Memory: 1 page to start, grown on demand.
+  return moduleOf([
+    { name: 'dense', params: new Array<number>(5).fill(I32), body: denseBody() },
+    { name: 'steps', params: new Array<number>(6).fill(I32), body: stepsBody() },
   ]);
 }
 

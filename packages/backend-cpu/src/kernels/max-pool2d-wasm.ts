@@ -24,8 +24,7 @@ import {
   instantiate,
   LOOP,
   leb,
-  name,
-  section,
+  moduleOf,
   set,
   vector,
 } from './wasm-assembler.js';
@@ -178,34 +177,9 @@ function gradBody(): number[] {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const pool = poolBody();
-  const grad = gradBody();
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(
-      1,
-      vector([
-        [0x60, ...vector(new Array(7).fill([I32])), 0],
-        [0x60, ...vector(new Array(8).fill([I32])), 0],
-      ]),
-    ),
-    ...section(3, vector([[0], [1]])),
-    ...section(5, vector([[0x00, 1]])),
-    ...section(
-      7,
-      vector([
-        [...name('pool'), 0x00, 0],
-        [...name('grad'), 0x00, 1],
-        [...name('memory'), 0x02, 0],
-      ]),
-    ),
-    ...section(
-      10,
-      vector([
-        [...leb(pool.length), ...pool],
-        [...leb(grad.length), ...grad],
-      ]),
-    ),
+  return moduleOf([
+    { name: 'pool', params: new Array<number>(7).fill(I32), body: poolBody() },
+    { name: 'grad', params: new Array<number>(8).fill(I32), body: gradBody() },
   ]);
 }
 

@@ -37,9 +37,7 @@ import {
   I32_MUL,
   I32_SHL,
   i32Const,
-  leb,
-  name,
-  section,
+  moduleOf,
   set,
   simd,
   tee,
@@ -424,34 +422,9 @@ function scaleBody(): number[] {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const code = body();
-  const scale = scaleBody();
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(
-      1,
-      vector([
-        [0x60, ...vector([[I32], [I32], [I32]]), 0],
-        [0x60, ...vector([[I32]]), 0],
-      ]),
-    ),
-    ...section(3, vector([[0], [1]])),
-    ...section(5, vector([[0x00, 1]])),
-    ...section(
-      7,
-      vector([
-        [...name('normals'), 0x00, 0],
-        [...name('scale'), 0x00, 1],
-        [...name('memory'), 0x02, 0],
-      ]),
-    ),
-    ...section(
-      10,
-      vector([
-        [...leb(code.length), ...code],
-        [...leb(scale.length), ...scale],
-      ]),
-    ),
+  return moduleOf([
+    { name: 'normals', params: [I32, I32, I32], body: body() },
+    { name: 'scale', params: [I32], body: scaleBody() },
   ]);
 }
 

@@ -86,6 +86,45 @@ export const addToLocal = (local: number, bytes: number) => [
   ...set(local),
 ];
 
+/** One exported function of a module: its name, parameter and result types, and code. */
+export interface WasmFunction {
+  readonly name: string;
+  readonly params: readonly number[];
+  readonly results?: readonly number[];
+  /** Locals and instructions, ending with `end`. */
+  readonly body: readonly number[];
+}
+
+/**
+ * The bytes of a module with its own memory (`memory`, at least `pages` of 64 KiB, exported) and
+ * `functions`, each exported under its name with a type of its own.
+ */
+export function moduleOf(functions: readonly WasmFunction[], pages = 1): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+    ...section(
+      1,
+      vector(
+        functions.map((f) => [
+          0x60,
+          ...vector(f.params.map((t) => [t])),
+          ...vector((f.results ?? []).map((t) => [t])),
+        ]),
+      ),
+    ),
+    ...section(3, vector(functions.map((_, i) => leb(i)))),
+    ...section(5, vector([[0x00, ...leb(pages)]])),
+    ...section(
+      7,
+      vector([
+        ...functions.map((f, i) => [...name(f.name), 0x00, ...leb(i)]),
+        [...name('memory'), 0x02, 0],
+      ]),
+    ),
+    ...section(10, vector(functions.map((f) => [...leb(f.body.length), ...f.body]))),
+  ]);
+}
+
 /** Whether this runtime compiles WebAssembly at all. */
 export const hasWebAssembly = typeof WebAssembly === 'object';
 
