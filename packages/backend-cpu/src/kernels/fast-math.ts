@@ -226,7 +226,12 @@ export const { softplus, logSoftplus, softplusWithLogSum, softplusTable } = (() 
   }
 
   /** The tables `softplus` reads for `|x| < 16` (piece `⌊128x + 2048⌋`), for `softplus-wasm.ts`. */
-  const softplusTable = { coefficients: [SP0, SP1, SP2], limit: LIMIT, offset: PIECE_OFFSET };
+  const softplusTable = {
+    coefficients: [SP0, SP1, SP2],
+    limit: LIMIT,
+    piecesPerUnit: PIECES_PER_UNIT,
+    offset: PIECE_OFFSET,
+  };
 
   return { softplus, logSoftplus, softplusWithLogSum, softplusTable };
 })();

@@ -55,7 +55,7 @@ const F64_CONVERT_I32_S = 0xb7;
  * count; locals 1 the byte offset of rho[i], 2 the count outside, 3 x, 4 s, 5 u (f64), 6 j·8.
  */
 function softplusBody(): number[] {
-  const { limit, offset } = softplusTable;
+  const { limit, piecesPerUnit, offset } = softplusTable;
   return [
     ...vector([
       [2, I32],
@@ -68,8 +68,8 @@ function softplusBody(): number[] {
     ...[...get(1), ...F32_LOAD(RHO_AT), F64_PROMOTE_F32, ...tee(3)],
     ...[F64_ABS, ...f64Const(limit), F64_LT],
     ...[0x04, 0x40], // if |x| < limit
-    // s = 128x + offset, j = s | 0, u = (s − j) − ½: as the TypeScript computes them.
-    ...[...get(3), ...f64Const(128), F64_MUL, ...f64Const(offset), F64_ADD, ...tee(4)],
+    // s = piecesPerUnit·x + offset, j = s | 0, u = (s − j) − ½: as the TypeScript computes them.
+    ...[...get(3), ...f64Const(piecesPerUnit), F64_MUL, ...f64Const(offset), F64_ADD, ...tee(4)],
     ...[I32_TRUNC_F64_S, ...set(6)],
     ...[...get(4), ...get(6), F64_CONVERT_I32_S, F64_SUB, ...f64Const(0.5), F64_SUB, ...set(5)],
     ...[...get(6), ...i32Const(3), I32_SHL, ...set(6)],
