@@ -11,6 +11,7 @@ import type { CpuContext, CpuTensor, SigmaCache } from './kernels/context.js';
 import { bindKernels } from './kernels/index.js';
 import { type Job, runJob } from './kernels/jobs.js';
 import { blocksOf } from './kernels/random-normal.js';
+import { raiseMallocThreshold } from './malloc-threshold.js';
 import { KernelPool } from './parallel/kernel-pool.js';
 import { threadCount } from './threads.js';
 
@@ -55,6 +56,14 @@ export interface CpuBackendOptions {
    * computes the whole kernel (bitwise the same results). Default 10000.
    */
   readonly workerTimeout?: number;
+  /**
+   * In Node, at this backend's first read of at least 16384 elements, raise glibc's dynamic mmap
+   * threshold to its 32 MiB limit, once per process (default true; `malloc-threshold.ts`): reads
+   * of large results then reuse freed memory instead of page-faulting fresh pages in, at the price
+   * of glibc keeping up to 64 MiB of freed memory for reuse. glibc does the same by itself once a
+   * block of 32 MiB is freed; false leaves it to that.
+   */
+  readonly raiseMallocThreshold?: boolean;
 }
 
 /** How long a worker thread may take before it counts as hung (see `workerTimeout`). */
@@ -142,6 +151,8 @@ export class CpuBackend implements Backend {
   readonly #pool: KernelPool | null;
   readonly #parallelThreshold: number;
   readonly #cacheSigma: boolean;
+  /** Whether the next large read raises glibc's mmap threshold (`raiseMallocThreshold`). */
+  #raiseMalloc: boolean;
   /** Arrays of disposed tensors by length, for reuse; not counted by `memory()`. */
   readonly #spare = new Map<number, Float32Array[]>();
   #spareBytes = 0;
@@ -162,6 +173,7 @@ export class CpuBackend implements Backend {
         `CpuBackend: workerTimeout must be a number of milliseconds in (0, ${MAX_WORKER_TIMEOUT}], got ${String(timeout)}`,
       );
     }
+    this.#raiseMalloc = opts.raiseMallocThreshold ?? true;
     this.#pool = KernelPool.create(threadCount(opts.threads), opts.workerUrl, timeout);
     this.kernels = bindKernels(this.#context());
   }
@@ -325,6 +337,10 @@ export class CpuBackend implements Backend {
       values.byteLength > UNZEROED_MAX_BYTES
     ) {
       return values.slice();
+    }
+    if (this.#raiseMalloc) {
+      raiseMallocThreshold();
+      this.#raiseMalloc = false;
     }
     // An ordinary (unshared, unpooled) ArrayBuffer the caller owns, every byte overwritten here.
     const buffer = unzeroed(values.byteLength).buffer;
