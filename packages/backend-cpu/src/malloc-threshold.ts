@@ -21,21 +21,24 @@ const THRESHOLD_MAX = 32 * 2 ** 20;
 /** The block: its size with glibc's header, rounded up to pages of up to 64 KiB, stays ≤ 32 MiB. */
 const BLOCK_BYTES = THRESHOLD_MAX - 64 * 2 ** 10;
 
-const allocUnsafeSlow = (
-  globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => unknown } }
-).Buffer?.allocUnsafeSlow;
+const runtime = globalThis as {
+  Buffer?: { allocUnsafeSlow?: (bytes: number) => unknown };
+  process?: { versions?: { node?: string } };
+};
+
+/** Node's `Buffer.allocUnsafeSlow` (malloc, no zeroing); not a bundler's `Buffer` in a browser. */
+const allocUnsafeSlow =
+  typeof runtime.process?.versions?.node === 'string' ? runtime.Buffer?.allocUnsafeSlow : undefined;
 
 let raised = false;
 
 /**
- * Raises glibc's dynamic mmap and trim thresholds to their 32 MiB and 64 MiB limits, once per
- * process, at the next garbage collection. True if this call did it (in Node, the first call);
- * false where it was done already or there is no `Buffer` (browsers).
+ * Raises glibc's dynamic mmap and trim thresholds to their 32 MiB and 64 MiB limits at the next
+ * garbage collection: once per process, in Node only (nothing in browsers).
  */
-export function raiseMallocThreshold(): boolean {
-  if (raised || allocUnsafeSlow === undefined) return false;
+export function raiseMallocThreshold(): void {
+  if (raised || allocUnsafeSlow === undefined) return;
   raised = true;
   // Unreferenced at once: freed at a garbage collection, which is what raises the thresholds.
   allocUnsafeSlow(BLOCK_BYTES);
-  return true;
 }
