@@ -151,8 +151,8 @@ export class CpuBackend implements Backend {
   readonly #pool: KernelPool | null;
   readonly #parallelThreshold: number;
   readonly #cacheSigma: boolean;
-  /** Whether the next large read raises glibc's mmap threshold (`raiseMallocThreshold`). */
-  #raiseMalloc: boolean;
+  /** Whether large reads raise glibc's mmap threshold (`raiseMallocThreshold`; once a process). */
+  readonly #raiseMalloc: boolean;
   /** Arrays of disposed tensors by length, for reuse; not counted by `memory()`. */
   readonly #spare = new Map<number, Float32Array[]>();
   #spareBytes = 0;
@@ -338,10 +338,7 @@ export class CpuBackend implements Backend {
     ) {
       return values.slice();
     }
-    if (this.#raiseMalloc) {
-      raiseMallocThreshold();
-      this.#raiseMalloc = false;
-    }
+    if (this.#raiseMalloc) raiseMallocThreshold();
     // An ordinary (unshared, unpooled) ArrayBuffer the caller owns, every byte overwritten here.
     const buffer = unzeroed(values.byteLength).buffer;
     const copy =

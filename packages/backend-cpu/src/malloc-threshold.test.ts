@@ -28,9 +28,9 @@ async function faultsPerRead(raise: boolean): Promise<number> {
     registerBackend('c', () => new CpuBackend({ name: 'c', threads: 2, raiseMallocThreshold: ${raise} }));
     const backend = await setBackend('c');
     if ((await backend.whenReady()) !== 2) throw new Error('2 threads did not start');
-    const dist = new GaussianDistribution([1e6], { rhoInit: -3, rng: 1 });
+    const gaussian = new GaussianDistribution([1e6], { rhoInit: -3, rng: 1 });
     const gen = rng(2);
-    const call = async () => { const s = dist.sample(gen); await s.data(); s.dispose(); };
+    const call = async () => { const s = gaussian.sample(gen); await s.data(); s.dispose(); };
     for (let i = 0; i < 150; i++) await call();
     const before = process.resourceUsage().minorPageFault;
     for (let i = 0; i < 100; i++) await call();

@@ -1,12 +1,12 @@
 /**
  * glibc's malloc serves a block of at least its mmap threshold (128 KiB at start) with a fresh
- * `mmap`, and gives freed memory at the top of its heap back to the system once more than twice
- * that threshold is free there. Both thresholds rise by themselves when a mapped block is freed:
- * to that block's size, for blocks of up to 32 MiB (`mallopt(3)`, M_MMAP_THRESHOLD). Until then a
- * loop that reads large results pays a page fault per 4 KiB of every read: V8 frees the copies
- * callers dropped ten or so at a time, glibc gives them back, and the next read maps new pages
- * (measured: 1e6 floats, 2 threads, 940 faults and 2.5 ms of system time per `sample()` and
- * `await data()`, 4.9 ms in all; 0 faults and 2.1 ms once raised).
+ * `mmap`, and gives freed memory at the top of its heap back to the system once more than its
+ * trim threshold is free there. When a mapped block of up to 32 MiB is freed, both rise by
+ * themselves: the mmap threshold to that block's size, the trim threshold to twice it (`mallopt(3)`,
+ * M_MMAP_THRESHOLD). Until then a loop that reads large results can pay a page fault per 4 KiB of
+ * every read: V8 frees the copies callers dropped ten or so at a time, glibc gives them back, and
+ * the next reads map new pages (1e6 floats on 2 threads: 905–968 faults a `sample()` and
+ * `await data()` in loops of 400 calls; 0–2 once raised; the cpu README has the speeds).
  *
  * This allocates and drops one block just under 32 MiB, never touched (no page is mapped in), so
  * that when the garbage collector frees it glibc raises the thresholds as it would for any such
